@@ -23,6 +23,7 @@ struct command {
 extern const struct command cmd_check;
 extern const struct command cmd_show;
 extern const struct command cmd_demo;
+extern const struct command cmd_bench;
 
 /* Exit statuses (DESIGN.md §8). */
 enum {

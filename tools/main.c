@@ -12,6 +12,7 @@ static const struct command *const commands[] = {
 	&cmd_demo,
 	&cmd_check,
 	&cmd_show,
+	&cmd_bench,
 };
 
 static const struct command *find_command(const char *name)

@@ -9,6 +9,7 @@
 #ifndef P2PSIM_P2PSIM_H
 #define P2PSIM_P2PSIM_H
 
+#include "p2psim/bench.h"
 #include "p2psim/error.h"
 #include "p2psim/topology.h"
 
