@@ -24,6 +24,7 @@ extern const struct command cmd_check;
 extern const struct command cmd_show;
 extern const struct command cmd_demo;
 extern const struct command cmd_bench;
+extern const struct command cmd_import;
 
 /* Exit statuses (DESIGN.md §8). */
 enum {

@@ -13,6 +13,7 @@ static const struct command *const commands[] = {
 	&cmd_check,
 	&cmd_show,
 	&cmd_bench,
+	&cmd_import,
 };
 
 static const struct command *find_command(const char *name)
