@@ -1,0 +1,1556 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * parse.c - scenario text -> struct scenario (scenario.h, docs/scenario.md).
+ *
+ * Two stages per line: split into tokens (whitespace-separated; a double-
+ * quoted string may hold spaces; `#` outside quotes starts a comment), then
+ * a per-verb parser reads positional arguments and `key=value` options.
+ * The first error stops the parse and is reported as FILE:LINE:COL.
+ *
+ * Owned here: the symbol table during parsing (which names are buffers,
+ * which handles, which handles are mapped at this point of the file).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "models/topology.h"
+#include "sim/scenario/scenario.h"
+#include "src/dma/dma.h"
+
+#define MAX_TOKENS 256
+
+struct token {
+	char *s;  /* raw text, quotes and escapes kept */
+	int col;  /* 1-based */
+};
+
+struct parser {
+	const char *path;
+	struct p2psim_error *err;
+	struct scenario *scn;
+	int line;
+	char *linebuf;            /* the current line, NUL-terminated (tokens point into it) */
+	struct token toks[MAX_TOKENS];
+	int nr_toks;
+	bool *live;               /* per symbol: handle currently mapped */
+	size_t cap_steps, cap_syms;
+	bool past_setup;          /* a non-setup step has been seen */
+	int last_outcome_step;    /* index of the last map/map-sg/dma step, -1 if none yet */
+	bool last_was_action;     /* the previous step (ignoring expect/echo) has an outcome */
+};
+
+static int perr(struct parser *p, int col, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int perr(struct parser *p, int col, const char *fmt, ...)
+{
+	char msg[sizeof(p->err->message)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	p2psim_error_set(p->err, P2PSIM_EINPUT, p->path, p->line, col, "%s", msg);
+	return -EINVAL;
+}
+
+static int oom(struct parser *p)
+{
+	p2psim_error_set(p->err, P2PSIM_EINTERNAL, p->path, p->line, 0, "out of memory");
+	return -ENOMEM;
+}
+
+/* --- tokens --------------------------------------------------------------- */
+
+static int tokenize(struct parser *p, char *line)
+{
+	char *c = line;
+
+	p->nr_toks = 0;
+	for (;;) {
+		char *start;
+		bool in_quote = false;
+
+		while (*c == ' ' || *c == '\t')
+			c++;
+		if (!*c || *c == '#')
+			break;
+		if (p->nr_toks == MAX_TOKENS)
+			return perr(p, (int)(c - line) + 1, "too many words on one line (at most %d)",
+				    MAX_TOKENS);
+		start = c;
+		while (*c && (in_quote || (*c != ' ' && *c != '\t' && *c != '#'))) {
+			if (*c == '"') {
+				in_quote = !in_quote;
+			} else if (in_quote && *c == '\\') {
+				if (!c[1])
+					break;
+				c++;
+			}
+			c++;
+		}
+		if (in_quote)
+			return perr(p, (int)(start - line) + 1, "unterminated string");
+		p->toks[p->nr_toks].s = start;
+		p->toks[p->nr_toks].col = (int)(start - line) + 1;
+		p->nr_toks++;
+		if (*c == '#') {
+			*c = '\0';
+			break;
+		}
+		if (*c)
+			*c++ = '\0';
+	}
+	return 0;
+}
+
+/* Unescape a "..." token into a fresh buffer. */
+static int unquote(struct parser *p, const struct token *t, const char *s, char **out,
+		   size_t *out_len)
+{
+	size_t n = strlen(s);
+	char *buf;
+	size_t len = 0;
+
+	if (n < 2 || s[0] != '"' || s[n - 1] != '"')
+		return perr(p, t->col, "expected a quoted string");
+	buf = malloc(n);
+	if (!buf)
+		return oom(p);
+	for (size_t i = 1; i + 1 < n; i++) {
+		char c = s[i];
+
+		if (c == '"') {
+			free(buf);
+			return perr(p, t->col, "stray '\"' inside a string (escape it as \\\")");
+		}
+		if (c == '\\') {
+			char e = s[++i];
+
+			if (e == 'n') {
+				c = '\n';
+			} else if (e == 't') {
+				c = '\t';
+			} else if (e == '0') {
+				c = '\0';
+			} else if (e == '\\' || e == '"') {
+				c = e;
+			} else if (e == 'x' && isxdigit((unsigned char)s[i + 1]) &&
+				   isxdigit((unsigned char)s[i + 2])) {
+				char hex[3] = { s[i + 1], s[i + 2], 0 };
+
+				c = (char)strtoul(hex, NULL, 16);
+				i += 2;
+			} else {
+				free(buf);
+				return perr(p, t->col, "unknown escape '\\%c' in string", e ? e : ' ');
+			}
+		}
+		buf[len++] = c;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	*out_len = len;
+	return 0;
+}
+
+/* Is the token an option "key=value" (key: lower-case word)? */
+static bool is_option(const char *s)
+{
+	if (!islower((unsigned char)*s))
+		return false;
+	while (islower((unsigned char)*s) || isdigit((unsigned char)*s) || *s == '-')
+		s++;
+	return *s == '=';
+}
+
+/* --- symbols -------------------------------------------------------------- */
+
+static bool valid_name(const char *s)
+{
+	if (!isalpha((unsigned char)*s) && *s != '_')
+		return false;
+	for (s++; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' && *s != '.')
+			return false;
+	return true;
+}
+
+static int sym_find(const struct scenario *scn, const char *name)
+{
+	for (size_t i = 0; i < scn->nr_syms; i++)
+		if (!strcmp(scn->syms[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+static int sym_add(struct parser *p, const char *name, enum scn_symbol_kind kind)
+{
+	struct scenario *scn = p->scn;
+
+	if (scn->nr_syms == p->cap_syms) {
+		size_t cap = p->cap_syms ? p->cap_syms * 2 : 16;
+		struct scn_symbol *syms = realloc(scn->syms, cap * sizeof(*syms));
+		bool *live;
+
+		if (!syms)
+			return oom(p);
+		scn->syms = syms;
+		live = realloc(p->live, cap * sizeof(*live));
+		if (!live)
+			return oom(p);
+		p->live = live;
+		p->cap_syms = cap;
+	}
+	scn->syms[scn->nr_syms].name = strdup(name);
+	if (!scn->syms[scn->nr_syms].name)
+		return oom(p);
+	scn->syms[scn->nr_syms].kind = kind;
+	scn->syms[scn->nr_syms].line = p->line;
+	scn->syms[scn->nr_syms].is_sg = false;
+	scn->syms[scn->nr_syms].is_bar = false;
+	p->live[scn->nr_syms] = false;
+	return (int)scn->nr_syms++;
+}
+
+/* A name that must already be a buffer (want_handle false) or a handle. */
+static int sym_use(struct parser *p, const struct token *t, const char *name, bool want_handle)
+{
+	int i = sym_find(p->scn, name);
+
+	if (i < 0) {
+		if (!valid_name(name))
+			return perr(p, t->col, "'%s' is not a %s name", name,
+				    want_handle ? "handle" : "buffer");
+		return perr(p, t->col, "unknown %s '%s'", want_handle ? "handle" : "buffer", name);
+	}
+	if (want_handle && p->scn->syms[i].kind != SCN_SYM_HANDLE)
+		return perr(p, t->col,
+			    "'%s' is a buffer, not a handle: devices see DMA addresses, so map it "
+			    "first (or use phys:%s / bus:%s)",
+			    name, name, name);
+	if (!want_handle && p->scn->syms[i].kind != SCN_SYM_BUFFER)
+		return perr(p, t->col, "'%s' is a handle, not a buffer (defined at line %d)", name,
+			    p->scn->syms[i].line);
+	return i;
+}
+
+/* --- values --------------------------------------------------------------- */
+
+static int get_size(struct parser *p, const struct token *t, const char *s, const char *what,
+		    u64 *out)
+{
+	int ret = scn_parse_size(s, out);
+
+	if (ret == -ERANGE)
+		return perr(p, t->col, "%s '%s' is too large", what, s);
+	if (ret)
+		return perr(p, t->col, "bad %s '%s' (a number, 0x hex, with an optional K/M/G/T suffix)",
+			    what, s);
+	return 0;
+}
+
+static int get_number(struct parser *p, const struct token *t, const char *s, const char *what,
+		      u64 *out)
+{
+	int ret = scn_parse_number(s, out);
+
+	if (ret == -ERANGE)
+		return perr(p, t->col, "%s '%s' is too large", what, s);
+	if (ret)
+		return perr(p, t->col, "bad %s '%s' (a decimal or 0x hex number)", what, s);
+	return 0;
+}
+
+static int get_dir(struct parser *p, const struct token *t, const char *s, int *dir)
+{
+	static const struct {
+		const char *name;
+		int dir;
+	} names[] = {
+		{ "to-device", DMA_TO_DEVICE },	    { "to-dev", DMA_TO_DEVICE },
+		{ "from-device", DMA_FROM_DEVICE }, { "from-dev", DMA_FROM_DEVICE },
+		{ "bidirectional", DMA_BIDIRECTIONAL }, { "bidir", DMA_BIDIRECTIONAL },
+		{ "none", DMA_NONE },
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(s, names[i].name)) {
+			*dir = names[i].dir;
+			return 0;
+		}
+	}
+	return perr(p, t->col,
+		    "bad direction '%s' (to-device, from-device, bidirectional or none)", s);
+}
+
+static int get_attrs(struct parser *p, const struct token *t, const char *s, unsigned long *attrs)
+{
+	static const struct {
+		const char *name;
+		unsigned long bit;
+	} names[] = {
+		{ "weak-ordering", DMA_ATTR_WEAK_ORDERING },
+		{ "write-combine", DMA_ATTR_WRITE_COMBINE },
+		{ "no-kernel-mapping", DMA_ATTR_NO_KERNEL_MAPPING },
+		{ "skip-cpu-sync", DMA_ATTR_SKIP_CPU_SYNC },
+		{ "force-contiguous", DMA_ATTR_FORCE_CONTIGUOUS },
+		{ "alloc-single-pages", DMA_ATTR_ALLOC_SINGLE_PAGES },
+		{ "no-warn", DMA_ATTR_NO_WARN },
+		{ "privileged", DMA_ATTR_PRIVILEGED },
+		{ "mmio", DMA_ATTR_MMIO },
+		{ "ignore-cachelines", DMA_ATTR_DEBUGGING_IGNORE_CACHELINES },
+		{ "require-coherent", DMA_ATTR_REQUIRE_COHERENT },
+	};
+	const char *c = s;
+
+	*attrs = 0;
+	while (*c) {
+		const char *end = strchr(c, ',');
+		size_t n = end ? (size_t)(end - c) : strlen(c);
+		bool found = false;
+
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			if (strlen(names[i].name) == n && !strncmp(c, names[i].name, n)) {
+				*attrs |= names[i].bit;
+				found = true;
+			}
+		}
+		if (!found)
+			return perr(p, t->col, "unknown DMA attribute '%.*s' (see docs/scenario.md)",
+				    (int)n, c);
+		if (!end)
+			break;
+		c = end + 1;
+		if (!*c)
+			return perr(p, t->col, "empty DMA attribute after ','");
+	}
+	if (!*s)
+		return perr(p, t->col, "empty attribute list");
+	return 0;
+}
+
+/* 0xNN / decimal byte, zero, ones, seq[:N], rand[:N], "text". */
+static int get_pattern(struct parser *p, const struct token *t, const char *s,
+		       struct scn_pattern *pat)
+{
+	u64 v;
+
+	memset(pat, 0, sizeof(*pat));
+	if (s[0] == '"') {
+		int ret = unquote(p, t, s, &pat->text, &pat->text_len);
+
+		if (ret)
+			return ret;
+		if (!pat->text_len)
+			return perr(p, t->col, "empty string pattern");
+		pat->kind = SCN_PAT_TEXT;
+		return 0;
+	}
+	if (!strcmp(s, "zero") || !strcmp(s, "zeros")) {
+		pat->kind = SCN_PAT_BYTE;
+		pat->byte = 0;
+		return 0;
+	}
+	if (!strcmp(s, "ones")) {
+		pat->kind = SCN_PAT_BYTE;
+		pat->byte = 0xff;
+		return 0;
+	}
+	if (!strncmp(s, "seq", 3) && (s[3] == '\0' || s[3] == ':')) {
+		pat->kind = SCN_PAT_SEQ;
+		if (s[3] == ':') {
+			if (scn_parse_number(s + 4, &v) || v > 255)
+				return perr(p, t->col, "bad sequence start in '%s' (0..255)", s);
+			pat->byte = (u8)v;
+		}
+		return 0;
+	}
+	if (!strncmp(s, "rand", 4) && (s[4] == '\0' || s[4] == ':')) {
+		pat->kind = SCN_PAT_RAND;
+		if (s[4] == ':' && scn_parse_number(s + 5, &pat->key))
+			return perr(p, t->col, "bad random key in '%s' (a number)", s);
+		return 0;
+	}
+	if (!scn_parse_number(s, &v)) {
+		if (v > 255)
+			return perr(p, t->col, "byte pattern '%s' does not fit in a byte", s);
+		pat->kind = SCN_PAT_BYTE;
+		pat->byte = (u8)v;
+		return 0;
+	}
+	return perr(p, t->col,
+		    "bad pattern '%s' (a byte like 0xa5, zero, ones, seq[:N], rand[:N] or \"text\")",
+		    s);
+}
+
+/*
+ * NAME[@OFF][+LEN] | ADDR[+LEN] | bus:NAME... | phys:NAME...
+ * @want: 'b' a buffer, 'h' a handle, 't' a DMA target (handle, address, bus:, phys:).
+ */
+static int get_ref(struct parser *p, const struct token *t, char want, struct scn_ref *ref)
+{
+	char *s = t->s, *at, *plus;
+	const char *name;
+	int ret;
+
+	memset(ref, 0, sizeof(*ref));
+	ref->col = t->col;
+	ref->sym = -1;
+	plus = strchr(s, '+');
+	if (plus)
+		*plus = '\0';
+	if (isdigit((unsigned char)s[0])) {
+		if (want != 't')
+			ret = perr(p, t->col, "expected a %s name, not an address",
+				   want == 'b' ? "buffer" : "handle");
+		else
+			ret = get_number(p, t, s, "address", &ref->addr);
+		if (ret)
+			goto out;
+		ref->kind = SCN_REF_ADDR;
+		if (!plus) {
+			ret = perr(p, t->col, "a raw address needs a length: ADDR+LEN");
+			goto out;
+		}
+	} else {
+		ref->kind = SCN_REF_SYMBOL;
+		name = s;
+		if (!strncmp(s, "bus:", 4) || !strncmp(s, "phys:", 5)) {
+			if (want != 't') {
+				ret = perr(p, t->col, "'%.*s' addresses are only for dma targets",
+					   (int)(strchr(s, ':') - s), s);
+				goto out;
+			}
+			ref->kind = s[0] == 'b' ? SCN_REF_BUS : SCN_REF_PHYS;
+			name = strchr(s, ':') + 1;
+		}
+		at = strchr(name, '@');
+		if (at) {
+			*at = '\0';
+			ret = get_size(p, t, at + 1, "offset", &ref->off);
+			if (ret)
+				goto out;
+		}
+		ret = sym_use(p, t, name,
+			      want == 'h' || (want == 't' && ref->kind == SCN_REF_SYMBOL));
+		if (ret < 0)
+			goto out;
+		ref->sym = ret;
+		if (ref->kind == SCN_REF_BUS && !p->scn->syms[ret].is_bar) {
+			ret = perr(p, t->col,
+				   "'%s' is a RAM buffer: bus: addresses are for BAR buffers (bar=DEV:N)",
+				   name);
+			goto out;
+		}
+		if (at)
+			*at = '@';
+	}
+	ret = 0;
+	if (plus) {
+		ret = get_size(p, t, plus + 1, "length", &ref->len);
+		if (!ret && !ref->len)
+			ret = perr(p, t->col, "zero length");
+		ref->len_given = true;
+	}
+out:
+	if (plus)
+		*plus = '+';
+	return ret < 0 ? ret : 0;
+}
+
+/* --- options -------------------------------------------------------------- */
+
+/* Split the tokens after the verb into positionals and options. */
+struct args {
+	const struct token *pos[MAX_TOKENS];
+	int nr_pos;
+	const struct token *opt[MAX_TOKENS];
+	int nr_opt;
+};
+
+static void split_args(struct parser *p, int first, struct args *a)
+{
+	a->nr_pos = a->nr_opt = 0;
+	for (int i = first; i < p->nr_toks; i++) {
+		if (is_option(p->toks[i].s))
+			a->opt[a->nr_opt++] = &p->toks[i];
+		else
+			a->pos[a->nr_pos++] = &p->toks[i];
+	}
+}
+
+/* Check that every option is in @allowed ("a,b,c") and given once. */
+static int check_options(struct parser *p, const struct args *a, const char *verb,
+			 const char *allowed)
+{
+	for (int i = 0; i < a->nr_opt; i++) {
+		const char *s = a->opt[i]->s;
+		size_t n = (size_t)(strchr(s, '=') - s);
+		const char *c = allowed;
+		bool ok = false;
+
+		while (c && *c) {
+			const char *end = strchr(c, ',');
+			size_t m = end ? (size_t)(end - c) : strlen(c);
+
+			if (m == n && !strncmp(c, s, n))
+				ok = true;
+			c = end ? end + 1 : NULL;
+		}
+		if (!ok) {
+			if (!*allowed)
+				return perr(p, a->opt[i]->col, "'%s' takes no options", verb);
+			return perr(p, a->opt[i]->col, "unknown option '%.*s' for '%s' (allowed: %s)",
+				    (int)n, s, verb, allowed);
+		}
+		if (!s[n + 1])
+			return perr(p, a->opt[i]->col, "option '%.*s' needs a value", (int)n, s);
+		for (int j = 0; j < i; j++)
+			if (!strncmp(a->opt[j]->s, s, n + 1))
+				return perr(p, a->opt[i]->col, "option '%.*s' given twice", (int)n,
+					    s);
+	}
+	return 0;
+}
+
+/* The value of option @key, or NULL; *@tok gets its token. */
+static const char *opt_get(const struct args *a, const char *key, const struct token **tok)
+{
+	size_t n = strlen(key);
+
+	for (int i = 0; i < a->nr_opt; i++) {
+		if (!strncmp(a->opt[i]->s, key, n) && a->opt[i]->s[n] == '=') {
+			*tok = a->opt[i];
+			return a->opt[i]->s + n + 1;
+		}
+	}
+	return NULL;
+}
+
+static int need_pos(struct parser *p, const struct args *a, int min, int max, const char *usage)
+{
+	if (a->nr_pos < min)
+		return perr(p, p->toks[0].col, "too few arguments: %s", usage);
+	if (a->nr_pos > max)
+		return perr(p, a->pos[max]->col, "unexpected '%s': %s", a->pos[max]->s, usage);
+	return 0;
+}
+
+static int set_str(struct parser *p, char **dst, const char *s)
+{
+	*dst = strdup(s);
+	return *dst ? 0 : oom(p);
+}
+
+/* --- verbs ---------------------------------------------------------------- */
+
+static int parse_seed(struct parser *p, struct scn_step *st, const struct args *a)
+{
+	int ret = need_pos(p, a, 1, 1, "seed N");
+
+	if (!ret)
+		ret = check_options(p, a, "seed", "");
+	if (!ret)
+		ret = get_number(p, a->pos[0], a->pos[0]->s, "seed", &st->value);
+	if (!ret && p->scn->seed_given)
+		ret = perr(p, p->toks[0].col, "seed given twice");
+	if (!ret) {
+		p->scn->seed_given = true;
+		p->scn->seed = st->value;
+	}
+	return ret;
+}
+
+static int parse_iommu(struct parser *p, struct scn_step *st, const struct args *a)
+{
+	static const char *const modes[] = {
+		[IOMMU_MODE_STRICT] = "strict",
+		[IOMMU_MODE_LAZY] = "lazy",
+		[IOMMU_MODE_PASSTHROUGH] = "passthrough",
+		[IOMMU_MODE_OFF] = "off",
+	};
+	int ret = need_pos(p, a, 2, 2, "iommu DEV|all strict|lazy|passthrough|off");
+
+	if (!ret)
+		ret = check_options(p, a, "iommu", "");
+	if (ret)
+		return ret;
+	st->mode = -1;
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (!strcmp(a->pos[1]->s, modes[i]))
+			st->mode = (int)i;
+	if (st->mode < 0)
+		return perr(p, a->pos[1]->col,
+			    "bad IOMMU mode '%s' (strict, lazy, passthrough or off)", a->pos[1]->s);
+	st->dev_col = a->pos[0]->col;
+	return set_str(p, &st->dev, a->pos[0]->s);
+}
+
+static int parse_buf(struct parser *p, struct scn_step *st, const struct args *a)
+{
+	const struct token *t;
+	const char *v;
+	int ret = need_pos(p, a, 2, 2, "buf NAME SIZE [at=ADDR] [align=SIZE] [bar=DEV[:N]] [off=OFF] [fill=PATTERN]");
+
+	if (!ret)
+		ret = check_options(p, a, "buf", "at,align,bar,off,fill");
+	if (ret)
+		return ret;
+	if (!valid_name(a->pos[0]->s))
+		return perr(p, a->pos[0]->col,
+			    "bad buffer name '%s' (a letter or '_', then letters, digits, '_', '-', '.')",
+			    a->pos[0]->s);
+	if (sym_find(p->scn, a->pos[0]->s) >= 0)
+		return perr(p, a->pos[0]->col, "'%s' is already defined (line %d)", a->pos[0]->s,
+			    p->scn->syms[sym_find(p->scn, a->pos[0]->s)].line);
+	ret = get_size(p, a->pos[1], a->pos[1]->s, "size", &st->size);
+	if (ret)
+		return ret;
+	if (!st->size)
+		return perr(p, a->pos[1]->col, "a buffer cannot be empty");
+	if ((v = opt_get(a, "at", &t))) {
+		ret = get_number(p, t, v, "address", &st->at);
+		if (ret)
+			return ret;
+		st->at_given = true;
+		if (st->at + st->size < st->at)
+			return perr(p, t->col, "buffer wraps around the address space");
+	}
+	if ((v = opt_get(a, "align", &t))) {
+		ret = get_size(p, t, v, "alignment", &st->align);
+		if (ret)
+			return ret;
+		if (!st->align || (st->align & (st->align - 1)))
+			return perr(p, t->col, "alignment must be a power of two");
+	}
+	st->bar_index = -1;
+	if ((v = opt_get(a, "bar", &t))) {
+		const char *colon = strrchr(v, ':');
+		u64 idx;
+
+		if (st->at_given || st->align)
+			return perr(p, t->col, "a BAR buffer takes off=, not at= or align=");
+		/* "nvme0:2" names BAR 2; a BDF "0000:03:00.0" has colons too: only a
+		 * single digit after the last colon is a BAR index. */
+		if (colon && colon[1] && !colon[2] && isdigit((unsigned char)colon[1])) {
+			idx = (u64)(colon[1] - '0');
+			if (idx > 5)
+				return perr(p, t->col, "BAR index %llu out of range (0..5)",
+					    (unsigned long long)idx);
+			st->bar_index = (int)idx;
+			st->bar_dev = strndup(v, (size_t)(colon - v));
+		} else {
+			st->bar_dev = strdup(v);
+		}
+		if (!st->bar_dev)
+			return oom(p);
+		if (!*st->bar_dev)
+			return perr(p, t->col, "bar= needs a device: bar=DEV or bar=DEV:N");
+		st->dev_col = t->col;
+		if ((v = opt_get(a, "off", &t))) {
+			ret = get_size(p, t, v, "offset", &st->bar_off);
+			if (ret)
+				return ret;
+		}
+	} else if (opt_get(a, "off", &t)) {
+		return perr(p, t->col, "off= is for BAR buffers (with bar=DEV:N)");
+	}
+	if ((v = opt_get(a, "fill", &t))) {
+		ret = get_pattern(p, t, v, &st->fill);
+		if (ret)
+			return ret;
+		st->has_fill = true;
+	}
+	ret = sym_add(p, a->pos[0]->s, SCN_SYM_BUFFER);
+	if (ret < 0)
+		return ret;
+	st->sym = ret;
+	st->sym_col = a->pos[0]->col;
+	p->scn->syms[ret].is_bar = st->bar_dev != NULL;
+	return 0;
+}
+
+static int parse_fill(struct parser *p, struct scn_step *st, const struct args *a)
+{
+	int ret = need_pos(p, a, 2, 2, "fill BUF[@OFF][+LEN] PATTERN");
+
+	if (!ret)
+		ret = check_options(p, a, "fill", "");
+	if (ret)
+		return ret;
+	st->refs = calloc(1, sizeof(*st->refs));
+	if (!st->refs)
+		return oom(p);
+	st->nr_refs = 1;
+	ret = get_ref(p, a->pos[0], 'b', &st->refs[0]);
+	if (!ret)
+		ret = get_pattern(p, a->pos[1], a->pos[1]->s, &st->fill);
+	st->has_fill = true;
+	return ret;
+}
+
+static int parse_dma_mask(struct parser *p, struct scn_step *st, const struct args *a)
+{
+	int ret = need_pos(p, a, 2, 2, "dma-mask DEV BITS");
+
+	if (!ret)
+		ret = check_options(p, a, "dma-mask", "");
+	if (!ret)
+		ret = get_number(p, a->pos[1], a->pos[1]->s, "mask width", &st->value);
+	if (ret)
+		return ret;
+	if (st->value < 1 || st->value > 64)
+		return perr(p, a->pos[1]->col, "DMA mask width must be 1..64 bits");
+	st->dev_col = a->pos[0]->col;
+	return set_str(p, &st->dev, a->pos[0]->s);
+}
+
+/* A new handle name for map / map-sg: new, or a handle that is not mapped now. */
+static int define_handle(struct parser *p, const struct token *t, bool is_sg)
+{
+	int i = sym_find(p->scn, t->s);
+
+	if (i < 0) {
+		if (!valid_name(t->s))
+			return perr(p, t->col,
+				    "bad handle name '%s' (a letter or '_', then letters, digits, '_', '-', '.')",
+				    t->s);
+		i = sym_add(p, t->s, SCN_SYM_HANDLE);
+		if (i < 0)
+			return i;
+	} else if (p->scn->syms[i].kind != SCN_SYM_HANDLE) {
+		return perr(p, t->col, "'%s' is a buffer (line %d), not a handle", t->s,
+			    p->scn->syms[i].line);
+	} else if (p->live[i]) {
+		return perr(p, t->col,
+			    "handle '%s' is still mapped (line %d): unmap it first or use another name",
+			    t->s, p->scn->syms[i].line);
+	}
+	p->scn->syms[i].line = p->line;
+	p->scn->syms[i].is_sg = is_sg;
+	p->live[i] = true;
+	return i;
+}
+
+static int parse_map(struct parser *p, struct scn_step *st, const struct args *a, bool sg)
+{
+	const struct token *t;
+	const char *v;
+	int nr_refs, ret;
+
+	if (sg)
+		ret = need_pos(p, a, 4, MAX_TOKENS, "map-sg HANDLE DEV DIR BUF[@OFF][+LEN]... [attrs=LIST]");
+	else
+		ret = need_pos(p, a, 4, 5, "map HANDLE DEV DIR BUF[@OFF][+LEN] [unchecked] [attrs=LIST]");
+	if (!ret)
+		ret = check_options(p, a, sg ? "map-sg" : "map", "attrs");
+	if (ret)
+		return ret;
+	nr_refs = a->nr_pos - 3;
+	if (!sg && a->nr_pos == 5) {
+		if (strcmp(a->pos[4]->s, "unchecked"))
+			return perr(p, a->pos[4]->col, "unexpected '%s' (only 'unchecked' may follow the buffer)",
+				    a->pos[4]->s);
+		st->unchecked = true;
+		nr_refs = 1;
+	}
+	ret = get_dir(p, a->pos[2], a->pos[2]->s, &st->dir);
+	if (ret)
+		return ret;
+	st->dir_given = true;
+	if ((v = opt_get(a, "attrs", &t))) {
+		ret = get_attrs(p, t, v, &st->attrs);
+		if (ret)
+			return ret;
+	}
+	st->refs = calloc((size_t)nr_refs, sizeof(*st->refs));
+	if (!st->refs)
+		return oom(p);
+	st->nr_refs = (size_t)nr_refs;
+	for (int i = 0; i < nr_refs; i++) {
+		ret = get_ref(p, a->pos[3 + i], 'b', &st->refs[i]);
+		if (ret)
+			return ret;
+	}
+	st->dev_col = a->pos[1]->col;
+	ret = set_str(p, &st->dev, a->pos[1]->s);
+	if (ret)
+		return ret;
+	ret = define_handle(p, a->pos[0], sg);
+	if (ret < 0)
+		return ret;
+	st->sym = ret;
+	st->sym_col = a->pos[0]->col;
+	return 0;
+}
+
+static int get_as(struct parser *p, const struct args *a, struct scn_step *st)
+{
+	const struct token *t;
+	const char *v = opt_get(a, "as", &t);
+
+	st->as_sg = -1;
+	if (!v)
+		return 0;
+	if (!strcmp(v, "single"))
+		st->as_sg = 0;
+	else if (!strcmp(v, "sg"))
+		st->as_sg = 1;
+	else
+		return perr(p, t->col, "bad as='%s' (single or sg)", v);
+	return 0;
+}
+
+static int get_nents(struct parser *p, const struct args *a, struct scn_step *st)
+{
+	const struct token *t;
+	const char *v = opt_get(a, "nents", &t);
+	u64 n;
+	int ret;
+
+	if (!v)
+		return 0;
+	ret = get_number(p, t, v, "entry count", &n);
+	if (ret)
+		return ret;
+	if (n > 65536)
+		return perr(p, t->col, "entry count %llu is too large", (unsigned long long)n);
+	st->nents = (int)n;
+	st->nents_given = true;
+	return 0;
+}
+
+static int parse_unmap(struct parser *p, struct scn_step *st, const struct args *a)
+{
+	const struct token *t;
+	const char *v;
+	int ret = need_pos(p, a, 1, 1, "unmap HANDLE [size=SIZE] [dir=DIR] [as=single|sg] [nents=N] [attrs=LIST]");
+
+	if (!ret)
+		ret = check_options(p, a, "unmap", "size,dir,as,nents,attrs");
+	if (!ret)
+		ret = sym_use(p, a->pos[0], a->pos[0]->s, true);
+	if (ret < 0)
+		return ret;
+	st->sym = ret;
+	st->sym_col = a->pos[0]->col;
+	p->live[st->sym] = false;
+	if ((v = opt_get(a, "size", &t))) {
+		ret = get_size(p, t, v, "size", &st->bad_size);
+		if (ret)
+			return ret;
+		st->size_given = true;
+	}
+	if ((v = opt_get(a, "dir", &t))) {
+		ret = get_dir(p, t, v, &st->dir);
+		if (ret)
+			return ret;
+		st->dir_given = true;
+	}
+	if ((v = opt_get(a, "attrs", &t))) {
+		ret = get_attrs(p, t, v, &st->attrs);
+		if (ret)
+			return ret;
+	}
+	ret = get_as(p, a, st);
+	if (!ret)
+		ret = get_nents(p, a, st);
+	return ret;
+}
+
+static int parse_sync(struct parser *p, struct scn_step *st, const struct args *a)
+{
+	const struct token *t;
+	const char *v;
+	int ret = need_pos(p, a, 2, 2, "sync HANDLE for-cpu|for-device [dir=DIR] [off=OFF] [len=LEN] [nents=N] [as=single|sg]");
+
+	if (!ret)
+		ret = check_options(p, a, "sync", "dir,off,len,nents,as");
+	if (!ret)
+		ret = sym_use(p, a->pos[0], a->pos[0]->s, true);
+	if (ret < 0)
+		return ret;
+	st->sym = ret;
+	st->sym_col = a->pos[0]->col;
+	if (!strcmp(a->pos[1]->s, "for-cpu"))
+		st->for_cpu = true;
+	else if (strcmp(a->pos[1]->s, "for-device"))
+		return perr(p, a->pos[1]->col, "bad sync '%s' (for-cpu or for-device)", a->pos[1]->s);
+	if ((v = opt_get(a, "dir", &t))) {
+		ret = get_dir(p, t, v, &st->dir);
+		if (ret)
+			return ret;
+		st->dir_given = true;
+	}
+	if ((v = opt_get(a, "off", &t))) {
+		ret = get_size(p, t, v, "offset", &st->sync_off);
+		if (ret)
+			return ret;
+		st->off_given = true;
+	}
+	if ((v = opt_get(a, "len", &t))) {
+		ret = get_size(p, t, v, "length", &st->bad_size);
+		if (ret)
+			return ret;
+		if (!st->bad_size)
+			return perr(p, t->col, "zero length");
+		st->size_given = true;
+	}
+	ret = get_as(p, a, st);
+	if (!ret)
+		ret = get_nents(p, a, st);
+	return ret;
+}
+
+static int get_seg(struct parser *p, const struct args *a, struct scn_step *st)
+{
+	const struct token *t;
+	const char *v = opt_get(a, "seg", &t);
+	u64 n;
+	int ret;
+
+	if (!v)
+		return 0;
+	ret = get_number(p, t, v, "segment", &n);
+	if (ret)
+		return ret;
+	if (n > 65535)
+		return perr(p, t->col, "segment %llu out of range", (unsigned long long)n);
+	st->seg = (int)n;
+	return 0;
+}
+
+static int parse_dma(struct parser *p, struct scn_step *st, const struct args *a)
+{
+	const char *usage = "dma read|write DEV TARGET [expect=PATTERN | data=PATTERN] [seg=N]";
+	const struct token *t;
+	const char *v;
+	int ret = need_pos(p, a, 3, 3, usage);
+
+	if (ret)
+		return ret;
+	if (!strcmp(a->pos[0]->s, "read")) {
+		st->verb = SCN_DMA_READ;
+		ret = check_options(p, a, "dma read", "expect,seg");
+		v = opt_get(a, "expect", &t);
+	} else if (!strcmp(a->pos[0]->s, "write")) {
+		st->verb = SCN_DMA_WRITE;
+		ret = check_options(p, a, "dma write", "data,seg");
+		v = opt_get(a, "data", &t);
+		if (!ret && !v)
+			ret = perr(p, p->toks[0].col, "dma write needs data=PATTERN");
+	} else {
+		return perr(p, a->pos[0]->col, "bad DMA '%s' (read or write): %s", a->pos[0]->s, usage);
+	}
+	if (ret)
+		return ret;
+	if (v) {
+		ret = get_pattern(p, t, v, &st->data);
+		if (ret)
+			return ret;
+		st->has_data = true;
+	}
+	st->refs = calloc(1, sizeof(*st->refs));
+	if (!st->refs)
+		return oom(p);
+	st->nr_refs = 1;
+	ret = get_ref(p, a->pos[2], 't', &st->refs[0]);
+	if (ret)
+		return ret;
+	ret = get_seg(p, a, st);
+	if (ret)
+		return ret;
+	st->dev_col = a->pos[1]->col;
+	return set_str(p, &st->dev, a->pos[1]->s);
+}
+
+static int parse_advance(struct parser *p, struct scn_step *st, const struct args *a)
+{
+	int ret = need_pos(p, a, 1, 1, "advance DURATION (e.g. 10ms)");
+
+	if (!ret)
+		ret = check_options(p, a, "advance", "");
+	if (ret)
+		return ret;
+	ret = scn_parse_duration(a->pos[0]->s, &st->value);
+	if (ret == -ERANGE)
+		return perr(p, a->pos[0]->col, "duration '%s' is too long", a->pos[0]->s);
+	if (ret)
+		return perr(p, a->pos[0]->col,
+			    "bad duration '%s' (a number with a unit: ns, us, ms or s)", a->pos[0]->s);
+	return 0;
+}
+
+static int parse_release(struct parser *p, struct scn_step *st, const struct args *a)
+{
+	int ret = need_pos(p, a, 1, 1, "release DEV");
+
+	if (!ret)
+		ret = check_options(p, a, "release", "");
+	if (ret)
+		return ret;
+	st->dev_col = a->pos[0]->col;
+	return set_str(p, &st->dev, a->pos[0]->s);
+}
+
+static int parse_echo(struct parser *p, struct scn_step *st)
+{
+	size_t len = 0, n;
+	char *text;
+
+	/* The words as written, one space apart; a lone quoted string is unquoted. */
+	if (p->nr_toks == 2 && p->toks[1].s[0] == '"')
+		return unquote(p, &p->toks[1], p->toks[1].s, &st->text, &n);
+	for (int i = 1; i < p->nr_toks; i++)
+		len += strlen(p->toks[i].s) + 1;
+	text = calloc(1, len + 1);
+	if (!text)
+		return oom(p);
+	for (int i = 1; i < p->nr_toks; i++) {
+		if (i > 1)
+			strcat(text, " ");
+		strcat(text, p->toks[i].s);
+	}
+	st->text = text;
+	return 0;
+}
+
+static int parse_expect(struct parser *p, struct scn_step *st, const struct args *a)
+{
+	const char *usage = "expect ok | error [ERRNO] | fault [KIND] | no-fault | data BUF PATTERN | "
+			    "maptype HANDLE TYPE | count COUNTER [OP] N | violation CHECKER [RULE] | "
+			    "p2p CLIENT PROVIDER TYPE";
+	const char *kind;
+	int ret;
+
+	if (a->nr_pos < 1)
+		return perr(p, p->toks[0].col, "expect what? %s", usage);
+	kind = a->pos[0]->s;
+	if (!strcmp(kind, "ok") || !strcmp(kind, "error") || !strcmp(kind, "fault") ||
+	    !strcmp(kind, "no-fault")) {
+		if (!p->last_was_action)
+			return perr(p, a->pos[0]->col,
+				    "'expect %s' must follow a map, map-sg or dma step", kind);
+	}
+	if (!strcmp(kind, "ok") || !strcmp(kind, "no-fault")) {
+		st->verb = kind[0] == 'o' ? SCN_EXPECT_OK : SCN_EXPECT_NO_FAULT;
+		ret = need_pos(p, a, 1, 1, kind[0] == 'o' ? "expect ok" : "expect no-fault");
+		if (!ret)
+			ret = check_options(p, a, "expect", "");
+		return ret;
+	}
+	if (!strcmp(kind, "error")) {
+		st->verb = SCN_EXPECT_ERROR;
+		ret = need_pos(p, a, 1, 2, "expect error [ERRNO]");
+		if (!ret)
+			ret = check_options(p, a, "expect", "");
+		if (ret || a->nr_pos == 1)
+			return ret;
+		st->err = scn_errno_from_name(a->pos[1]->s);
+		if (!st->err)
+			return perr(p, a->pos[1]->col, "unknown errno name '%s' (e.g. ENOMEM, EINVAL, EREMOTEIO)",
+				    a->pos[1]->s);
+		return 0;
+	}
+	if (!strcmp(kind, "fault")) {
+		st->verb = SCN_EXPECT_FAULT;
+		ret = need_pos(p, a, 1, 2, "expect fault [iommu|ur|blocked|any]");
+		if (!ret)
+			ret = check_options(p, a, "expect", "");
+		if (ret)
+			return ret;
+		if (a->nr_pos == 1)
+			return set_str(p, &st->what, "any");
+		if (strcmp(a->pos[1]->s, "iommu") && strcmp(a->pos[1]->s, "ur") &&
+		    strcmp(a->pos[1]->s, "blocked") && strcmp(a->pos[1]->s, "any"))
+			return perr(p, a->pos[1]->col, "bad fault kind '%s' (iommu, ur, blocked or any)",
+				    a->pos[1]->s);
+		return set_str(p, &st->what, a->pos[1]->s);
+	}
+	if (!strcmp(kind, "data")) {
+		st->verb = SCN_EXPECT_DATA;
+		ret = need_pos(p, a, 3, 3, "expect data BUF[@OFF][+LEN] PATTERN");
+		if (!ret)
+			ret = check_options(p, a, "expect", "");
+		if (ret)
+			return ret;
+		st->refs = calloc(1, sizeof(*st->refs));
+		if (!st->refs)
+			return oom(p);
+		st->nr_refs = 1;
+		ret = get_ref(p, a->pos[1], 'b', &st->refs[0]);
+		if (!ret)
+			ret = get_pattern(p, a->pos[2], a->pos[2]->s, &st->data);
+		st->has_data = true;
+		return ret;
+	}
+	if (!strcmp(kind, "maptype")) {
+		static const char *const types[] = { "direct", "iommu", "bounce", "bus-addr",
+						     "thru-host-bridge" };
+		bool ok = false;
+
+		st->verb = SCN_EXPECT_MAPTYPE;
+		ret = need_pos(p, a, 3, 3, "expect maptype HANDLE direct|iommu|bounce|bus-addr|thru-host-bridge [seg=N]");
+		if (!ret)
+			ret = check_options(p, a, "expect maptype", "seg");
+		if (!ret)
+			ret = sym_use(p, a->pos[1], a->pos[1]->s, true);
+		if (ret < 0)
+			return ret;
+		st->sym = ret;
+		st->sym_col = a->pos[1]->col;
+		for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+			ok |= !strcmp(a->pos[2]->s, types[i]);
+		if (!ok)
+			return perr(p, a->pos[2]->col,
+				    "bad map type '%s' (direct, iommu, bounce, bus-addr or thru-host-bridge)",
+				    a->pos[2]->s);
+		ret = get_seg(p, a, st);
+		if (ret)
+			return ret;
+		return set_str(p, &st->what, a->pos[2]->s);
+	}
+	if (!strcmp(kind, "count")) {
+		static const struct {
+			const char *op;
+			enum scn_cmp cmp;
+		} ops[] = {
+			{ "=", SCN_CMP_EQ }, { "==", SCN_CMP_EQ }, { "!=", SCN_CMP_NE },
+			{ "<", SCN_CMP_LT }, { "<=", SCN_CMP_LE }, { ">", SCN_CMP_GT },
+			{ ">=", SCN_CMP_GE },
+		};
+		int nidx = 2;
+
+		st->verb = SCN_EXPECT_COUNT;
+		ret = need_pos(p, a, 3, 4, "expect count COUNTER [=|!=|<|<=|>|>=] N");
+		if (!ret)
+			ret = check_options(p, a, "expect count", "");
+		if (ret)
+			return ret;
+		st->cmp = SCN_CMP_EQ;
+		if (a->nr_pos == 4) {
+			bool found = false;
+
+			for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+				if (!strcmp(a->pos[2]->s, ops[i].op)) {
+					st->cmp = ops[i].cmp;
+					found = true;
+				}
+			}
+			if (!found)
+				return perr(p, a->pos[2]->col, "bad comparison '%s' (=, !=, <, <=, >, >=)",
+					    a->pos[2]->s);
+			nidx = 3;
+		}
+		ret = get_number(p, a->pos[nidx], a->pos[nidx]->s, "count", &st->count);
+		if (ret)
+			return ret;
+		return set_str(p, &st->what, a->pos[1]->s); /* the runner checks the name */
+	}
+	if (!strcmp(kind, "violation")) {
+		st->verb = SCN_EXPECT_VIOLATION;
+		ret = need_pos(p, a, 2, 3, "expect violation CHECKER [RULE]");
+		if (!ret)
+			ret = check_options(p, a, "expect violation", "");
+		if (!ret)
+			ret = set_str(p, &st->what, a->pos[1]->s);
+		if (!ret && a->nr_pos == 3)
+			ret = set_str(p, &st->rule, a->pos[2]->s);
+		return ret;
+	}
+	if (!strcmp(kind, "p2p")) {
+		st->verb = SCN_EXPECT_P2P;
+		ret = need_pos(p, a, 4, 4, "expect p2p CLIENT PROVIDER bus-addr|thru-host-bridge|not-supported");
+		if (!ret)
+			ret = check_options(p, a, "expect p2p", "");
+		if (ret)
+			return ret;
+		if (strcmp(a->pos[3]->s, "bus-addr") && strcmp(a->pos[3]->s, "thru-host-bridge") &&
+		    strcmp(a->pos[3]->s, "not-supported"))
+			return perr(p, a->pos[3]->col,
+				    "bad P2P map type '%s' (bus-addr, thru-host-bridge or not-supported)",
+				    a->pos[3]->s);
+		st->dev_col = a->pos[1]->col;
+		ret = set_str(p, &st->dev, a->pos[1]->s);
+		if (!ret)
+			ret = set_str(p, &st->dev2, a->pos[2]->s);
+		if (!ret)
+			ret = set_str(p, &st->what, a->pos[3]->s);
+		return ret;
+	}
+	return perr(p, a->pos[0]->col, "unknown expectation '%s': %s", kind, usage);
+}
+
+/* --- verbs table ---------------------------------------------------------- */
+
+static const char *const verb_names[SCN__NR_VERBS] = {
+	[SCN_SEED] = "seed",
+	[SCN_IOMMU] = "iommu",
+	[SCN_BUF] = "buf",
+	[SCN_FILL] = "fill",
+	[SCN_DMA_MASK] = "dma-mask",
+	[SCN_MAP] = "map",
+	[SCN_MAP_SG] = "map-sg",
+	[SCN_UNMAP] = "unmap",
+	[SCN_SYNC] = "sync",
+	[SCN_DMA_READ] = "dma read",
+	[SCN_DMA_WRITE] = "dma write",
+	[SCN_ADVANCE] = "advance",
+	[SCN_RELEASE] = "release",
+	[SCN_ECHO] = "echo",
+	[SCN_EXPECT_OK] = "expect ok",
+	[SCN_EXPECT_ERROR] = "expect error",
+	[SCN_EXPECT_FAULT] = "expect fault",
+	[SCN_EXPECT_NO_FAULT] = "expect no-fault",
+	[SCN_EXPECT_DATA] = "expect data",
+	[SCN_EXPECT_MAPTYPE] = "expect maptype",
+	[SCN_EXPECT_COUNT] = "expect count",
+	[SCN_EXPECT_VIOLATION] = "expect violation",
+	[SCN_EXPECT_P2P] = "expect p2p",
+};
+
+const char *scn_verb_name(enum scn_verb verb)
+{
+	if ((unsigned int)verb >= SCN__NR_VERBS)
+		return "?";
+	return verb_names[verb];
+}
+
+/* The words a line may start with. */
+static const char *const first_words[] = {
+	"seed", "iommu", "buf", "fill", "dma-mask", "map", "map-sg", "unmap", "sync",
+	"dma", "advance", "release", "echo", "expect",
+};
+
+/* Reserved for later steps (DESIGN.md §5.2): refused clearly, never misread. */
+static const struct {
+	const char *prefix;
+	const char *what;
+} reserved[] = {
+	{ "thread", "named threads" },
+	{ "iova-", "the two-step IOVA API" },
+	{ "hmm-", "HMM pfn mapping" },
+	{ "dmabuf-", "dma-buf export and attachments" },
+	{ "event", "device events" },
+	{ "explore", "interleaving exploration" },
+};
+
+/* Edit distance, small and bounded: for "did you mean" hints. */
+static int edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	int row[32];
+
+	if (la >= 31 || lb >= 31)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (int)j;
+	for (size_t i = 1; i <= la; i++) {
+		int prev = row[0];
+
+		row[0] = (int)i;
+		for (size_t j = 1; j <= lb; j++) {
+			int cur = row[j];
+			int best = prev + (a[i - 1] != b[j - 1]);
+
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			prev = cur;
+		}
+	}
+	return row[lb];
+}
+
+static int unknown_verb(struct parser *p, const struct token *t)
+{
+	const char *best = NULL;
+	int best_d = 3;
+
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+		size_t n = strlen(reserved[i].prefix);
+		bool prefix = reserved[i].prefix[n - 1] == '-';
+
+		if (prefix ? !strncmp(t->s, reserved[i].prefix, n) : !strcmp(t->s, reserved[i].prefix))
+			return perr(p, t->col, "'%s' is not supported yet (reserved for %s)", t->s,
+				    reserved[i].what);
+	}
+	if (t->s[strlen(t->s) - 1] == ':')
+		return perr(p, t->col, "'%s' is not supported yet (reserved for named threads)",
+			    t->s);
+	for (size_t i = 0; i < sizeof(first_words) / sizeof(first_words[0]); i++) {
+		int d = edit_distance(t->s, first_words[i]);
+
+		if (d < best_d) {
+			best_d = d;
+			best = first_words[i];
+		}
+	}
+	if (best)
+		return perr(p, t->col, "unknown step '%s' (did you mean '%s'?)", t->s, best);
+	return perr(p, t->col, "unknown step '%s' (see docs/scenario.md)", t->s);
+}
+
+static bool is_setup(enum scn_verb v)
+{
+	return v == SCN_SEED || v == SCN_IOMMU;
+}
+
+static bool has_outcome(enum scn_verb v)
+{
+	return v == SCN_MAP || v == SCN_MAP_SG || v == SCN_DMA_READ || v == SCN_DMA_WRITE;
+}
+
+static bool is_neutral(enum scn_verb v)
+{
+	return v == SCN_ECHO || (v >= SCN_EXPECT_OK && v <= SCN_EXPECT_P2P);
+}
+
+static struct scn_step *new_step(struct parser *p)
+{
+	struct scenario *scn = p->scn;
+	struct scn_step *st;
+
+	if (scn->nr_steps == p->cap_steps) {
+		size_t cap = p->cap_steps ? p->cap_steps * 2 : 32;
+		struct scn_step *steps = realloc(scn->steps, cap * sizeof(*steps));
+
+		if (!steps)
+			return NULL;
+		scn->steps = steps;
+		p->cap_steps = cap;
+	}
+	st = &scn->steps[scn->nr_steps++];
+	memset(st, 0, sizeof(*st));
+	st->line = p->line;
+	st->sym = -1;
+	st->as_sg = -1;
+	return st;
+}
+
+static int parse_line(struct parser *p, char *line)
+{
+	struct scn_step *st;
+	struct args a;
+	const char *verb;
+	char *src;
+	size_t n;
+	int ret;
+
+	ret = tokenize(p, line);
+	if (ret || !p->nr_toks)
+		return ret;
+	/* Keep the step as written (tokens joined by one space) for traces and reports. */
+	n = 0;
+	for (int i = 0; i < p->nr_toks; i++)
+		n += strlen(p->toks[i].s) + 1;
+	src = calloc(1, n + 1);
+	if (!src)
+		return oom(p);
+	for (int i = 0; i < p->nr_toks; i++) {
+		if (i)
+			strcat(src, " ");
+		strcat(src, p->toks[i].s);
+	}
+	st = new_step(p);
+	if (!st) {
+		free(src);
+		return oom(p);
+	}
+	st->src = src;
+	verb = p->toks[0].s;
+	split_args(p, 1, &a);
+	if (!strcmp(verb, "seed")) {
+		st->verb = SCN_SEED;
+		ret = parse_seed(p, st, &a);
+	} else if (!strcmp(verb, "iommu")) {
+		st->verb = SCN_IOMMU;
+		ret = parse_iommu(p, st, &a);
+	} else if (!strcmp(verb, "buf")) {
+		st->verb = SCN_BUF;
+		ret = parse_buf(p, st, &a);
+	} else if (!strcmp(verb, "fill")) {
+		st->verb = SCN_FILL;
+		ret = parse_fill(p, st, &a);
+	} else if (!strcmp(verb, "dma-mask")) {
+		st->verb = SCN_DMA_MASK;
+		ret = parse_dma_mask(p, st, &a);
+	} else if (!strcmp(verb, "map")) {
+		st->verb = SCN_MAP;
+		ret = parse_map(p, st, &a, false);
+	} else if (!strcmp(verb, "map-sg")) {
+		st->verb = SCN_MAP_SG;
+		ret = parse_map(p, st, &a, true);
+	} else if (!strcmp(verb, "unmap")) {
+		st->verb = SCN_UNMAP;
+		ret = parse_unmap(p, st, &a);
+	} else if (!strcmp(verb, "sync")) {
+		st->verb = SCN_SYNC;
+		ret = parse_sync(p, st, &a);
+	} else if (!strcmp(verb, "dma")) {
+		ret = parse_dma(p, st, &a);
+	} else if (!strcmp(verb, "advance")) {
+		st->verb = SCN_ADVANCE;
+		ret = parse_advance(p, st, &a);
+	} else if (!strcmp(verb, "release")) {
+		st->verb = SCN_RELEASE;
+		ret = parse_release(p, st, &a);
+	} else if (!strcmp(verb, "echo")) {
+		st->verb = SCN_ECHO;
+		ret = parse_echo(p, st);
+	} else if (!strcmp(verb, "expect")) {
+		ret = parse_expect(p, st, &a);
+	} else {
+		ret = unknown_verb(p, &p->toks[0]);
+	}
+	if (ret)
+		return ret;
+	if (is_setup(st->verb)) {
+		if (p->past_setup)
+			return perr(p, p->toks[0].col,
+				    "'%s' must come before the first step that uses the machine", verb);
+	} else if (st->verb != SCN_ECHO) {
+		p->past_setup = true;
+	}
+	if (!is_neutral(st->verb))
+		p->last_was_action = has_outcome(st->verb);
+	return 0;
+}
+
+void scenario_free(struct scenario *scn)
+{
+	if (!scn)
+		return;
+	for (size_t i = 0; i < scn->nr_steps; i++) {
+		struct scn_step *st = &scn->steps[i];
+
+		free(st->src);
+		free(st->dev);
+		free(st->dev2);
+		free(st->bar_dev);
+		free(st->fill.text);
+		free(st->data.text);
+		free(st->refs);
+		free(st->what);
+		free(st->rule);
+		free(st->text);
+	}
+	free(scn->steps);
+	for (size_t i = 0; i < scn->nr_syms; i++)
+		free(scn->syms[i].name);
+	free(scn->syms);
+	free(scn->path);
+	free(scn);
+}
+
+int scenario_parse_buffer(const char *text, size_t len, const char *path, struct scenario **out,
+			  struct p2psim_error *err)
+{
+	struct parser p = { .path = path ? path : "<scenario>", .err = err };
+	size_t pos = 0;
+	int ret = 0;
+
+	*out = NULL;
+	p.scn = calloc(1, sizeof(*p.scn));
+	if (!p.scn)
+		return oom(&p);
+	p.scn->path = strdup(p.path);
+	if (!p.scn->path) {
+		ret = oom(&p);
+		goto fail;
+	}
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
+
+		p.line++;
+		if (memchr(text + pos, '\0', n)) {
+			ret = perr(&p, (int)((const char *)memchr(text + pos, '\0', n) - (text + pos)) + 1,
+				   "NUL byte in scenario text");
+			goto fail;
+		}
+		p.linebuf = malloc(n + 1);
+		if (!p.linebuf) {
+			ret = oom(&p);
+			goto fail;
+		}
+		memcpy(p.linebuf, text + pos, n);
+		p.linebuf[n] = '\0';
+		if (n && p.linebuf[n - 1] == '\r')
+			p.linebuf[n - 1] = '\0';
+		ret = parse_line(&p, p.linebuf);
+		free(p.linebuf);
+		p.linebuf = NULL;
+		if (ret)
+			goto fail;
+		pos += n + (nl ? 1 : 0);
+	}
+	free(p.live);
+	*out = p.scn;
+	return 0;
+fail:
+	free(p.live);
+	scenario_free(p.scn);
+	return ret;
+}
+
+int scenario_parse_file(const char *path, struct scenario **out, struct p2psim_error *err)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int ret;
+
+	*out = NULL;
+	if (!f) {
+		ret = -errno;
+		p2psim_error_set(err, P2PSIM_EINPUT, path, 0, 0, "cannot read scenario: %s",
+				 strerror(errno));
+		return ret;
+	}
+	for (;;) {
+		size_t got;
+
+		if (len == cap) {
+			size_t ncap = cap ? cap * 2 : 65536;
+			char *nbuf;
+
+			if (ncap > (256u << 20)) {
+				fclose(f);
+				free(buf);
+				p2psim_error_set(err, P2PSIM_EINPUT, path, 0, 0,
+						 "scenario file is larger than 256 MiB");
+				return -EFBIG;
+			}
+			nbuf = realloc(buf, ncap);
+			if (!nbuf) {
+				fclose(f);
+				free(buf);
+				p2psim_error_set(err, P2PSIM_EINTERNAL, path, 0, 0, "out of memory");
+				return -ENOMEM;
+			}
+			buf = nbuf;
+			cap = ncap;
+		}
+		got = fread(buf + len, 1, cap - len, f);
+		len += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		fclose(f);
+		free(buf);
+		p2psim_error_set(err, P2PSIM_EINPUT, path, 0, 0, "cannot read scenario");
+		return -EIO;
+	}
+	fclose(f);
+	ret = scenario_parse_buffer(buf ? buf : "", len, path, out, err);
+	free(buf);
+	return ret;
+}

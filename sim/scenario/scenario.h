@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * scenario.h - the scenario language (docs/scenario.md): the parsed form.
+ *
+ * A scenario is line-oriented text, one step per line. The parser turns it
+ * into a flat array of steps, each remembering its file and line, and a
+ * symbol table of the named buffers and handles the steps refer to. Parsing
+ * needs no topology and no world: names of devices are kept as text and
+ * resolved by the runner (run.c), which reports unknown ones with the line.
+ *
+ * Owned here: struct scenario, struct scn_step, struct scn_symbol, patterns.
+ *
+ * Invariants after a successful parse:
+ *  - every step's symbol references point into scenario->syms;
+ *  - a buffer is defined once, before any use; a handle is defined by a map
+ *    step before any use and is never re-mapped while still mapped (in the
+ *    straight-line order of the file);
+ *  - setup steps (seed, iommu) come before every other step;
+ *  - every `expect` of an outcome (ok/error/fault/no-fault) follows a step
+ *    that has one (map, map-sg, unmap, sync, dma).
+ *
+ * Room for later steps: each step carries a thread index (0 today: the
+ * main thread); verbs reserved for the two-step API (iova-*), HMM (hmm-*),
+ * dma-buf (dmabuf-*), device events (event) and threads (thread) are
+ * recognised and refused with "not supported yet", so scenarios written for
+ * later versions fail clearly rather than oddly.
+ */
+#ifndef P2PSIM_SIM_SCENARIO_SCENARIO_H
+#define P2PSIM_SIM_SCENARIO_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "p2psim/error.h"
+#include "models/types.h"
+
+enum scn_verb {
+	/* setup (before anything else) */
+	SCN_SEED,
+	SCN_IOMMU,
+	/* memory */
+	SCN_BUF,
+	SCN_FILL,
+	SCN_DMA_MASK,
+	/* streaming DMA API */
+	SCN_MAP,
+	SCN_MAP_SG,
+	SCN_UNMAP,
+	SCN_SYNC,
+	/* device DMA */
+	SCN_DMA_READ,
+	SCN_DMA_WRITE,
+	/* time, devices, narration */
+	SCN_ADVANCE,
+	SCN_RELEASE,
+	SCN_ECHO,
+	/* expectations */
+	SCN_EXPECT_OK,
+	SCN_EXPECT_ERROR,
+	SCN_EXPECT_FAULT,
+	SCN_EXPECT_NO_FAULT,
+	SCN_EXPECT_DATA,
+	SCN_EXPECT_MAPTYPE,
+	SCN_EXPECT_COUNT,
+	SCN_EXPECT_VIOLATION,
+	SCN_EXPECT_P2P,
+	SCN__NR_VERBS
+};
+
+/* Fill / expected-data patterns: value of byte i of the region they apply to. */
+enum scn_pattern_kind {
+	SCN_PAT_BYTE, /* every byte the same: 0xNN, zero, ones */
+	SCN_PAT_SEQ,  /* (start + i) & 0xff */
+	SCN_PAT_RAND, /* seeded stream keyed by (scenario seed, key) */
+	SCN_PAT_TEXT, /* a quoted string, repeated */
+};
+
+struct scn_pattern {
+	enum scn_pattern_kind kind;
+	u8 byte;     /* BYTE: the value; SEQ: the start */
+	u64 key;     /* RAND: the key */
+	char *text;  /* TEXT: bytes (may hold NUL), owned */
+	size_t text_len;
+};
+
+enum scn_symbol_kind {
+	SCN_SYM_BUFFER,
+	SCN_SYM_HANDLE,
+};
+
+/* A named buffer (buf) or handle (map, map-sg). */
+struct scn_symbol {
+	char *name;
+	enum scn_symbol_kind kind;
+	int line;        /* where it was defined (first map, for handles) */
+	bool is_sg;      /* handle: defined by map-sg (the last map that defined it) */
+	bool is_bar;     /* buffer: a BAR range (bar=DEV:N), not RAM */
+};
+
+/*
+ * NAME[@OFF][+LEN], ADDR[+LEN], bus:NAME[@OFF][+LEN], phys:NAME[@OFF][+LEN].
+ * Offsets and lengths are checked against the real sizes by the runner.
+ */
+enum scn_ref_kind {
+	SCN_REF_SYMBOL, /* a buffer (CPU side) or a handle (device side) */
+	SCN_REF_ADDR,   /* a raw address a device is programmed with */
+	SCN_REF_BUS,    /* the PCI bus address of a BAR buffer */
+	SCN_REF_PHYS,   /* the CPU physical address of a buffer */
+};
+
+struct scn_ref {
+	enum scn_ref_kind kind;
+	int sym;   /* index into scenario->syms, -1 for SCN_REF_ADDR */
+	u64 addr;  /* SCN_REF_ADDR */
+	u64 off;
+	u64 len;
+	bool len_given;
+	int col;
+};
+
+enum scn_cmp {
+	SCN_CMP_EQ,
+	SCN_CMP_NE,
+	SCN_CMP_LT,
+	SCN_CMP_LE,
+	SCN_CMP_GT,
+	SCN_CMP_GE,
+};
+
+/* Option/argument values given or not; fields that do not apply stay 0. */
+struct scn_step {
+	enum scn_verb verb;
+	int line;
+	int thread;       /* 0: the main thread (room for `thread NAME:` blocks) */
+	char *src;        /* the step as written, trimmed, without its comment */
+
+	char *dev;        /* device id or BDF (iommu, dma-mask, map*, dma, release, expect p2p) */
+	int dev_col;
+	char *dev2;       /* expect p2p: the provider device */
+	int sym;          /* buf/map/map-sg: symbol defined; unmap/sync/expect maptype: used */
+	int sym_col;
+
+	/* buf */
+	u64 size;
+	bool at_given;
+	u64 at;           /* buf: fixed physical address */
+	u64 align;        /* buf: alignment (0: page) */
+	char *bar_dev;    /* buf bar=DEV:N */
+	int bar_index;
+	u64 bar_off;
+	bool has_fill;
+	struct scn_pattern fill;
+
+	/* map / map-sg / unmap / sync / fill / dma / expect data */
+	int dir;          /* enum dma_data_direction */
+	bool dir_given;
+	unsigned long attrs;
+	bool unchecked;   /* map: do not call dma_mapping_error() */
+	struct scn_ref *refs; /* map: 1, map-sg: nr_refs, fill/expect data/dma: 1 */
+	size_t nr_refs;
+
+	/* unmap / sync deliberate mistakes */
+	bool size_given;  /* unmap size= / sync len= */
+	u64 bad_size;
+	bool off_given;   /* sync off= */
+	u64 sync_off;
+	bool nents_given;
+	int nents;
+	int as_sg;        /* -1 as mapped, 0 as=single, 1 as=sg */
+	bool for_cpu;     /* sync */
+
+	/* dma */
+	bool has_data;    /* write data= / read expect= */
+	struct scn_pattern data;
+
+	/* seed, advance, iommu, dma-mask */
+	u64 value;        /* seed value, ns to advance, mask bits */
+	int mode;         /* iommu: enum iommu_mode */
+
+	/* expect */
+	int err;          /* expect error: positive errno, 0 = any */
+	char *what;       /* expect fault kind / maptype / counter / checker / p2p type */
+	char *rule;       /* expect violation: optional rule id */
+	enum scn_cmp cmp;
+	u64 count;
+	int seg;          /* expect maptype seg=N; dma seg=N */
+
+	char *text;       /* echo */
+};
+
+struct scenario {
+	char *path;       /* file name used in messages */
+	struct scn_step *steps;
+	size_t nr_steps;
+	struct scn_symbol *syms;
+	size_t nr_syms;
+	bool seed_given;
+	u64 seed;
+};
+
+/*
+ * Parse @len bytes of @text; @path names the file in messages. Returns 0 and
+ * *@out, or a negative errno with @err set: -EINVAL (P2PSIM_EINPUT, with
+ * FILE:LINE:COL) or -ENOMEM (P2PSIM_EINTERNAL).
+ */
+int scenario_parse_buffer(const char *text, size_t len, const char *path, struct scenario **out,
+			  struct p2psim_error *err);
+
+/* Read and parse @path. -ENOENT etc. (P2PSIM_EINPUT "cannot read") on I/O failure. */
+int scenario_parse_file(const char *path, struct scenario **out, struct p2psim_error *err);
+
+void scenario_free(struct scenario *scn);
+
+const char *scn_verb_name(enum scn_verb verb);
+
+/* Byte @i of @pat for a scenario run with @seed. */
+u8 scn_pattern_byte(const struct scn_pattern *pat, u64 seed, u64 i);
+
+/* Fill @buf (@len bytes) with @pat starting at pattern index @start. */
+void scn_pattern_fill(const struct scn_pattern *pat, u64 seed, u64 start, u8 *buf, size_t len);
+
+/* "0xa5", "seq", "seq:16", "rand:3", "\"text\"", for messages. */
+void scn_pattern_describe(const struct scn_pattern *pat, char *buf, size_t len);
+
+/* Parsing helpers, shared with the tests. 0 or -EINVAL / -ERANGE. */
+int scn_parse_number(const char *tok, u64 *out);
+int scn_parse_size(const char *tok, u64 *out);
+int scn_parse_duration(const char *tok, u64 *ns_out);
+
+/* "ENOMEM" -> 12; 0 when unknown. And back. */
+int scn_errno_from_name(const char *name);
+const char *scn_errno_name(int err);
+
+#endif /* P2PSIM_SIM_SCENARIO_SCENARIO_H */

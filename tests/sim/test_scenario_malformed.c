@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * test_scenario_malformed.c - every file in tests/data/scenario-malformed/
+ * must be refused with the right FILE:LINE:COL and message, and `p2psim run`
+ * must exit 2 on it. The table below was written by hand from the files
+ * (count the lines and columns yourself when adding one); a file missing
+ * from the table fails the suite, so nobody adds a case without its answer.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "sim/scenario/scenario.h"
+
+#define DIR_MALFORMED P2PSIM_TESTDATA "/scenario-malformed"
+
+static const struct {
+	const char *file;
+	int line;
+	int col;
+	const char *message; /* a substring of the message */
+} cases[] = {
+	{ "unknown-verb.scn", 3, 1, "unknown step 'mapp' (did you mean 'map'?)" },
+	{ "bad-size.scn", 3, 8, "bad size '4Q'" },
+	{ "size-overflow.scn", 2, 10, "is too large" },
+	{ "bad-direction.scn", 3, 13, "bad direction 'sideways'" },
+	{ "unknown-buffer.scn", 2, 23, "unknown buffer 'tx'" },
+	{ "handle-still-mapped.scn", 5, 5, "handle 'h1' is still mapped (line 3)" },
+	{ "unmap-unknown-handle.scn", 3, 7, "unknown handle 'h2'" },
+	{ "buffer-as-dma-target.scn", 3, 15, "'rx' is a buffer, not a handle" },
+	{ "raw-address-no-length.scn", 1, 15, "a raw address needs a length" },
+	{ "dma-write-no-data.scn", 4, 1, "dma write needs data=PATTERN" },
+	{ "bad-pattern.scn", 1, 11, "does not fit in a byte" },
+	{ "unterminated-string.scn", 2, 6, "unterminated string" },
+	{ "seed-after-steps.scn", 2, 1, "'seed' must come before the first step" },
+	{ "seed-twice.scn", 2, 1, "seed given twice" },
+	{ "bad-iommu-mode.scn", 1, 12, "bad IOMMU mode 'relaxed'" },
+	{ "expect-without-action.scn", 2, 8, "'expect ok' must follow a map, map-sg or dma step" },
+	{ "expect-unknown-errno.scn", 3, 14, "unknown errno name 'ENOTREAL'" },
+	{ "bad-duration.scn", 2, 9, "bad duration '10'" },
+	{ "unknown-option.scn", 2, 26, "unknown option 'colour' for 'map'" },
+	{ "option-twice.scn", 3, 18, "option 'size' given twice" },
+	{ "reserved-thread.scn", 2, 1, "not supported yet (reserved for named threads)" },
+	{ "reserved-iova.scn", 1, 1, "not supported yet (reserved for the two-step IOVA API)" },
+	{ "bad-attr.scn", 2, 26, "unknown DMA attribute 'skip-cpu-sink'" },
+	{ "buffer-redefined.scn", 3, 5, "'rx' is already defined (line 1)" },
+	{ "bus-on-ram.scn", 2, 15, "'rx' is a RAM buffer" },
+	{ "bad-bar-index.scn", 1, 13, "BAR index 7 out of range" },
+	{ "too-few-args.scn", 2, 1, "too few arguments" },
+	{ "bad-maptype.scn", 3, 19, "bad map type 'teleport'" },
+	{ "dma-mask-range.scn", 1, 15, "DMA mask width must be 1..64 bits" },
+	{ "zero-length.scn", 2, 23, "zero length" },
+	{ "handle-as-buffer.scn", 3, 6, "'h1' is a handle, not a buffer" },
+	{ "bad-escape.scn", 1, 11, "unknown escape '\\q'" },
+	{ "off-without-bar.scn", 1, 11, "off= is for BAR buffers" },
+	{ "bad-count-op.scn", 1, 21, "bad comparison '~'" },
+};
+
+#define NR_CASES (sizeof(cases) / sizeof(cases[0]))
+
+Test(scenario_malformed, each_file_fails_at_its_line)
+{
+	char path[1024];
+
+	for (size_t i = 0; i < NR_CASES; i++) {
+		struct p2psim_error err;
+		struct scenario *scn = NULL;
+		int ret;
+
+		snprintf(path, sizeof(path), "%s/%s", DIR_MALFORMED, cases[i].file);
+		p2psim_error_clear(&err);
+		ret = scenario_parse_file(path, &scn, &err);
+		cr_expect_eq(ret, -EINVAL, "%s: parse returned %d", cases[i].file, ret);
+		cr_expect_null(scn, "%s: a failed parse returns no scenario", cases[i].file);
+		cr_expect_eq(err.status, P2PSIM_EINPUT, "%s", cases[i].file);
+		cr_expect_str_eq(err.file, path);
+		cr_expect_eq(err.line, cases[i].line, "%s: line %d, expected %d (%s)", cases[i].file,
+			     err.line, cases[i].line, err.message);
+		cr_expect_eq(err.column, cases[i].col, "%s: column %d, expected %d (%s)",
+			     cases[i].file, err.column, cases[i].col, err.message);
+		cr_expect(strstr(err.message, cases[i].message) != NULL,
+			  "%s: message '%s' lacks '%s'", cases[i].file, err.message,
+			  cases[i].message);
+		scenario_free(scn);
+	}
+}
+
+Test(scenario_malformed, corpus_is_large_and_every_file_has_an_answer)
+{
+	DIR *dir = opendir(DIR_MALFORMED);
+	struct dirent *de;
+	size_t files = 0;
+
+	cr_assert_not_null(dir);
+	while ((de = readdir(dir))) {
+		size_t n = strlen(de->d_name);
+		bool listed = false;
+
+		if (n < 4 || strcmp(de->d_name + n - 4, ".scn"))
+			continue;
+		files++;
+		for (size_t i = 0; i < NR_CASES; i++)
+			listed |= !strcmp(cases[i].file, de->d_name);
+		cr_expect(listed, "%s has no entry in the table", de->d_name);
+	}
+	closedir(dir);
+	cr_expect_eq(files, NR_CASES);
+	cr_expect_geq(files, 20);
+}
