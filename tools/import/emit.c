@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <libxml/parser.h>
 #include <libxml/tree.h>
 
 #include "import.h"
@@ -211,6 +212,38 @@ int imp_parse_bdf(const char *s, int *domain, int *bus, int *dev, int *fn)
 	*dev = (int)v;
 	*fn = (int)f;
 	return 0;
+}
+
+int imp_xml_read(const char *path, struct _xmlDoc **doc, struct p2psim_error *err)
+{
+	xmlParserCtxtPtr ctxt;
+	FILE *f = fopen(path, "r");
+
+	*doc = NULL;
+	if (!f) {
+		p2psim_error_set(err, P2PSIM_EINPUT, path, 0, 0, "cannot open: %s", strerror(errno));
+		return P2PSIM_EINPUT;
+	}
+	fclose(f);
+	ctxt = xmlNewParserCtxt();
+	if (!ctxt) {
+		p2psim_error_set(err, P2PSIM_EINTERNAL, NULL, 0, 0, "out of memory");
+		return P2PSIM_EINTERNAL;
+	}
+	*doc = xmlCtxtReadFile(ctxt, path, NULL,
+			       XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (!*doc) {
+		xmlErrorPtr e = xmlCtxtGetLastError(ctxt);
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "%s", e && e->message ? e->message : "cannot read XML");
+		msg[strcspn(msg, "\n")] = '\0';
+		p2psim_error_set(err, P2PSIM_EINPUT, path, e ? e->line : 0, 0, "%s", msg);
+		xmlFreeParserCtxt(ctxt);
+		return P2PSIM_EINPUT;
+	}
+	xmlFreeParserCtxt(ctxt);
+	return P2PSIM_OK;
 }
 
 /* ---------------------------------------------------------------------- */

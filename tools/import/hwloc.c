@@ -326,26 +326,14 @@ static const char *base_name(const char *path)
 int imp_read_hwloc(const char *path, struct imp_machine *m, struct p2psim_error *err)
 {
 	struct hwloc_ctx c = { .path = path, .m = m, .err = err };
-	xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
 	xmlDocPtr doc = NULL;
 	xmlNodePtr root;
 	char *version = NULL;
 	int ret;
 
-	if (!ctxt)
-		return nomem(&c);
-	doc = xmlCtxtReadFile(ctxt, path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
-							XML_PARSE_NOWARNING);
-	if (!doc) {
-		const xmlError *e = xmlCtxtGetLastError(ctxt);
-		char msg[512];
-
-		snprintf(msg, sizeof(msg), "%s", e && e->message ? e->message : "cannot read XML");
-		msg[strcspn(msg, "\n")] = '\0';
-		p2psim_error_set(err, P2PSIM_EINPUT, path, e ? e->line : 0, 0, "%s", msg);
-		xmlFreeParserCtxt(ctxt);
-		return P2PSIM_EINPUT;
-	}
+	ret = imp_xml_read(path, &doc, err);
+	if (ret)
+		return ret;
 	root = xmlDocGetRootElement(doc);
 	if (!root || !is_elem(root, "topology")) {
 		p2psim_error_set(err, P2PSIM_EINPUT, path, root ? (int)xmlGetLineNo(root) : 1, 0,
@@ -387,6 +375,5 @@ int imp_read_hwloc(const char *path, struct imp_machine *m, struct p2psim_error 
 out:
 	xmlFree(version);
 	xmlFreeDoc(doc);
-	xmlFreeParserCtxt(ctxt);
 	return ret;
 }

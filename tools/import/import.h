@@ -149,6 +149,10 @@ const char *imp_cpu_vendor_from_id(const char *vendor_id);
 /* Parse "DDDD:BB:DD.F" or "BB:DD.F"; returns 0 or -EINVAL. */
 int imp_parse_bdf(const char *s, int *domain, int *bus, int *dev, int *fn);
 
+/* Parse an XML file with libxml2 (no network, no DTD); errors carry FILE:LINE. */
+struct _xmlDoc;
+int imp_xml_read(const char *path, struct _xmlDoc **doc, struct p2psim_error *err);
+
 /* The importers: fill @m from @path. Return P2PSIM_OK / _EINPUT / _EINTERNAL. */
 int imp_read_hwloc(const char *path, struct imp_machine *m, struct p2psim_error *err);
 int imp_read_nccl(const char *path, struct imp_machine *m, struct p2psim_error *err);
