@@ -26,6 +26,12 @@ struct machine {
 	unsigned int cpu;         /* simulated CPU id of the code running now (per-CPU caches) */
 	unsigned int nr_cpus;     /* possible CPUs (swiotlb areas, rcache magazines, flush queues) */
 	struct event_bus events;
+	/* non-coherent cache maintenance done so far (src/dma/arch.c) */
+	struct {
+		u64 calls;
+		u64 bytes;
+		u64 cost_ns;
+	} arch_sync;
 };
 
 /* Build the hardware for @topo. Returns NULL on allocation failure. */

@@ -42,6 +42,7 @@ enum dma_data_direction {
 
 struct iommu_domain; /* models/iommu + src/iommu */
 struct io_tlb_mem;   /* src/dma/swiotlb.h */
+struct p2pdma_ctx;   /* src/pci/p2pdma.h */
 
 /* dma_range_map entry; an array terminated by size == 0 (include/linux/dma-direct.h) */
 struct bus_dma_region {
@@ -74,6 +75,9 @@ struct device {
 	bool shadow_on_flush;        /* single 32768-entry flush queue */
 
 	struct io_tlb_mem *dma_io_tlb_mem; /* swiotlb pool, NULL if none */
+
+	/* the P2PDMA view map_sg classifies segments with (pci_p2pdma_state); NULL: no P2P memory */
+	struct p2pdma_ctx *p2pdma;
 };
 
 static inline u64 dma_get_mask(const struct device *dev)
