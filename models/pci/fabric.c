@@ -41,6 +41,7 @@ struct pci_fabric *pci_fabric_new(void)
 static void pci_dev_free(struct pci_dev *dev)
 {
 	free(dev->id);
+	free(dev->switch_id);
 	free(dev->virtfn);
 	free(dev);
 }
@@ -257,7 +258,7 @@ static struct pci_bus *find_bus(struct pci_fabric *fab, const struct pci_host_br
 {
 	for (size_t i = 0; i < fab->nr_buses; i++)
 		if (fab->buses[i]->host == host && fab->buses[i]->number == number &&
-		    fab->buses[i]->self)
+		    !pci_is_root_bus(fab->buses[i]))
 			return fab->buses[i];
 	return NULL;
 }

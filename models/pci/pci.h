@@ -77,6 +77,7 @@ struct pci_bus;
 struct pci_dev {
 	/* identity */
 	char *id;               /* unique name from the topology, e.g. "gpu0", "nic0.vf3" */
+	char *switch_id;        /* upstream/downstream ports: id of their <switch>, else NULL */
 	char name[16];          /* pci_name(): "DDDD:BB:DD.F", filled by finalize */
 	enum pci_dev_type type;
 	u16 vendor;
@@ -124,6 +125,7 @@ struct pci_bus {
 	u8 number;
 	u8 subordinate_number;        /* highest bus number below (bridged buses) */
 	bool number_given;            /* the topology gave it; enumeration checks it */
+	bool subordinate_given;       /* the topology gave subordinate_number; enumeration checks it */
 	struct pci_dev *self;         /* bridge leading to this bus; NULL for a root bus */
 	struct pci_bus *parent;       /* NULL for a root bus */
 	struct pci_host_bridge *host;
