@@ -281,8 +281,9 @@ static int read_function(struct sysfs_ctx *c, struct sysfs_entry *e)
 	}
 	snprintf(path, sizeof(path), "%s/driver", e->dir);
 	n = readlink(path, link, sizeof(link) - 1);
-	if (n > 0 && !strstr(link, "/pcieport")) {
+	if (n > 0)
 		link[n] = '\0';
+	if (n > 0 && strcmp(strrchr(link, '/') ? strrchr(link, '/') + 1 : link, "pcieport")) {
 		if (imp_strset(&e->fn->label, "driver=%s",
 			       strrchr(link, '/') ? strrchr(link, '/') + 1 : link))
 			return nomem(c);
