@@ -345,8 +345,9 @@ int pci_fabric_finalize(struct pci_fabric *fab, char *msg, size_t msglen,
 		}
 	}
 	for (size_t i = 0; i < fab->nr_buses; i++)
-		qsort(fab->buses[i]->devs, fab->buses[i]->nr_devs, sizeof(struct pci_dev *),
-		      cmp_devfn);
+		if (fab->buses[i]->nr_devs > 1)
+			qsort(fab->buses[i]->devs, fab->buses[i]->nr_devs,
+			      sizeof(struct pci_dev *), cmp_devfn);
 
 	order = malloc((fab->nr_devs ? fab->nr_devs : 1) * sizeof(*order));
 	if (!order)
@@ -379,7 +380,7 @@ int pci_fabric_finalize(struct pci_fabric *fab, char *msg, size_t msglen,
 
 		dev->index = i;
 		snprintf(dev->name, sizeof(dev->name), "%04x:%02x:%02x.%u",
-			 pci_domain_nr(dev) & 0xffff, dev->bus->number, PCI_SLOT(dev->devfn),
+			 pci_domain_nr(dev) & 0xfffff, dev->bus->number, PCI_SLOT(dev->devfn),
 			 PCI_FUNC(dev->devfn));
 	}
 
@@ -431,7 +432,7 @@ struct pci_dev *pci_fabric_find_name(const struct pci_fabric *fab, const char *n
 	} else {
 		return NULL;
 	}
-	if (d > 0xffff || b > 0xff || s > 0x1f || f > 7)
+	if (d > 0xfffff || b > 0xff || s > 0x1f || f > 7)
 		return NULL;
 	snprintf(full, sizeof(full), "%04x:%02x:%02x.%u", d, b, s, f);
 	while (lo < hi) {

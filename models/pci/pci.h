@@ -78,7 +78,7 @@ struct pci_dev {
 	/* identity */
 	char *id;               /* unique name from the topology, e.g. "gpu0", "nic0.vf3" */
 	char *switch_id;        /* upstream/downstream ports: id of their <switch>, else NULL */
-	char name[16];          /* pci_name(): "DDDD:BB:DD.F", filled by finalize */
+	char name[16];          /* pci_name(): "DDDD:BB:DD.F" ("DDDDD:..." for VMD domains), by finalize */
 	enum pci_dev_type type;
 	u16 vendor;
 	u16 device;
@@ -149,7 +149,7 @@ struct pci_aperture {
 
 struct pci_host_bridge {
 	char *id;
-	u32 domain;             /* PCI segment; up to 0xffff (VMD-style domains above 0x10000 too) */
+	u32 domain;             /* PCI segment; up to 0xffff (VMD-style domains 0x10000-0xfffff too) */
 	struct pci_bus *bus;    /* the root bus */
 	char *iommu_id;         /* NULL when the host bridge has no IOMMU */
 	int iommu_index;        /* index into the topology's IOMMUs, -1 if none */

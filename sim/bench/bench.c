@@ -14,8 +14,11 @@
 #include "p2psim/bench.h"
 #include "sim/bench/bench.h"
 
+extern const struct bench_case bench_topology_load_10k;
+
 /* Benchmarks, in the order they run. Add yours here (one line). */
 static const struct bench_case *const bench_cases[] = {
+	&bench_topology_load_10k,
 	NULL, /* keeps the array non-empty; skipped */
 };
 

@@ -861,7 +861,7 @@ static struct pci_dev *build_function(struct load_ctx *ctx, struct pci_bus *bus,
 	int slot_line[PCI_NUM_BARS] = { 0 };
 	const char *id = attr(ctx, node, "id");
 	struct pci_dev *dev;
-	bool has_acs;
+	bool has_acs = false;
 
 	if (check_id_len(ctx, node, id))
 		return NULL;
@@ -1067,7 +1067,7 @@ static int build_hostbridge(struct load_ctx *ctx, const xmlNode *node)
 
 	describe(node, d, sizeof(d));
 	if (check_id_len(ctx, node, id) ||
-	    attr_u64(ctx, node, "domain", false, 0, 0, 0xffff, &domain, NULL) ||
+	    attr_u64(ctx, node, "domain", false, 0, 0, 0xfffff, &domain, NULL) ||
 	    attr_u64(ctx, node, "bus", false, 0, 0, 0xff, &bus, NULL) ||
 	    attr_u64(ctx, node, "numa-node", false, 0, 0, 4095, &numa, &has_numa))
 		return -EINVAL;

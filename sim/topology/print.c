@@ -135,7 +135,7 @@ static void print_window(struct text_ctx *t, const char *what, const struct pci_
 
 	print_detail_indent(t);
 	if (window_empty(w)) {
-		fprintf(t->out, "%-19s -\n", what);
+		fprintf(t->out, "%-19s %6s\n", what, "-");
 		return;
 	}
 	fprintf(t->out, "%-19s %6s  bus 0x%012llx-0x%012llx\n", what,
