@@ -80,6 +80,7 @@ const char *sim_event_kind_name(enum sim_event_kind kind)
 		[EV_TLP_FAULTED] = "tlp_faulted",
 		[EV_DEVICE_RELEASE] = "device_release",
 		[EV_TIME_ADVANCE] = "time_advance",
+		[EV_P2P_MAP] = "p2p_map",
 	};
 
 	if ((unsigned int)kind >= EV__COUNT || !names[kind])

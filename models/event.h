@@ -53,6 +53,9 @@ enum sim_event_kind {
 	/* device life */
 	EV_DEVICE_RELEASE,   /* dev: driver unbind / end of run */
 	EV_TIME_ADVANCE,     /* len = ns advanced */
+	/* P2P mapping decision (emitted where a P2P page is mapped, or by the runner) */
+	EV_P2P_MAP,          /* dev=client, addr=dma address (bus address for BUS_ADDR), phys=provider
+			      * CPU address, len, flags=enum pci_p2pdma_map_type, ret=0 mapped or -errno */
 	EV__COUNT
 };
 
