@@ -11,7 +11,9 @@
 
 #include "p2psim/bench.h"
 #include "p2psim/error.h"
+#include "p2psim/p2p.h"
 #include "p2psim/topology.h"
+#include "p2psim/world.h"
 
 #ifdef __cplusplus
 extern "C" {

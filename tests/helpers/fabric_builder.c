@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "helpers/fabric_builder.h"
 
@@ -185,4 +186,18 @@ struct pci_fabric *fb_two_hosts(u16 vendor0, u16 device0, u16 vendor1, u16 devic
 	ep_bar(dev, 1);
 	fb_finalize(fab);
 	return fab;
+}
+
+p2psim_topology *fb_topology(const char *name, struct pci_fabric *fab, enum cpu_vendor vendor,
+			     unsigned int family)
+{
+	struct topology *topo = must(calloc(1, sizeof(*topo)), "calloc");
+
+	topo->name = must(strdup(name), "strdup");
+	topo->source = must(strdup(""), "strdup");
+	topo->version = 1;
+	topo->cpu.vendor = vendor;
+	topo->cpu.family = family;
+	topo->fabric = fab;
+	return (p2psim_topology *)(void *)topo;
 }

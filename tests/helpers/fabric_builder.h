@@ -10,7 +10,8 @@
 #ifndef P2PSIM_TESTS_FABRIC_BUILDER_H
 #define P2PSIM_TESTS_FABRIC_BUILDER_H
 
-#include "models/pci/pci.h"
+#include "models/topology.h"
+#include "p2psim/topology.h"
 
 struct pci_fabric *fb_new(void);
 struct pci_host_bridge *fb_host(struct pci_fabric *fab, const char *id, u32 domain, u8 bus);
@@ -59,5 +60,12 @@ struct pci_fabric *fb_cascade(void);
  */
 struct pci_fabric *fb_two_hosts(u16 vendor0, u16 device0, u16 vendor1, u16 device1, u32 domain1,
 				u8 bus1);
+
+/*
+ * Wrap a finalized fabric in a topology named @name with CPU @vendor/@family,
+ * as the public API sees it (free with p2psim_topology_free()).
+ */
+p2psim_topology *fb_topology(const char *name, struct pci_fabric *fab, enum cpu_vendor vendor,
+			     unsigned int family);
 
 #endif /* P2PSIM_TESTS_FABRIC_BUILDER_H */

@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * path.c - `p2psim path`: one verdict explained step by step, in the order
+ * calc_map_type_and_dist() takes them: the two upstream chains, the common
+ * bridge, every ACS Control value looked at, the CPU and allowlist decision,
+ * the verdict and the log lines, then what it means for the DMA: the address
+ * the client is programmed with and the route the request takes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/p2p/p2p_internal.h"
+
+struct log_capture {
+	char text[8192];
+	size_t len;
+};
+
+static void capture_line(void *arg, const struct pci_dev *dev, const char *line)
+{
+	struct log_capture *cap = arg;
+	int n = snprintf(cap->text + cap->len, sizeof(cap->text) - cap->len, "    %s\n", line);
+
+	if (n > 0 && cap->len + (size_t)n < sizeof(cap->text))
+		cap->len += (size_t)n;
+}
+
+static void print_chain(FILE *out, const char *role, const struct pci_dev *dev)
+{
+	int depth = 0;
+
+	fprintf(out, "  %-8s %s: %s", role, dev->id, dev->name);
+	for (const struct pci_dev *d = pci_upstream_bridge(dev); d; d = pci_upstream_bridge(d)) {
+		fprintf(out, " -> %s (%s)", d->name, d->id);
+		depth++;
+	}
+	depth++;
+	fprintf(out, "  [depth %d]\n", depth);
+}
+
+static const char *type_words(const struct pci_dev *dev)
+{
+	if (dev->is_virtfn)
+		return "virtual function";
+	switch (dev->type) {
+	case PCI_TYPE_ENDPOINT:
+		return "endpoint";
+	case PCI_TYPE_RC_END:
+		return "root-complex integrated endpoint";
+	case PCI_TYPE_ROOT_FUNCTION:
+		return "root-bus function";
+	case PCI_TYPE_ROOT_PORT:
+		return "root port";
+	case PCI_TYPE_UPSTREAM:
+		return "switch upstream port";
+	case PCI_TYPE_DOWNSTREAM:
+		return "switch downstream port";
+	}
+	return "function";
+}
+
+static void print_acs(FILE *out, const struct p2pdma_walk *walk)
+{
+	bool header_p = false, header_c = false;
+	char bits[64];
+
+	fprintf(out, "\n3. ACS Control examined (pci_bridge_has_acs_redir: RR|CR|EC = 0x002c is a "
+		     "redirect; SV, TB, UF, DT are ignored)\n");
+	for (int i = 0; i < walk->nr_checks; i++) {
+		const struct p2pdma_acs_check *c = &walk->checks[i];
+		const char *side = "";
+
+		if (c->provider_side && !header_p) {
+			side = "provider side";
+			header_p = true;
+		} else if (!c->provider_side && !header_c) {
+			side = "client side";
+			header_c = true;
+		}
+		fprintf(out, "  %-14s %s %-14s ", side, c->dev->name, c->dev->id);
+		if (!c->has_acs) {
+			fprintf(out, "no ACS capability\n");
+			continue;
+		}
+		p2p_acs_bits(c->ctrl, bits, sizeof(bits));
+		fprintf(out, "ctrl %#06x (%s)%s\n", c->ctrl, bits, c->redirect ? "  REDIRECT" : "");
+	}
+	if (walk->common)
+		fprintf(out, "  (provider side: up to and including the common bridge; client side: "
+			     "up to it, excluding it)\n");
+	if (!walk->acs_cnt)
+		fprintf(out, "  => no redirect on the path\n");
+	else if (walk->common)
+		fprintf(out, "  => %d redirecting: %s%s\n", walk->acs_cnt, walk->acs_list,
+			walk->acs_list_overflow ? " (truncated: the kernel's 128-byte buffer "
+						  "overflowed)"
+						: "");
+	else
+		fprintf(out, "  => %d redirecting (%s), counted but ignored: without a common bridge "
+			     "the path crosses the host bridge anyway\n",
+			walk->acs_cnt, walk->acs_list);
+}
+
+static void print_fallback(FILE *out, const struct p2psim_p2p *view,
+			   const struct p2pdma_walk *walk)
+{
+	char cpu[64];
+
+	fprintf(out, "\n4. Host-bridge fallback\n");
+	if (!walk->fallback) {
+		fprintf(out, "  not taken: a common upstream bridge without ACS redirect is "
+			     "BUS_ADDR\n");
+		return;
+	}
+	p2p_cpu_describe(&view->ctx.cpu, cpu, sizeof(cpu));
+	fprintf(out, "  taken because %s\n",
+		walk->common ? "ACS redirect forces the traffic up through the host bridge"
+			     : "the devices share no upstream bridge");
+	fprintf(out, "  cpu_supports_p2pdma(): %s (%s; only AMD family >= 0x17 qualifies)\n",
+		walk->cpu_supports ? "yes" : "no", cpu);
+	if (walk->cpu_supports) {
+		fprintf(out, "  the allowlist is not consulted\n");
+		return;
+	}
+	fprintf(out, "  host_bridge_whitelist() (kernel profile '%s', %zu rows):\n",
+		view->ctx.profile->name, kernel_profile_whitelist_len(view->ctx.profile));
+	if (walk->nr_hb == 2 || (walk->nr_hb == 1 && !walk->hb[0].same_host_bridge))
+		fprintf(out, "    different host bridges: both must match a row without "
+			     "REQ_SAME_HOST_BRIDGE\n");
+	else
+		fprintf(out, "    same host bridge\n");
+	for (int i = 0; i < walk->nr_hb; i++) {
+		const struct p2pdma_hb_check *hb = &walk->hb[i];
+
+		fprintf(out, "    %s: ", hb->host->id);
+		if (!hb->first) {
+			fprintf(out, "root bus is empty -> no host bridge device -> refused\n");
+			continue;
+		}
+		if (!hb->root) {
+			fprintf(out, "first root-bus function %s (%s) is neither 00.0 nor a root "
+				     "port -> refused silently\n",
+				hb->first->name, hb->first->id);
+			continue;
+		}
+		fprintf(out, "host bridge device %s %04x:%04x -> ", hb->root->name, hb->root->vendor,
+			hb->root->device);
+		if (!hb->entry)
+			fprintf(out, "not in the allowlist -> refused%s\n",
+				hb->warned ? " (warned)" : "");
+		else if (!hb->allowed)
+			fprintf(out, "row %u (%s) has REQ_SAME_HOST_BRIDGE -> refused\n",
+				p2pdma_whitelist_row_number(hb->entry), hb->entry->comment);
+		else
+			fprintf(out, "row %u (%s) -> allowed\n", p2pdma_whitelist_row_number(hb->entry),
+				hb->entry->comment);
+	}
+	if (walk->nr_hb == 1 && !walk->hb[0].same_host_bridge)
+		fprintf(out, "    (the second host bridge is not evaluated once the first fails)\n");
+}
+
+static void print_dma_address(FILE *out, const struct p2psim_p2p *view,
+			      const struct p2pdma_walk *walk)
+{
+	const struct pci_dev *p = walk->provider;
+	int bar = p2p_provider_bar(p);
+	const struct pci_bar *b = bar >= 0 ? &p->bars[bar] : NULL;
+
+	fprintf(out, "\n7. DMA address the client is programmed with\n");
+	if (walk->map == PCI_P2PDMA_MAP_NOT_SUPPORTED) {
+		fprintf(out, "  none: dma_map_sg()/dma_map_phys() fail with -EREMOTEIO, the dma-buf "
+			     "helper with -EINVAL\n");
+		return;
+	}
+	if (!b) {
+		fprintf(out, "  the provider has no memory BAR: there is nothing to map\n");
+		return;
+	}
+	if (walk->map == PCI_P2PDMA_MAP_BUS_ADDR) {
+		u64 off = b->bus_addr - b->cpu_addr;
+
+		fprintf(out, "  the PCI bus address (pci_p2pdma_bus_addr_map): BAR %d CPU %#llx + "
+			     "bus_offset %#llx = %#llx\n",
+			bar, (unsigned long long)b->cpu_addr, (unsigned long long)off,
+			(unsigned long long)(b->cpu_addr + off));
+		fprintf(out, "  no IOMMU translation; the sg entry is marked as a bus address\n");
+		return;
+	}
+	fprintf(out, "  a normal mapping of CPU physical %#llx (BAR %d): phys_to_dma() under "
+		     "dma-direct, an IOVA when the client is behind an IOMMU%s%s%s\n",
+		(unsigned long long)b->cpu_addr, bar,
+		walk->client->host->iommu_id ? " (" : "",
+		walk->client->host->iommu_id ? walk->client->host->iommu_id : "",
+		walk->client->host->iommu_id ? ")" : "");
+}
+
+/* Route of the client's request to the provider's BAR, as the hardware forwards it. */
+static void print_route(FILE *out, const struct p2pdma_walk *walk)
+{
+	const struct pci_dev *c = walk->client, *p = walk->provider, *up_to;
+	const struct pci_dev *down[260];
+	const struct pci_dev *redirect_at = NULL;
+	int nr_down = 0;
+	bool via_host;
+
+	fprintf(out, "\n8. Hardware route of the DMA (client -> provider memory)\n");
+	if (c == p) {
+		fprintf(out, "  inside the function itself: no link is crossed\n");
+		return;
+	}
+	via_host = walk->map != PCI_P2PDMA_MAP_BUS_ADDR;
+	for (int i = 0; i < walk->nr_checks; i++) {
+		const struct p2pdma_acs_check *chk = &walk->checks[i];
+
+		if (!chk->provider_side && chk->has_acs && (chk->ctrl & (PCI_ACS_RR | PCI_ACS_EC)) &&
+		    chk->dev != c) {
+			redirect_at = chk->dev;
+			break;
+		}
+	}
+	up_to = via_host ? NULL : walk->common;
+	fprintf(out, "  ");
+	for (const struct pci_dev *d = c; d; d = pci_upstream_bridge(d)) {
+		fprintf(out, "%s%s %s", d == c ? "" : " -> ", d->id, d->name);
+		if (d == up_to)
+			break;
+	}
+	if (via_host) {
+		fprintf(out, " -> host bridge %s", c->host->id);
+		if (c->host != p->host)
+			fprintf(out, " -> host bridge %s", p->host->id);
+	}
+	for (const struct pci_dev *d = p; d && nr_down < 260; d = pci_upstream_bridge(d)) {
+		if (!via_host && d == walk->common)
+			break;
+		down[nr_down++] = d;
+	}
+	for (int i = nr_down - 1; i >= 0; i--)
+		fprintf(out, " -> %s %s", down[i]->id, down[i]->name);
+	fputc('\n', out);
+	if (!via_host) {
+		fprintf(out, "  the request turns around at %s (%s) and never reaches the root "
+			     "complex\n",
+			walk->common->name, walk->common->id);
+		return;
+	}
+	if (walk->common && redirect_at)
+		fprintf(out, "  ACS at %s (%s) redirects the request upstream although %s (%s) "
+			     "could route it directly\n",
+			redirect_at->name, redirect_at->id, walk->common->name, walk->common->id);
+	else if (walk->common)
+		fprintf(out, "  requests could route below %s; the kernel still uses a host-bridge "
+			     "mapping because of the redirect bits it counted\n",
+			walk->common->name);
+	fprintf(out, "  needs peer-to-peer forwarding in the root complex: %s forwards P2P: %s",
+		c->host->id, c->host->p2p_forwarding ? "yes" : "no");
+	if (c->host != p->host)
+		fprintf(out, "; %s forwards P2P: %s", p->host->id,
+			p->host->p2p_forwarding ? "yes" : "no");
+	fputc('\n', out);
+	if (walk->map == PCI_P2PDMA_MAP_THRU_HOST_BRIDGE &&
+	    (!c->host->p2p_forwarding || !p->host->p2p_forwarding))
+		fprintf(out, "  WARNING: the kernel allows this path but the hardware does not "
+			     "forward it: reads would return all-ones\n");
+}
+
+int p2psim_p2p_path(p2psim_p2p *view, const char *provider, const char *client, FILE *out,
+		    struct p2psim_error *err)
+{
+	const struct pci_dev *p = p2p_lookup(view, provider, err), *c;
+	struct log_capture *cap;
+	struct p2pdma_walk *walk;
+	char cpu[64];
+	int many;
+
+	if (!p)
+		return P2PSIM_EINPUT;
+	c = p2p_lookup(view, client, err);
+	if (!c)
+		return P2PSIM_EINPUT;
+	walk = malloc(sizeof(*walk));
+	cap = calloc(1, sizeof(*cap));
+	if (!walk || !cap) {
+		free(walk);
+		free(cap);
+		p2psim_error_set(err, P2PSIM_EINTERNAL, NULL, 0, 0, "out of memory");
+		return P2PSIM_EINTERNAL;
+	}
+
+	/* what pci_p2pdma_map_type() would do on a cache miss: verbose */
+	view->ctx.walk = walk;
+	view->ctx.log = capture_line;
+	view->ctx.log_arg = cap;
+	calc_map_type_and_dist(&view->ctx, p, c, &walk->dist, true);
+	view->ctx.walk = NULL;
+	view->ctx.log = NULL;
+	view->ctx.log_arg = NULL;
+	many = walk->map == PCI_P2PDMA_MAP_NOT_SUPPORTED ? -1 : walk->dist;
+
+	p2p_cpu_describe(&view->ctx.cpu, cpu, sizeof(cpu));
+	fprintf(out, "Peer-to-peer DMA from client %s (%s) to the memory of provider %s (%s)\n",
+		c->id, c->name, p->id, p->name);
+	fprintf(out, "topology '%s'; kernel %s; CPU %s; ACS %s\n",
+		view->topo->name ? view->topo->name : "", view->ctx.profile->name, cpu,
+		p2psim_acs_mode_name(view->acs));
+
+	fprintf(out, "\n1. Upstream chains (pci_upstream_bridge; a VF starts from its PF's parent)\n");
+	print_chain(out, "provider", p);
+	print_chain(out, "client", c);
+
+	fprintf(out, "\n2. Common upstream bridge\n");
+	if (p == c)
+		fprintf(out, "  the same function: distance 0\n");
+	else if (walk->common)
+		fprintf(out, "  %s (%s, %s): provider %d hop(s) + client %d hop(s) = distance %d\n",
+			walk->common->name, walk->common->id, type_words(walk->common), walk->dist_a,
+			walk->dist_b, walk->dist);
+	else
+		fprintf(out, "  none (each chain ends at its own root-bus function): distance = "
+			     "depth %d + depth %d = %d\n",
+			walk->dist_a, walk->dist_b, walk->dist);
+
+	print_acs(out, walk);
+	print_fallback(out, view, walk);
+
+	fprintf(out, "\n5. Verdict: %s, distance %d (pci_p2pdma_distance() = %d); path class %s\n",
+		pci_p2pdma_map_type_name(walk->map), walk->dist, many,
+		p2p_path_class_name(p2p_path_class(p, c)));
+
+	fprintf(out, "\n6. Kernel log (calc_map_type_and_dist with verbose, as on a "
+		     "pci_p2pdma_map_type() cache miss)\n");
+	if (cap->len)
+		fputs(cap->text, out);
+	else
+		fprintf(out, "    (nothing)\n");
+
+	print_dma_address(out, view, walk);
+	print_route(out, walk);
+
+	free(cap);
+	free(walk);
+	return P2PSIM_OK;
+}
