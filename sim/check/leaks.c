@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * leaks.c - the "leaks" checker: what is still held when a device is
+ * released (EV_DEVICE_RELEASE: driver unbind, or the world's teardown) and
+ * at the end of the run (checkers_finish()).
+ *
+ * Owns the IOVA and swiotlb-slot tracking (cs->iovas, cs->slots), built from
+ * EV_IOVA_ALLOC / EV_IOVA_FREE / EV_IOVA_QUEUED and EV_SWIOTLB_MAP /
+ * EV_SWIOTLB_UNMAP; reads the streaming mappings of dma_debug.c.
+ *
+ * Reports:
+ *   swiotlb-slots-at-release  slots a released device still holds;
+ *   mappings-at-release       live mappings of a released device (only when
+ *                             the dma-debug checker is off: it reports the
+ *                             same thing in the kernel's words);
+ *   mapping-leak              a mapping never unmapped by the end of the run;
+ *   swiotlb-leak              a bounce slot never released;
+ *   iova-leak                 an IOVA range allocated, neither freed nor queued
+ *                             for freeing, and not behind any live mapping.
+ * Objects that existed before the checkers subscribed are unknown to them
+ * and never reported. Page-table pages are not leak-checked here: drivers
+ * keep intermediate tables until the domain is freed (their use-after-free
+ * ordering is the iotlb checker's); stats.pgtable pages live are in the
+ * IOMMU statistics.
+ */
+#include "sim/check/check_internal.h"
+
+#define RULE_MAP_LEAK                                                         \
+	"Documentation/core-api/dma-api.rst: every dma_map_* must be paired " \
+	"with the matching dma_unmap_* before the buffer is reused or the "   \
+	"driver unbinds"
+#define RULE_SWIOTLB                                                          \
+	"kernel/dma/swiotlb.c swiotlb_tbl_unmap_single(): every bounce slot " \
+	"taken by a mapping is released by its unmap; the pool is finite"
+#define RULE_IOVA                                                                    \
+	"drivers/iommu/dma-iommu.c: every IOVA allocated by iommu_dma_alloc_iova() " \
+	"(or dma_iova_try_alloc()) is freed by the unmap (or dma_iova_free())"
+
+enum { IOVA_LIVE = 0, IOVA_QUEUED = 1 };
+
+static void on_release(struct checkers *cs, const struct sim_event *ev)
+{
+	struct track_entry *e;
+	unsigned int slots = 0;
+	const struct track_entry *first = NULL;
+
+	RB_FOREACH(e, track_tree, &cs->slots)
+	{
+		if (e->dev == ev->dev) {
+			if (!first)
+				first = e;
+			slots++;
+		}
+	}
+	if (slots)
+		check_report(cs, CHECK_LEAKS, "swiotlb-slots-at-release", RULE_SWIOTLB, ev,
+			     ev->line, ev->dev,
+			     "%s released holding %u swiotlb bounce buffer(s); first: tlb %#llx "
+			     "(+%llu) for %#llx, mapped at line %d",
+			     ev->dev->id, slots, (unsigned long long)first->addr,
+			     (unsigned long long)first->len, (unsigned long long)first->aux,
+			     first->line);
+	if (!check_on(cs, CHECK_DMA_DEBUG)) {
+		unsigned int maps = 0;
+		const struct dd_entry *m0 = NULL;
+
+		for (struct dd_entry *d = dma_debug_first(cs); d; d = dma_debug_next(cs, d)) {
+			if (d->dev != ev->dev)
+				continue;
+			if (!m0)
+				m0 = d;
+			maps++;
+		}
+		if (maps)
+			check_report(cs, CHECK_LEAKS, "mappings-at-release", RULE_MAP_LEAK, ev,
+				     ev->line, ev->dev,
+				     "%s released with %u live mapping(s); first: %#llx (+%llu) "
+				     "mapped at line %d",
+				     ev->dev->id, maps, (unsigned long long)m0->addr,
+				     (unsigned long long)m0->len, m0->line);
+	}
+}
+
+void leaks_event(struct checkers *cs, const struct sim_event *ev)
+{
+	struct track_entry *e;
+
+	switch (ev->kind) {
+	case EV_IOVA_ALLOC:
+		if (ev->ret < 0 || !ev->len)
+			break;
+		e = track_add(cs, &cs->iovas, ev->aux, ev->addr, ev->len);
+		if (e) {
+			e->line = ev->line;
+			e->dev = ev->dev;
+		}
+		break;
+	case EV_IOVA_FREE:
+		e = track_find(&cs->iovas, ev->aux, ev->addr);
+		if (!e)
+			e = track_find_containing(&cs->iovas, ev->aux, ev->addr);
+		if (e)
+			track_del(&cs->iovas, e);
+		break;
+	case EV_IOVA_QUEUED:
+		e = track_find(&cs->iovas, ev->aux, ev->addr);
+		if (!e)
+			e = track_find_containing(&cs->iovas, ev->aux, ev->addr);
+		if (e)
+			e->state = IOVA_QUEUED;
+		break;
+	case EV_SWIOTLB_MAP:
+		e = track_add(cs, &cs->slots, 0, ev->addr, ev->len);
+		if (e) {
+			e->aux = ev->phys;
+			e->dev = ev->dev;
+			e->line = ev->line;
+		}
+		break;
+	case EV_SWIOTLB_UNMAP:
+		e = track_find(&cs->slots, 0, ev->addr);
+		if (e)
+			track_del(&cs->slots, e);
+		break;
+	case EV_DEVICE_RELEASE:
+		if (ev->dev)
+			on_release(cs, ev);
+		break;
+	default:
+		break;
+	}
+}
+
+bool leaks_slot_bounces(struct checkers *cs, phys_addr_t tlb, phys_addr_t orig)
+{
+	const struct track_entry *e = track_find_containing(&cs->slots, 0, tlb);
+
+	return e && e->aux + (tlb - e->addr) == orig;
+}
+
+/* Is IOVA range @e behind a live streaming mapping? */
+static bool iova_in_use(struct checkers *cs, const struct track_entry *e)
+{
+	for (struct dd_entry *d = dma_debug_first(cs); d; d = dma_debug_next(cs, d))
+		if (d->addr < e->addr + e->len && e->addr < d->addr + (d->len ? d->len : 1))
+			return true;
+	return false;
+}
+
+void leaks_finish(struct checkers *cs)
+{
+	struct track_entry *e;
+
+	for (struct dd_entry *d = dma_debug_first(cs); d; d = dma_debug_next(cs, d)) {
+		if (d->released)
+			continue;
+		check_report(cs, CHECK_LEAKS, "mapping-leak", RULE_MAP_LEAK, NULL, d->line, d->dev,
+			     NULL,
+			     "%s: mapping %#llx (+%llu, %s) made at line %d was never unmapped",
+			     d->dev->id, (unsigned long long)d->addr, (unsigned long long)d->len,
+			     check_dir_name(d->dir), d->line);
+	}
+	RB_FOREACH(e, track_tree, &cs->slots)
+	{
+		check_report(cs, CHECK_LEAKS, "swiotlb-leak", RULE_SWIOTLB, NULL, e->line, e->dev,
+			     NULL,
+			     "%s: swiotlb bounce buffer tlb %#llx (+%llu) for %#llx, taken at line "
+			     "%d, was never released",
+			     check_dev_name(e->dev), (unsigned long long)e->addr,
+			     (unsigned long long)e->len, (unsigned long long)e->aux, e->line);
+	}
+	RB_FOREACH(e, track_tree, &cs->iovas)
+	{
+		if (e->state == IOVA_QUEUED || iova_in_use(cs, e))
+			continue;
+		check_report(cs, CHECK_LEAKS, "iova-leak", RULE_IOVA, NULL, e->line, e->dev, NULL,
+			     "IOVA range %#llx (+%llu) allocated at line %d was never freed",
+			     (unsigned long long)e->addr, (unsigned long long)e->len, e->line);
+	}
+}
