@@ -13,7 +13,6 @@
 #include "p2psim/error.h"
 #include "p2psim/p2p.h"
 #include "p2psim/topology.h"
-#include "p2psim/world.h"
 
 #ifdef __cplusplus
 extern "C" {
