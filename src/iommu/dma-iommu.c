@@ -146,7 +146,7 @@ static void fq_ring_free_locked(struct iommu_dma_cookie *cookie, struct iova_fq 
 		io_pgtable_free_list(hw, e->freelist);
 		e->freelist = NULL;
 		free_iova_fast(&cookie->iovad, e->iova_pfn, e->pages);
-		IOMMU_EMIT(cookie_machine(cookie), EV_IOVA_FREE,
+		IOMMU_EMIT(cookie_machine(cookie), EV_IOVA_FREE, .aux = cookie->fq_domain->id,
 			   .addr = (u64)e->iova_pfn << iova_shift(&cookie->iovad),
 			   .len = (u64)e->pages << iova_shift(&cookie->iovad), .count = 1);
 		cookie->stats.fq_entries_freed++;
@@ -204,7 +204,7 @@ static void queue_iova(struct iommu_dma_cookie *cookie, unsigned long pfn, unsig
 	cookie->stats.iova_queued++;
 	if (++cookie->stats.fq_depth > cookie->stats.fq_depth_peak)
 		cookie->stats.fq_depth_peak = cookie->stats.fq_depth;
-	IOMMU_EMIT(cookie_machine(cookie), EV_IOVA_QUEUED,
+	IOMMU_EMIT(cookie_machine(cookie), EV_IOVA_QUEUED, .aux = cookie->fq_domain->id,
 		   .addr = (u64)pfn << iova_shift(&cookie->iovad),
 		   .len = (u64)pages << iova_shift(&cookie->iovad),
 		   .count = (unsigned int)fq->entries[idx].counter);
