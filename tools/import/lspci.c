@@ -14,6 +14,8 @@
  * function on bus B sits below the bridge whose secondary bus is B, or on a
  * root bus when no bridge has B as secondary.
  *
+ * Lines starting with '#' are comments (for attribution headers in fixtures).
+ *
  * -tv: the tree is read by column: every "[DDDD:BB]" (a root bus) and
  * "-DD.F" (a function; "-[SS-EE]" after it makes it a bridge) hangs below
  * the nearest root or bridge to its left. -tv gives no class and, without
@@ -242,7 +244,7 @@ static int read_vvv(struct lspci_ctx *c, FILE *file)
 
 		lineno++;
 		line[strcspn(line, "\r\n")] = '\0';
-		if (!line[0] || !strncmp(line, "lspci:", 6))
+		if (!line[0] || line[0] == '#' || !strncmp(line, "lspci:", 6))
 			continue;
 		if (!isspace((unsigned char)line[0])) {
 			struct imp_fn *f = NULL;
@@ -385,7 +387,7 @@ static int read_tree(struct lspci_ctx *c, FILE *file)
 		lineno++;
 		line[strcspn(line, "\r\n")] = '\0';
 		len = strlen(line);
-		if (!line[0] || !strncmp(line, "lspci:", 6))
+		if (!line[0] || line[0] == '#' || !strncmp(line, "lspci:", 6))
 			continue;
 		for (size_t i = 0; i < len && !ret; i++) {
 			unsigned int d, b, e, dev, fn;
@@ -502,7 +504,7 @@ int imp_read_lspci(const char *path, struct imp_machine *m, struct p2psim_error 
 	while (fgets(first, sizeof(first), file)) {
 		const char *s = first;
 
-		if (first[0] == '\n' || !strncmp(first, "lspci:", 6))
+		if (first[0] == '\n' || first[0] == '#' || !strncmp(first, "lspci:", 6))
 			continue;
 		while (*s == ' ')
 			s++;

@@ -32,7 +32,9 @@
 
 #define IORESOURCE_IO 0x00000100
 #define IORESOURCE_MEM 0x00000200
-#define IORESOURCE_PREFETCH 0x00002000
+#define PCI_BASE_ADDRESS_MEM_TYPE_MASK 0x06
+#define PCI_BASE_ADDRESS_MEM_TYPE_64 0x04
+#define PCI_BASE_ADDRESS_MEM_PREFETCH 0x08
 #define IORESOURCE_MEM_64 0x00100000
 
 #define PCI_EXT_CAP_ID_ACS 0x000d
@@ -152,11 +154,20 @@ static int read_resources(struct sysfs_ctx *c, const char *dir, struct imp_fn *f
 		bar->size_bytes = end - start + 1;
 		bar->has_address = true;
 		bar->address = start;
-		if (flags & IORESOURCE_IO)
+		/*
+		 * The low bits are the BAR register's own type bits (IORESOURCE_BITS),
+		 * stable across kernels, unlike IORESOURCE_PREFETCH (0x1000 before
+		 * Linux 2.6.31, 0x2000 since).
+		 */
+		if (flags & IORESOURCE_IO) {
 			bar->kind = IMP_BAR_IO;
-		else
-			bar->kind = flags & IORESOURCE_MEM_64 ? IMP_BAR_MEM64 : IMP_BAR_MEM32;
-		bar->prefetchable = flags & IORESOURCE_PREFETCH;
+		} else {
+			bar->kind = (flags & PCI_BASE_ADDRESS_MEM_TYPE_MASK) == PCI_BASE_ADDRESS_MEM_TYPE_64 ||
+						    (flags & IORESOURCE_MEM_64) ?
+					    IMP_BAR_MEM64 :
+					    IMP_BAR_MEM32;
+			bar->prefetchable = flags & PCI_BASE_ADDRESS_MEM_PREFETCH;
+		}
 	}
 	fclose(file);
 	return P2PSIM_OK;
