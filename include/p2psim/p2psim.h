@@ -11,8 +11,10 @@
 
 #include "p2psim/bench.h"
 #include "p2psim/error.h"
+#include "p2psim/run.h"
 #include "p2psim/p2p.h"
 #include "p2psim/topology.h"
+#include "p2psim/world.h"
 
 #ifdef __cplusplus
 extern "C" {
