@@ -182,7 +182,8 @@ static int number_bus(struct pci_bus *bus, unsigned int *max_out, struct pci_enu
 		child->subordinate_number = (u8)child_max;
 		max = child_max;
 	}
-	bus->subordinate_number = (u8)max;
+	if (!bus->subordinate_given) /* a given one is checked by the caller */
+		bus->subordinate_number = (u8)max;
 	*max_out = max;
 	return 0;
 }
