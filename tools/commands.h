@@ -22,6 +22,9 @@ struct command {
 
 extern const struct command cmd_check;
 extern const struct command cmd_show;
+extern const struct command cmd_matrix;
+extern const struct command cmd_path;
+extern const struct command cmd_dot;
 extern const struct command cmd_demo;
 extern const struct command cmd_bench;
 extern const struct command cmd_import;

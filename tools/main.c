@@ -12,6 +12,9 @@ static const struct command *const commands[] = {
 	&cmd_demo,
 	&cmd_check,
 	&cmd_show,
+	&cmd_matrix,
+	&cmd_path,
+	&cmd_dot,
 	&cmd_bench,
 	&cmd_import,
 };
