@@ -1,0 +1,450 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * test_route.c - device DMA through the fabric (models/pci/route.c),
+ * on a hand-built machine:
+ *
+ *   RAM [0, 2 GiB)
+ *   hb0 (bus 00, iommu0 intel strict): MEM32 0xc0000000+256M, MEM64 0x4000000000+1T, offset 0
+ *     rp0 00:01.0 -> usp 01:00.0 -> dsp0 02:00.0 -> a 03:00.0 (BAR0 1M @0x4000000000)
+ *                                                  a1 03:00.1 (BAR0 1M @0x4000100000)
+ *                                -> dsp1 02:01.0 -> b 04:00.0 (BAR0 1M @0x4000200000)
+ *     rp1 00:02.0 -> c 05:00.0 (BAR0 1M @0x4000400000)
+ *   hb1 (bus 80, no IOMMU): MEM32 cpu 0xe0000000+256M, bus = cpu - 0x80000000
+ *     rp2 80:01.0 -> d 81:00.0 (BAR0 64K @cpu 0xe0000000, bus 0x60000000)
+ *     rp3 80:02.0 -> e 82:00.0 (BAR0 64K @cpu 0xe0100000, bus 0x60100000)
+ *
+ * Expected values come from DESIGN.md §3 and reference/p2pdma.md §1, §6:
+ * windows are bus addresses; ACS RR at the ingress downstream port redirects
+ * a peer-bound request upstream; EC alone blocks it; RC P2P needs
+ * p2p_forwarding on every host bridge involved; failed reads are all-ones.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "helpers/topo_builder.h"
+#include "models/iommu/iommu_hw.h"
+#include "models/machine.h"
+#include "models/mem/physmem.h"
+#include "models/pci/route.h"
+#include "src/iommu/iommu.h"
+
+#define A_BAR 0x4000000000ULL
+#define A1_BAR 0x4000100000ULL
+#define B_BAR 0x4000200000ULL
+#define C_BAR 0x4000400000ULL
+#define D_CPU 0xe0000000ULL
+#define D_BUS 0x60000000ULL
+#define E_CPU 0xe0100000ULL
+#define E_BUS 0x60100000ULL
+
+static struct topology *topo;
+static struct machine *m;
+static struct pci_router *r;
+static struct pci_dev *a, *a1, *b, *c, *d, *e, *dsp0, *dsp1, *usp, *rp0, *rp1, *rp2;
+static struct pci_host_bridge *hb0, *hb1;
+static unsigned int delivered, faulted;
+
+static void count_events(void *ctx, const struct sim_event *ev)
+{
+	(void)ctx;
+	if (ev->kind == EV_TLP_DELIVERED)
+		delivered++;
+	if (ev->kind == EV_TLP_FAULTED)
+		faulted++;
+}
+
+static struct pci_dev *bridge(struct pci_bus *bus, const char *id, enum pci_dev_type type, u8 devfn,
+			      u8 sub, u64 base, u64 limit)
+{
+	struct pci_dev *dev = pci_fabric_add_dev(topo->fabric, bus, id, type, devfn);
+	struct pci_bus *sb;
+
+	cr_assert_not_null(dev);
+	sb = pci_fabric_add_bus(topo->fabric, dev, sub, true);
+	cr_assert_not_null(sb);
+	sb->subordinate_number = sub;
+	dev->pref_window = (struct pci_window){ base, limit };
+	dev->mem_window = (struct pci_window){ 1, 0 }; /* empty */
+	return dev;
+}
+
+static void setup(void)
+{
+	int iommu;
+
+	topo = tb_new("route");
+	tb_add_ram(topo, 0, 2 * SZ_1G);
+	iommu = tb_add_iommu(topo, "iommu0", IOMMU_TYPE_INTEL_VTD, IOMMU_MODE_STRICT);
+	hb0 = tb_add_host(topo, "hb0", 0, iommu);
+	tb_add_aperture(hb0, PCI_APERTURE_MEM32, 0xc0000000ULL, 0x10000000ULL, 0);
+	tb_add_aperture(hb0, PCI_APERTURE_MEM64, 0x4000000000ULL, 0x10000000000ULL, 0);
+	rp0 = bridge(hb0->bus, "rp0", PCI_TYPE_ROOT_PORT, PCI_DEVFN(1, 0), 1, A_BAR,
+		     A_BAR + 0x3fffff);
+	usp = bridge(rp0->subordinate, "usp", PCI_TYPE_UPSTREAM, PCI_DEVFN(0, 0), 2, A_BAR,
+		     A_BAR + 0x3fffff);
+	dsp0 = bridge(usp->subordinate, "dsp0", PCI_TYPE_DOWNSTREAM, PCI_DEVFN(0, 0), 3, A_BAR,
+		      A_BAR + 0x1fffff);
+	dsp1 = bridge(usp->subordinate, "dsp1", PCI_TYPE_DOWNSTREAM, PCI_DEVFN(1, 0), 4, B_BAR,
+		      B_BAR + 0xfffff);
+	a = tb_add_endpoint(topo, dsp0->subordinate, "a", PCI_DEVFN(0, 0), 64);
+	tb_add_bar(a, 0, PCI_BAR_MEM64, A_BAR, 0x100000, true);
+	a1 = tb_add_endpoint(topo, dsp0->subordinate, "a1", PCI_DEVFN(0, 1), 64);
+	tb_add_bar(a1, 0, PCI_BAR_MEM64, A1_BAR, 0x100000, true);
+	b = tb_add_endpoint(topo, dsp1->subordinate, "b", PCI_DEVFN(0, 0), 64);
+	tb_add_bar(b, 0, PCI_BAR_MEM64, B_BAR, 0x100000, true);
+	rp1 = bridge(hb0->bus, "rp1", PCI_TYPE_ROOT_PORT, PCI_DEVFN(2, 0), 5, C_BAR,
+		     C_BAR + 0xfffff);
+	c = tb_add_endpoint(topo, rp1->subordinate, "c", PCI_DEVFN(0, 0), 64);
+	tb_add_bar(c, 0, PCI_BAR_MEM64, C_BAR, 0x100000, true);
+
+	hb1 = tb_add_host(topo, "hb1", 0x80, -1);
+	tb_add_aperture(hb1, PCI_APERTURE_MEM32, 0xe0000000ULL, 0x10000000ULL, 0x80000000ULL);
+	rp2 = bridge(hb1->bus, "rp2", PCI_TYPE_ROOT_PORT, PCI_DEVFN(1, 0), 0x81, D_BUS,
+		     D_BUS + 0xfffff);
+	d = tb_add_endpoint(topo, rp2->subordinate, "d", PCI_DEVFN(0, 0), 64);
+	tb_add_bar(d, 0, PCI_BAR_MEM32, D_CPU, 0x10000, false);
+	{
+		struct pci_dev *rp3 = bridge(hb1->bus, "rp3", PCI_TYPE_ROOT_PORT, PCI_DEVFN(2, 0),
+					     0x82, E_BUS, E_BUS + 0xfffff);
+
+		e = tb_add_endpoint(topo, rp3->subordinate, "e", PCI_DEVFN(0, 0), 64);
+		tb_add_bar(e, 0, PCI_BAR_MEM32, E_CPU, 0x10000, false);
+	}
+	tb_finalize(topo);
+	cr_assert_eq(d->bars[0].bus_addr, D_BUS);
+
+	m = machine_new(topo);
+	cr_assert_not_null(m);
+	r = pci_router_new(m);
+	cr_assert_not_null(r);
+	delivered = faulted = 0;
+	cr_assert_eq(event_bus_subscribe(&m->events, count_events, NULL), 0);
+}
+
+static void teardown(void)
+{
+	pci_router_free(r);
+	machine_free(m);
+	topology_free(topo);
+}
+
+TestSuite(route, .init = setup, .fini = teardown);
+
+static struct iommu_domain *paging_domain(void)
+{
+	struct iommu_domain *dom = iommu_hw_domain_alloc(m->iommus[0], IOMMU_DOMAIN_DMA);
+
+	cr_assert_not_null(dom);
+	return dom;
+}
+
+static u64 translations(void)
+{
+	return iommu_hw_stats(m->iommus[0])->translations;
+}
+
+Test(route, same_switch_p2p_reaches_peer_bar_without_the_iommu)
+{
+	struct iommu_domain *dom = paging_domain(); /* empty: any translation would fault */
+	struct route_result res;
+	char out[8] = { 0 };
+
+	cr_assert_eq(pci_route_dma(r, a, dom, B_BAR + 0x10, "peer-bar", 8, true, &res), 0);
+	cr_assert_eq(res.status, ROUTE_OK);
+	cr_assert_eq(res.target, ROUTE_TARGET_BAR);
+	cr_assert_eq(res.target_dev, b);
+	cr_assert_eq(res.target_bar, 0);
+	cr_assert_eq(res.phys, B_BAR + 0x10);
+	cr_assert(res.flags & ROUTE_EVF_P2P_SWITCH);
+	cr_assert_not(res.flags & ROUTE_EVF_ROOT_COMPLEX);
+	cr_assert_not(res.flags & ROUTE_EVF_TRANSLATED);
+	/* a -> dsp0 -> across the switch -> dsp1 -> b; usp and rp0 never see it */
+	cr_assert_eq(res.nr_hops, 3);
+	cr_assert_eq(res.hops[0].kind, ROUTE_HOP_ACROSS);
+	cr_assert_eq(res.hops[0].port, dsp0);
+	cr_assert_eq(res.hops[1].kind, ROUTE_HOP_DOWN);
+	cr_assert_eq(res.hops[1].port, dsp1);
+	cr_assert_eq(res.hops[2].kind, ROUTE_HOP_TARGET);
+	cr_assert_eq(res.hops[2].port, b);
+	cr_assert_eq(translations(), 0);
+	cr_assert_eq(phys_mem_read(m->mem, B_BAR + 0x10, out, 8), 0);
+	cr_assert_arr_eq(out, "peer-bar", 8);
+	cr_assert_eq(delivered, 1);
+	iommu_hw_domain_free(dom);
+}
+
+Test(route, acs_rr_redirects_to_root_complex_and_faults_when_unmapped)
+{
+	struct iommu_domain *dom = paging_domain();
+	struct route_result res;
+	u8 buf[16];
+
+	dsp0->has_acs = true;
+	dsp0->acs_ctrl = PCI_ACS_SV | PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_UF;
+	memset(buf, 0x5a, sizeof(buf));
+	cr_assert_eq(pci_route_dma(r, a, dom, B_BAR, buf, sizeof(buf), false, &res), -EIO);
+	cr_assert_eq(res.status, ROUTE_IOMMU_FAULT);
+	cr_assert(res.flags & ROUTE_EVF_ACS_REDIRECT);
+	cr_assert(res.flags & ROUTE_EVF_ROOT_COMPLEX);
+	cr_assert_eq(res.acs_port, dsp0);
+	cr_assert_eq(res.hops[0].kind, ROUTE_HOP_REDIRECT);
+	cr_assert_eq(res.hops[0].port, dsp0);
+	cr_assert_eq(res.hops[1].kind, ROUTE_HOP_UP);
+	cr_assert_eq(res.hops[1].port, usp);
+	cr_assert_eq(res.hops[2].port, rp0);
+	cr_assert_eq(res.hops[3].kind, ROUTE_HOP_ROOT_COMPLEX);
+	cr_assert_eq(res.hops[4].kind, ROUTE_HOP_IOMMU);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		cr_assert_eq(buf[i], 0xff, "failed read must return all-ones");
+	cr_assert_eq(iommu_hw_fault_count(m->iommus[0]), 1);
+	cr_assert_eq(faulted, 1);
+	iommu_hw_domain_free(dom);
+}
+
+Test(route, acs_rr_redirected_request_is_translated_as_mapped)
+{
+	struct iommu_domain *dom = paging_domain();
+	struct route_result res;
+	char out[4];
+
+	dsp0->has_acs = true;
+	dsp0->acs_ctrl = PCI_ACS_RR;
+	/* the IOVA that equals b's bus address is mapped to RAM page 0x100000 */
+	cr_assert_eq(iommu_map(dom, B_BAR, 0x100000, SZ_4K, IOMMU_READ | IOMMU_WRITE), 0);
+	cr_assert_eq(pci_route_dma(r, a, dom, B_BAR + 4, "ram!", 4, true, &res), 0);
+	cr_assert_eq(res.target, ROUTE_TARGET_RAM);
+	cr_assert_eq(res.phys, 0x100004);
+	cr_assert(res.flags & ROUTE_EVF_TRANSLATED);
+	cr_assert_eq(phys_mem_read(m->mem, 0x100004, out, 4), 0);
+	cr_assert_arr_eq(out, "ram!", 4);
+	/* b's BAR was not touched: still the BAR reset pattern */
+	cr_assert_eq(phys_mem_read(m->mem, B_BAR + 4, out, 1), 0);
+	cr_assert_eq((u8)out[0], PHYS_MEM_BAR_RESET_BYTE);
+	iommu_hw_domain_free(dom);
+}
+
+Test(route, acs_rr_then_rc_p2p_needs_forwarding)
+{
+	struct iommu_domain *dom = paging_domain();
+	struct route_result res;
+	u8 buf[4] = { 1, 2, 3, 4 };
+
+	dsp0->has_acs = true;
+	dsp0->acs_ctrl = PCI_ACS_RR;
+	cr_assert_eq(iommu_map(dom, 0x10000, B_BAR, SZ_4K, IOMMU_READ | IOMMU_WRITE), 0);
+	hb0->p2p_forwarding = false;
+	cr_assert_eq(pci_route_dma(r, a, dom, 0x10000, buf, 4, false, &res), -EIO);
+	cr_assert_eq(res.status, ROUTE_NO_P2P_FORWARDING);
+	cr_assert_eq(res.target_dev, b);
+	cr_assert_eq(buf[0], 0xff);
+	hb0->p2p_forwarding = true;
+	cr_assert_eq(pci_route_dma(r, a, dom, 0x10000, buf, 4, false, &res), 0);
+	cr_assert_eq(res.target_dev, b);
+	cr_assert(res.flags & ROUTE_EVF_RC_P2P);
+	cr_assert_eq(buf[0], PHYS_MEM_BAR_RESET_BYTE);
+	iommu_hw_domain_free(dom);
+}
+
+Test(route, acs_egress_control_blocks_peer_requests)
+{
+	struct route_result res;
+	u8 buf[4];
+
+	dsp0->has_acs = true;
+	dsp0->acs_ctrl = PCI_ACS_EC;
+	cr_assert_eq(pci_route_dma(r, a, NULL, B_BAR, buf, 4, false, &res), -EIO);
+	cr_assert_eq(res.status, ROUTE_ACS_BLOCKED);
+	cr_assert_eq(res.acs_port, dsp0);
+	cr_assert_eq(res.nr_hops, 1);
+	cr_assert_eq(res.hops[0].kind, ROUTE_HOP_BLOCKED);
+	cr_assert_eq(buf[3], 0xff);
+	cr_assert_not(res.flags & ROUTE_EVF_ROOT_COMPLEX);
+	cr_assert_eq(translations(), 0);
+	/* EC does not touch requests that are not peer-bound */
+	cr_assert_eq(pci_route_dma(r, a, NULL, 0x2000, buf, 4, false, &res), 0);
+	cr_assert_eq(res.target, ROUTE_TARGET_RAM);
+	/* RR takes precedence over EC: redirected, not blocked */
+	dsp0->acs_ctrl = PCI_ACS_EC | PCI_ACS_RR;
+	hb0->p2p_forwarding = true;
+	cr_assert_eq(pci_route_dma(r, a, NULL, B_BAR, buf, 4, false, &res), 0);
+	cr_assert(res.flags & ROUTE_EVF_ACS_REDIRECT);
+	cr_assert(res.flags & ROUTE_EVF_RC_P2P);
+}
+
+Test(route, rc_p2p_between_root_ports_only_with_forwarding)
+{
+	struct route_result res;
+	u8 buf[4];
+
+	hb0->p2p_forwarding = false;
+	cr_assert_eq(pci_route_dma(r, a, NULL, C_BAR, buf, 4, false, &res), -EIO);
+	cr_assert_eq(res.status, ROUTE_NO_P2P_FORWARDING);
+	cr_assert_eq(buf[0], 0xff);
+	cr_assert_eq(buf[1], 0xff);
+	hb0->p2p_forwarding = true;
+	cr_assert_eq(pci_route_dma(r, a, NULL, C_BAR, buf, 4, false, &res), 0);
+	cr_assert_eq(res.target_dev, c);
+	cr_assert(res.flags & ROUTE_EVF_RC_P2P);
+	/* up dsp0, usp, rp0; root complex; down rp1; target c */
+	cr_assert_eq(res.nr_hops, 6);
+	cr_assert_eq(res.hops[0].kind, ROUTE_HOP_UP);
+	cr_assert_eq(res.hops[2].port, rp0);
+	cr_assert_eq(res.hops[3].kind, ROUTE_HOP_ROOT_COMPLEX);
+	cr_assert_eq(res.hops[3].host, hb0);
+	cr_assert_eq(res.hops[4].kind, ROUTE_HOP_DOWN);
+	cr_assert_eq(res.hops[4].port, rp1);
+	cr_assert_eq(res.hops[5].port, c);
+}
+
+Test(route, across_host_bridges_both_must_forward)
+{
+	struct route_result res;
+
+	/* a (hb0, untranslated) writes CPU address D_CPU: hb0 decodes it as d's BAR on hb1 */
+	hb0->p2p_forwarding = true;
+	hb1->p2p_forwarding = false;
+	cr_assert_eq(pci_route_dma(r, a, NULL, D_CPU, "x", 1, true, &res), -EIO);
+	cr_assert_eq(res.status, ROUTE_NO_P2P_FORWARDING);
+	hb1->p2p_forwarding = true;
+	cr_assert_eq(pci_route_dma(r, a, NULL, D_CPU + 1, "y", 1, true, &res), 0);
+	cr_assert_eq(res.target_dev, d);
+	cr_assert_eq(res.phys, D_CPU + 1);
+	cr_assert_eq(res.hops[res.nr_hops - 1].port, d);
+}
+
+Test(route, host_bridge_offset_turns_bus_into_cpu_address)
+{
+	struct route_result res;
+	char out[2];
+
+	/* d (hb1, no IOMMU) issues e's *bus* address; hb1 adds its 0x80000000 offset */
+	hb1->p2p_forwarding = true;
+	cr_assert_eq(pci_route_dma(r, d, NULL, E_BUS + 8, "ok", 2, true, &res), 0);
+	cr_assert_eq(res.target_dev, e);
+	cr_assert_eq(res.phys, E_CPU + 8);
+	cr_assert_eq(phys_mem_read(m->mem, E_CPU + 8, out, 2), 0);
+	cr_assert_arr_eq(out, "ok", 2);
+}
+
+Test(route, unclaimed_address_is_unsupported_request)
+{
+	struct route_result res;
+	u8 buf[8];
+
+	cr_assert_eq(pci_route_dma(r, c, NULL, 0x3000000000ULL, buf, 8, false, &res), -EIO);
+	cr_assert_eq(res.status, ROUTE_UNSUPPORTED);
+	for (int i = 0; i < 8; i++)
+		cr_assert_eq(buf[i], 0xff);
+	cr_assert_eq(route_status_errno(ROUTE_UNSUPPORTED), -ENXIO);
+	/* inside the switch's range but under no downstream port: the switch refuses it */
+	cr_assert_eq(pci_route_dma(r, a, NULL, A_BAR + 0x300000, buf, 8, false, &res), -EIO);
+	cr_assert_eq(res.status, ROUTE_UNSUPPORTED);
+	cr_assert_not(res.flags & ROUTE_EVF_ROOT_COMPLEX);
+}
+
+Test(route, memory_decode_off_is_unsupported_request)
+{
+	struct route_result res;
+	u8 buf[1];
+
+	b->memory_decode = false;
+	cr_assert_eq(pci_route_dma(r, a, NULL, B_BAR, buf, 1, false, &res), -EIO);
+	cr_assert_eq(res.status, ROUTE_DECODE_OFF);
+	cr_assert_eq(buf[0], 0xff);
+}
+
+Test(route, sibling_function_and_own_bar)
+{
+	struct route_result res;
+
+	cr_assert_eq(pci_route_dma(r, a, NULL, A1_BAR, "f", 1, true, &res), 0);
+	cr_assert_eq(res.target_dev, a1);
+	cr_assert_eq(res.hops[0].kind, ROUTE_HOP_ACROSS);
+	cr_assert_eq(res.hops[0].port, dsp0);
+	cr_assert_eq(pci_route_dma(r, a, NULL, A_BAR, "s", 1, true, &res), 0);
+	cr_assert_eq(res.target_dev, a);
+	cr_assert_eq(res.nr_hops, 1);
+	cr_assert_eq(res.hops[0].kind, ROUTE_HOP_TARGET);
+}
+
+Test(route, partial_fault_splits_at_pages)
+{
+	struct iommu_domain *dom = paging_domain();
+	struct route_result res;
+	u8 buf[0x1000];
+
+	cr_assert_eq(phys_mem_fill(m->mem, 0x200800, 0xab, 0x800), 0);
+	cr_assert_eq(iommu_map(dom, 0x10000, 0x200000, SZ_4K, IOMMU_READ | IOMMU_WRITE), 0);
+	cr_assert_eq(pci_route_dma(r, c, dom, 0x10800, buf, sizeof(buf), false, &res), -EIO);
+	cr_assert_eq(res.nr_chunks, 2);
+	cr_assert_eq(res.nr_failed, 1);
+	cr_assert_eq(res.bytes_ok, 0x800);
+	cr_assert_eq(res.status, ROUTE_IOMMU_FAULT);
+	cr_assert_eq(buf[0], 0xab);
+	cr_assert_eq(buf[0x7ff], 0xab);
+	cr_assert_eq(buf[0x800], 0xff);
+	cr_assert_eq(delivered, 1);
+	cr_assert_eq(faulted, 1);
+	/* a write-only translation faults a read */
+	cr_assert_eq(iommu_map(dom, 0x20000, 0x300000, SZ_4K, IOMMU_WRITE), 0);
+	cr_assert_eq(pci_route_dma(r, c, dom, 0x20000, buf, 4, false, &res), -EIO);
+	cr_assert_eq(res.status, ROUTE_IOMMU_FAULT);
+	cr_assert_eq(pci_route_dma(r, c, dom, 0x20000, buf, 4, true, &res), 0);
+	iommu_hw_domain_free(dom);
+}
+
+Test(route, second_access_hits_the_iotlb)
+{
+	struct iommu_domain *dom = paging_domain();
+	u8 buf[64];
+
+	cr_assert_eq(iommu_map(dom, 0x10000, 0x200000, SZ_4K, IOMMU_READ | IOMMU_WRITE), 0);
+	cr_assert_eq(pci_route_dma(r, c, dom, 0x10000, buf, 64, false, NULL), 0);
+	cr_assert_eq(pci_route_dma(r, c, dom, 0x10040, buf, 64, false, NULL), 0);
+	cr_assert_eq(iommu_hw_stats(m->iommus[0])->iotlb_misses, 1);
+	cr_assert_eq(iommu_hw_stats(m->iommus[0])->iotlb_hits, 1);
+	iommu_hw_domain_free(dom);
+}
+
+Test(route, completion_redirect_on_read_only)
+{
+	struct route_result res;
+	u8 buf[4];
+
+	dsp1->has_acs = true;
+	dsp1->acs_ctrl = PCI_ACS_CR;
+	cr_assert_eq(pci_route_dma(r, a, NULL, B_BAR, buf, 4, false, &res), 0);
+	cr_assert(res.flags & ROUTE_EVF_COMPLETION_REDIRECT);
+	cr_assert_eq(res.hops[res.nr_hops - 2].kind, ROUTE_HOP_COMPLETION_REDIRECT);
+	cr_assert_eq(res.hops[res.nr_hops - 2].port, dsp1);
+	cr_assert_eq(pci_route_dma(r, a, NULL, B_BAR, buf, 4, true, &res), 0);
+	cr_assert_not(res.flags & ROUTE_EVF_COMPLETION_REDIRECT);
+}
+
+Test(route, path_moves_no_bytes_and_touches_no_iommu)
+{
+	struct route_result res;
+
+	cr_assert_eq(pci_route_path(r, a, B_BAR, true, &res), 0);
+	cr_assert(res.flags & ROUTE_EVF_P2P_SWITCH);
+	dsp0->has_acs = true;
+	dsp0->acs_ctrl = PCI_ACS_RR;
+	hb0->p2p_forwarding = false;
+	cr_assert_eq(pci_route_path(r, a, B_BAR, true, &res), -EIO);
+	cr_assert(res.flags & ROUTE_EVF_ROOT_COMPLEX);
+	cr_assert(res.flags & ROUTE_EVF_TRANSLATED); /* hb0 has an IOMMU on the way */
+	cr_assert_eq(res.status, ROUTE_NO_P2P_FORWARDING);
+	cr_assert_eq(translations(), 0);
+	cr_assert_eq(delivered + faulted, 0);
+}
+
+Test(route, bad_arguments)
+{
+	u8 buf[1];
+
+	cr_assert_eq(pci_route_dma(r, rp0, NULL, 0, buf, 1, false, NULL), -EINVAL);
+	cr_assert_eq(pci_route_dma(r, a, NULL, 0, buf, 0, false, NULL), -EINVAL);
+	cr_assert_eq(pci_route_dma(r, NULL, NULL, 0, buf, 1, false, NULL), -EINVAL);
+	cr_assert_str_eq(route_status_name(ROUTE_ACS_BLOCKED), "acs-blocked");
+}
