@@ -15,10 +15,12 @@
 #include "sim/bench/bench.h"
 
 extern const struct bench_case bench_topology_load_10k;
+extern const struct bench_case bench_p2p_all_pairs_4096;
 
 /* Benchmarks, in the order they run. Add yours here (one line). */
 static const struct bench_case *const bench_cases[] = {
 	&bench_topology_load_10k,
+	&bench_p2p_all_pairs_4096,
 	NULL, /* keeps the array non-empty; skipped */
 };
 
