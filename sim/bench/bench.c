@@ -15,11 +15,13 @@
 #include "sim/bench/bench.h"
 
 extern const struct bench_case bench_topology_load_10k;
+extern const struct bench_case bench_dma_route_iotlb_hit;
 extern const struct bench_case bench_p2p_all_pairs_4096;
 
 /* Benchmarks, in the order they run. Add yours here (one line). */
 static const struct bench_case *const bench_cases[] = {
 	&bench_topology_load_10k,
+	&bench_dma_route_iotlb_hit,
 	&bench_p2p_all_pairs_4096,
 	NULL, /* keeps the array non-empty; skipped */
 };
