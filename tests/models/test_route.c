@@ -1,17 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * test_route.c - device DMA through the fabric (models/pci/route.c),
- * on a hand-built machine:
- *
- *   RAM [0, 2 GiB)
- *   hb0 (bus 00, iommu0 intel strict): MEM32 0xc0000000+256M, MEM64 0x4000000000+1T, offset 0
- *     rp0 00:01.0 -> usp 01:00.0 -> dsp0 02:00.0 -> a 03:00.0 (BAR0 1M @0x4000000000)
- *                                                  a1 03:00.1 (BAR0 1M @0x4000100000)
- *                                -> dsp1 02:01.0 -> b 04:00.0 (BAR0 1M @0x4000200000)
- *     rp1 00:02.0 -> c 05:00.0 (BAR0 1M @0x4000400000)
- *   hb1 (bus 80, no IOMMU): MEM32 cpu 0xe0000000+256M, bus = cpu - 0x80000000
- *     rp2 80:01.0 -> d 81:00.0 (BAR0 64K @cpu 0xe0000000, bus 0x60000000)
- *     rp3 80:02.0 -> e 82:00.0 (BAR0 64K @cpu 0xe0100000, bus 0x60100000)
+ * test_route.c - device DMA through the fabric (models/pci/route.c), on the
+ * hand-built switch machine of tests/helpers/switch_machine.h.
  *
  * Expected values come from DESIGN.md §3 and reference/p2pdma.md §1, §6:
  * windows are bus addresses; ACS RR at the ingress downstream port redirects
@@ -22,26 +12,26 @@
 #include <errno.h>
 #include <string.h>
 
-#include "helpers/topo_builder.h"
+#include "helpers/switch_machine.h"
 #include "models/iommu/iommu_hw.h"
 #include "models/machine.h"
 #include "models/mem/physmem.h"
 #include "models/pci/route.h"
 #include "src/iommu/iommu.h"
 
-#define A_BAR 0x4000000000ULL
-#define A1_BAR 0x4000100000ULL
-#define B_BAR 0x4000200000ULL
-#define C_BAR 0x4000400000ULL
-#define D_CPU 0xe0000000ULL
-#define D_BUS 0x60000000ULL
-#define E_CPU 0xe0100000ULL
-#define E_BUS 0x60100000ULL
+#define A_BAR SM_A_BAR
+#define A1_BAR SM_A1_BAR
+#define B_BAR SM_B_BAR
+#define C_BAR SM_C_BAR
+#define D_CPU SM_D_CPU
+#define D_BUS SM_D_BUS
+#define E_CPU SM_E_CPU
+#define E_BUS SM_E_BUS
 
-static struct topology *topo;
+static struct switch_machine sm;
 static struct machine *m;
 static struct pci_router *r;
-static struct pci_dev *a, *a1, *b, *c, *d, *e, *dsp0, *dsp1, *usp, *rp0, *rp1, *rp2;
+static struct pci_dev *a, *a1, *b, *c, *d, *e, *dsp0, *dsp1, *usp, *rp0, *rp1;
 static struct pci_host_bridge *hb0, *hb1;
 static unsigned int delivered, faulted;
 
@@ -54,79 +44,32 @@ static void count_events(void *ctx, const struct sim_event *ev)
 		faulted++;
 }
 
-static struct pci_dev *bridge(struct pci_bus *bus, const char *id, enum pci_dev_type type, u8 devfn,
-			      u8 sub, u64 base, u64 limit)
-{
-	struct pci_dev *dev = pci_fabric_add_dev(topo->fabric, bus, id, type, devfn);
-	struct pci_bus *sb;
-
-	cr_assert_not_null(dev);
-	sb = pci_fabric_add_bus(topo->fabric, dev, sub, true);
-	cr_assert_not_null(sb);
-	sb->subordinate_number = sub;
-	dev->pref_window = (struct pci_window){ base, limit };
-	dev->mem_window = (struct pci_window){ 1, 0 }; /* empty */
-	return dev;
-}
-
 static void setup(void)
 {
-	int iommu;
-
-	topo = tb_new("route");
-	tb_add_ram(topo, 0, 2 * SZ_1G);
-	iommu = tb_add_iommu(topo, "iommu0", IOMMU_TYPE_INTEL_VTD, IOMMU_MODE_STRICT);
-	hb0 = tb_add_host(topo, "hb0", 0, iommu);
-	tb_add_aperture(hb0, PCI_APERTURE_MEM32, 0xc0000000ULL, 0x10000000ULL, 0);
-	tb_add_aperture(hb0, PCI_APERTURE_MEM64, 0x4000000000ULL, 0x10000000000ULL, 0);
-	rp0 = bridge(hb0->bus, "rp0", PCI_TYPE_ROOT_PORT, PCI_DEVFN(1, 0), 1, A_BAR,
-		     A_BAR + 0x3fffff);
-	usp = bridge(rp0->subordinate, "usp", PCI_TYPE_UPSTREAM, PCI_DEVFN(0, 0), 2, A_BAR,
-		     A_BAR + 0x3fffff);
-	dsp0 = bridge(usp->subordinate, "dsp0", PCI_TYPE_DOWNSTREAM, PCI_DEVFN(0, 0), 3, A_BAR,
-		      A_BAR + 0x1fffff);
-	dsp1 = bridge(usp->subordinate, "dsp1", PCI_TYPE_DOWNSTREAM, PCI_DEVFN(1, 0), 4, B_BAR,
-		      B_BAR + 0xfffff);
-	a = tb_add_endpoint(topo, dsp0->subordinate, "a", PCI_DEVFN(0, 0), 64);
-	tb_add_bar(a, 0, PCI_BAR_MEM64, A_BAR, 0x100000, true);
-	a1 = tb_add_endpoint(topo, dsp0->subordinate, "a1", PCI_DEVFN(0, 1), 64);
-	tb_add_bar(a1, 0, PCI_BAR_MEM64, A1_BAR, 0x100000, true);
-	b = tb_add_endpoint(topo, dsp1->subordinate, "b", PCI_DEVFN(0, 0), 64);
-	tb_add_bar(b, 0, PCI_BAR_MEM64, B_BAR, 0x100000, true);
-	rp1 = bridge(hb0->bus, "rp1", PCI_TYPE_ROOT_PORT, PCI_DEVFN(2, 0), 5, C_BAR,
-		     C_BAR + 0xfffff);
-	c = tb_add_endpoint(topo, rp1->subordinate, "c", PCI_DEVFN(0, 0), 64);
-	tb_add_bar(c, 0, PCI_BAR_MEM64, C_BAR, 0x100000, true);
-
-	hb1 = tb_add_host(topo, "hb1", 0x80, -1);
-	tb_add_aperture(hb1, PCI_APERTURE_MEM32, 0xe0000000ULL, 0x10000000ULL, 0x80000000ULL);
-	rp2 = bridge(hb1->bus, "rp2", PCI_TYPE_ROOT_PORT, PCI_DEVFN(1, 0), 0x81, D_BUS,
-		     D_BUS + 0xfffff);
-	d = tb_add_endpoint(topo, rp2->subordinate, "d", PCI_DEVFN(0, 0), 64);
-	tb_add_bar(d, 0, PCI_BAR_MEM32, D_CPU, 0x10000, false);
-	{
-		struct pci_dev *rp3 = bridge(hb1->bus, "rp3", PCI_TYPE_ROOT_PORT, PCI_DEVFN(2, 0),
-					     0x82, E_BUS, E_BUS + 0xfffff);
-
-		e = tb_add_endpoint(topo, rp3->subordinate, "e", PCI_DEVFN(0, 0), 64);
-		tb_add_bar(e, 0, PCI_BAR_MEM32, E_CPU, 0x10000, false);
-	}
-	tb_finalize(topo);
+	sm_init(&sm, IOMMU_MODE_STRICT);
+	m = sm.m;
+	r = sm.router;
+	a = sm.a;
+	a1 = sm.a1;
+	b = sm.b;
+	c = sm.c;
+	d = sm.d;
+	e = sm.e;
+	dsp0 = sm.dsp0;
+	dsp1 = sm.dsp1;
+	usp = sm.usp;
+	rp0 = sm.rp0;
+	rp1 = sm.rp1;
+	hb0 = sm.hb0;
+	hb1 = sm.hb1;
 	cr_assert_eq(d->bars[0].bus_addr, D_BUS);
-
-	m = machine_new(topo);
-	cr_assert_not_null(m);
-	r = pci_router_new(m);
-	cr_assert_not_null(r);
 	delivered = faulted = 0;
 	cr_assert_eq(event_bus_subscribe(&m->events, count_events, NULL), 0);
 }
 
 static void teardown(void)
 {
-	pci_router_free(r);
-	machine_free(m);
-	topology_free(topo);
+	sm_fini(&sm);
 }
 
 TestSuite(route, .init = setup, .fini = teardown);
