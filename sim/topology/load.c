@@ -57,10 +57,8 @@ int load_column(const struct load_ctx *ctx, int line, const char *elem, const ch
 		snprintf(pat, sizeof(pat), "<%s", elem);
 		hit = memmem(p, (size_t)(eol - p), pat, strlen(pat));
 	}
-	if (!hit)
-		hit = memchr(p, '<', (size_t)(eol - p));
-	if (hit && attr) {
-		const char *a = hit;
+	if (attr) {
+		const char *a = hit ? hit : p;
 
 		snprintf(pat, sizeof(pat), "%s", attr);
 		while ((a = memmem(a, (size_t)(eol - a), pat, strlen(pat))) != NULL) {
@@ -68,14 +66,18 @@ int load_column(const struct load_ctx *ctx, int line, const char *elem, const ch
 
 			while (after < eol && (*after == ' ' || *after == '\t'))
 				after++;
-			if ((a[-1] == ' ' || a[-1] == '\t') && after < eol && *after == '=') {
+			if (a > p && (a[-1] == ' ' || a[-1] == '\t') && after < eol &&
+			    *after == '=') {
 				hit = a;
 				break;
 			}
 			a += strlen(pat);
 		}
 	}
-	return hit ? (int)(hit - p) + 1 : 1;
+	if (!hit) /* the first thing on the line */
+		for (hit = p; hit < eol && (*hit == ' ' || *hit == '\t'); hit++)
+			;
+	return hit < eol ? (int)(hit - p) + 1 : 1;
 }
 
 static int load_verror(struct load_ctx *ctx, int line, int column, const char *fmt, va_list ap)
@@ -229,7 +231,7 @@ static int validate(struct load_ctx *ctx, xmlDocPtr doc)
 		return -EIO;
 	}
 	/* a precise message for the element the validator stopped at, if one can be found */
-	if (topology_diagnose(ctx, first.node))
+	if (topology_diagnose(ctx, xmlDocGetRootElement(doc)))
 		return -EINVAL;
 	if (first.node)
 		return load_error(ctx, first.node, NULL, "not valid against the schema: %s",

@@ -61,10 +61,12 @@ int load_column(const struct load_ctx *ctx, int line, const char *elem, const ch
 /* parse_xml.c */
 int topology_build(struct load_ctx *ctx, const xmlNode *root);
 /*
- * After RELAX NG validation failed at @node: a precise message (unknown
- * attribute, malformed value, unexpected child) if one can be found, else 0.
+ * After RELAX NG validation failed: walk the document from @root in document
+ * order with the schema's rules restated in C and report the first problem
+ * precisely (unknown element or attribute, malformed value, missing required
+ * attribute, misplaced child). Returns -EINVAL when it found one, else 0.
  */
-int topology_diagnose(struct load_ctx *ctx, const xmlNode *node);
+int topology_diagnose(struct load_ctx *ctx, const xmlNode *root);
 /* "12", "0x1f", "16M": 0, -EINVAL (not a number) or -ERANGE (overflow). */
 int topology_parse_u64(const char *s, bool allow_suffix, u64 *out);
 

@@ -360,7 +360,8 @@ static bool valid_id(const char *s)
 	return true;
 }
 
-int topology_diagnose(struct load_ctx *ctx, const xmlNode *node)
+/* The schema's rules for one element: its place, its attributes, their lexical form. */
+static int lint_element(struct load_ctx *ctx, const xmlNode *node)
 {
 	const struct elem_spec *es, *ps;
 	char d[160];
@@ -368,8 +369,6 @@ int topology_diagnose(struct load_ctx *ctx, const xmlNode *node)
 	u64 v;
 	bool b;
 
-	if (!node || node->type != XML_ELEMENT_NODE)
-		return 0;
 	describe(node, d, sizeof(d));
 	es = find_elem_spec(node->name);
 	if (node->parent && node->parent->type == XML_ELEMENT_NODE) {
@@ -393,7 +392,7 @@ int topology_diagnose(struct load_ctx *ctx, const xmlNode *node)
 		const struct attr_spec *as = find_attr_spec(es, (const char *)a->name);
 		const char *val;
 
-		if (!as)
+		if (!as || a->ns)
 			return load_error(ctx, node, (const char *)a->name,
 					  "unknown attribute '%s' on %s", a->name, d);
 		val = attr(ctx, node, as->name);
@@ -468,6 +467,49 @@ int topology_diagnose(struct load_ctx *ctx, const xmlNode *node)
 					  as->name);
 	}
 	return 0;
+}
+
+/* Children counts the schema imposes, and no text inside elements. */
+static int lint_children(struct load_ctx *ctx, const xmlNode *node)
+{
+	unsigned int cpus = 0, memories = 0, hosts = 0, rams = 0, sriovs = 0;
+	char d[160];
+
+	describe(node, d, sizeof(d));
+	for (const xmlNode *c = node->children; c; c = c->next) {
+		if (c->type == XML_TEXT_NODE && !xmlIsBlankNode((xmlNode *)c))
+			return load_error(ctx, c, NULL, "unexpected text inside %s", d);
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		if ((is_elem(c, "cpu") && ++cpus > 1) || (is_elem(c, "memory") && ++memories > 1) ||
+		    (is_elem(c, "sriov") && ++sriovs > 1))
+			return load_error(ctx, c, NULL, "a second <%s> inside %s (at most one)",
+					  c->name, d);
+		hosts += is_elem(c, "hostbridge");
+		rams += is_elem(c, "ram");
+	}
+	if (is_elem(node, "topology") && !hosts)
+		return load_error(ctx, node, NULL, "%s has no <hostbridge>", d);
+	if (is_elem(node, "memory") && !rams)
+		return load_error(ctx, node, NULL, "<memory> has no <ram>");
+	return 0;
+}
+
+static int lint_tree(struct load_ctx *ctx, const xmlNode *node)
+{
+	int ret = lint_element(ctx, node);
+
+	if (!ret)
+		ret = lint_children(ctx, node);
+	for (const xmlNode *c = node->children; c && !ret; c = c->next)
+		if (c->type == XML_ELEMENT_NODE)
+			ret = lint_tree(ctx, c);
+	return ret;
+}
+
+int topology_diagnose(struct load_ctx *ctx, const xmlNode *root)
+{
+	return root ? lint_tree(ctx, root) : 0;
 }
 
 /* --- building --------------------------------------------------------------- */
@@ -752,14 +794,15 @@ static int build_bar(struct load_ctx *ctx, struct pci_dev *dev, const xmlNode *n
 				  "BAR %llu of '%s': a memory BAR is at least 16 bytes, not %llu",
 				  (unsigned long long)index, dev->id, (unsigned long long)size);
 	}
+	if (slot_line[index] && dev->bars[index].kind == PCI_BAR_NONE)
+		return load_error(ctx, node, "index",
+				  "BAR %llu of '%s' is the upper half of 64-bit BAR %llu (line %d)",
+				  (unsigned long long)index, dev->id, (unsigned long long)index - 1,
+				  slot_line[index]);
 	if (slot_line[index])
 		return load_error(ctx, node, "index",
-				  "BAR %llu of '%s' is %s (line %d)", (unsigned long long)index,
-				  dev->id,
-				  dev->bars[index].kind == PCI_BAR_NONE ?
-					  "the upper half of the 64-bit BAR declared" :
-					  "declared twice; first",
-				  slot_line[index]);
+				  "BAR %llu of '%s' is declared twice (first at line %d)",
+				  (unsigned long long)index, dev->id, slot_line[index]);
 	if (kind == PCI_BAR_MEM64) {
 		if (index == 5)
 			return load_error(ctx, node, "index",
