@@ -201,7 +201,7 @@ static void print_route(FILE *out, const struct p2pdma_walk *walk)
 	const struct pci_dev *down[260];
 	const struct pci_dev *redirect_at = NULL;
 	int nr_down = 0;
-	bool via_host;
+	bool via_host, same_link;
 
 	fprintf(out, "\n8. Hardware route of the DMA (client -> provider memory)\n");
 	if (c == p) {
@@ -209,6 +209,10 @@ static void print_route(FILE *out, const struct p2pdma_walk *walk)
 		return;
 	}
 	via_host = walk->map != PCI_P2PDMA_MAP_BUS_ADDR;
+	/* functions of one device (or its VFs) share the link below the common bridge */
+	same_link = walk->common && walk->dist_a == 1 && walk->dist_b == 1 &&
+		    pci_physfn(c)->bus == pci_physfn(p)->bus &&
+		    PCI_SLOT(pci_physfn(c)->devfn) == PCI_SLOT(pci_physfn(p)->devfn);
 	for (int i = 0; i < walk->nr_checks; i++) {
 		const struct p2pdma_acs_check *chk = &walk->checks[i];
 
@@ -217,6 +221,13 @@ static void print_route(FILE *out, const struct p2pdma_walk *walk)
 			redirect_at = chk->dev;
 			break;
 		}
+	}
+	if (!via_host && same_link) {
+		fprintf(out, "  %s %s -> %s %s\n", c->id, c->name, p->id, p->name);
+		fprintf(out, "  both functions sit on the one link below %s (%s): the device routes "
+			     "the request internally; it never reaches the root complex\n",
+			walk->common->name, walk->common->id);
+		return;
 	}
 	up_to = via_host ? NULL : walk->common;
 	fprintf(out, "  ");
@@ -249,9 +260,9 @@ static void print_route(FILE *out, const struct p2pdma_walk *walk)
 			     "could route it directly\n",
 			redirect_at->name, redirect_at->id, walk->common->name, walk->common->id);
 	else if (walk->common)
-		fprintf(out, "  requests could route below %s; the kernel still uses a host-bridge "
-			     "mapping because of the redirect bits it counted\n",
-			walk->common->name);
+		fprintf(out, "  no port on the client side redirects requests, but the kernel counted "
+			     "redirect bits on the path and maps through the host bridge: an IOVA or "
+			     "CPU address takes the request up to the root complex\n");
 	fprintf(out, "  needs peer-to-peer forwarding in the root complex: %s forwards P2P: %s",
 		c->host->id, c->host->p2p_forwarding ? "yes" : "no");
 	if (c->host != p->host)
