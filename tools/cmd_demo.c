@@ -4,8 +4,91 @@
  * It is what `make run` runs.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "commands.h"
+
+/* Pick an interesting pair: the first provider and a client it reaches with BUS_ADDR. */
+static void demo_pick_pair(p2psim_topology *topo, p2psim_p2p *view, const p2psim_function **prov,
+			   const p2psim_function **client)
+{
+	size_t n = p2psim_topology_function_count(topo);
+
+	*prov = NULL;
+	*client = NULL;
+	for (size_t i = 0; i < n && !*prov; i++)
+		if (p2psim_function_has_p2pmem(p2psim_topology_function(topo, i)))
+			*prov = p2psim_topology_function(topo, i);
+	if (!*prov)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const p2psim_function *fn = p2psim_topology_function(topo, i);
+		struct p2psim_verdict v;
+
+		if (fn == *prov || !p2psim_function_is_dma_capable(fn))
+			continue;
+		if (!*client)
+			*client = fn;
+		if (p2psim_p2p_verdict(view, *prov, fn, &v) == P2PSIM_OK &&
+		    !strcmp(v.map_type, "BUS_ADDR")) {
+			*client = fn;
+			return;
+		}
+	}
+}
+
+/* The P2PDMA verdicts: matrix, then one pair explained, then the same pair with IOMMU ACS. */
+static int demo_p2p(p2psim_topology *topo, const char *path)
+{
+	struct p2psim_matrix_opts mopts = { .format = P2PSIM_FORMAT_TEXT };
+	struct p2psim_p2p_opts iommu = { .acs = P2PSIM_ACS_IOMMU_DEFAULT };
+	const p2psim_function *prov, *client;
+	p2psim_p2p *view = NULL, *what_if = NULL;
+	struct p2psim_error err;
+	int status = EXIT_OK;
+
+	p2psim_error_clear(&err);
+	if (p2psim_p2p_new(topo, NULL, &view, &err) != P2PSIM_OK ||
+	    p2psim_p2p_new(topo, &iommu, &what_if, &err) != P2PSIM_OK) {
+		fprintf(stderr, "p2psim demo: %s\n", err.message);
+		status = EXIT_INTERNAL;
+		goto out;
+	}
+	demo_pick_pair(topo, view, &prov, &client);
+	if (!prov || !client) {
+		printf("\n-- 2. No P2P memory in this topology: skipping the P2PDMA verdicts\n");
+		goto out;
+	}
+	printf("\n-- 2. Can each device DMA to another's memory peer-to-peer? What Linux decides\n"
+	       "      $ p2psim matrix %s\n\n",
+	       path);
+	if (p2psim_p2p_matrix(view, &mopts, stdout, &err) != P2PSIM_OK)
+		goto fail;
+	printf("\n-- 3. Why, for one pair: %s DMAs to the memory of %s\n"
+	       "      $ p2psim path %s %s %s\n\n",
+	       p2psim_function_id(client), p2psim_function_id(prov), path, p2psim_function_id(prov),
+	       p2psim_function_id(client));
+	if (p2psim_p2p_path(view, p2psim_function_id(prov), p2psim_function_id(client), stdout,
+			    &err) != P2PSIM_OK)
+		goto fail;
+	printf("\n-- 4. What if an IOMMU were on? Linux then enables ACS redirect on every capable port\n"
+	       "      $ p2psim path %s %s %s --acs iommu-default\n\n",
+	       path, p2psim_function_id(prov), p2psim_function_id(client));
+	if (p2psim_p2p_path(what_if, p2psim_function_id(prov), p2psim_function_id(client), stdout,
+			    &err) != P2PSIM_OK)
+		goto fail;
+	printf("\n      Draw it: p2psim dot %s --path %s,%s -T svg -o fabric.svg\n", path,
+	       p2psim_function_id(prov), p2psim_function_id(client));
+	goto out;
+
+fail:
+	fprintf(stderr, "p2psim demo: %s\n", err.message);
+	status = EXIT_INTERNAL;
+out:
+	p2psim_p2p_free(what_if);
+	p2psim_p2p_free(view);
+	return status;
+}
 
 static int demo_run(int argc, char **argv)
 {
@@ -20,6 +103,8 @@ static int demo_run(int argc, char **argv)
 	printf("-- 1. The machine, as the loader resolved it (p2psim show %s)\n\n", path);
 	if (p2psim_topology_print(topo, stdout, P2PSIM_FORMAT_TEXT) != P2PSIM_OK)
 		status = EXIT_INTERNAL;
+	if (status == EXIT_OK)
+		status = demo_p2p(topo, path);
 	p2psim_topology_free(topo);
 	return status;
 }
