@@ -30,3 +30,33 @@ endforeach()
 # Benchmarks: `p2psim bench` under the "bench" label, never part of `make test`.
 add_test(NAME bench/p2psim-bench COMMAND p2psim bench --quick)
 set_tests_properties(bench/p2psim-bench PROPERTIES LABELS "bench")
+
+# --- Scenario corpus (tests/scenarios/*.scn; see docs/scenario.md §9) --------------------------
+# Each scenario runs as `p2psim run TOPO SCENARIO`. Its header names the topology
+# ("# topology: FILE", looked up next to the scenario, then in topologies/) and the exit
+# status the run must end with ("# expect-exit: N", default 0).
+file(GLOB P2PSIM_SCENARIOS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/scenarios/*.scn)
+foreach(scn ${P2PSIM_SCENARIOS})
+  get_filename_component(name ${scn} NAME_WE)
+  get_filename_component(scn_dir ${scn} DIRECTORY)
+  file(STRINGS ${scn} topo_line REGEX "^# topology: " LIMIT_COUNT 1)
+  file(STRINGS ${scn} exit_line REGEX "^# expect-exit: " LIMIT_COUNT 1)
+  if(NOT topo_line)
+    message(FATAL_ERROR "${scn}: no '# topology: FILE' header line")
+  endif()
+  string(REGEX REPLACE "^# topology: *([^ ]+).*$" "\\1" topo "${topo_line}")
+  if(EXISTS ${scn_dir}/${topo})
+    set(topo ${scn_dir}/${topo})
+  else()
+    set(topo ${PROJECT_SOURCE_DIR}/topologies/${topo})
+  endif()
+  set(expect_exit 0)
+  if(exit_line)
+    string(REGEX REPLACE "^# expect-exit: *([0-9]+).*$" "\\1" expect_exit "${exit_line}")
+  endif()
+  add_test(NAME scenario/${name}
+           COMMAND ${CMAKE_COMMAND} -DP2PSIM=$<TARGET_FILE:p2psim> -DTOPO=${topo}
+                   -DSCENARIO=${scn} -DEXPECT_EXIT=${expect_exit}
+                   -P ${PROJECT_SOURCE_DIR}/tests/scenarios/run-scenario.cmake)
+  set_tests_properties(scenario/${name} PROPERTIES LABELS "scenario" TIMEOUT 120)
+endforeach()

@@ -21,6 +21,7 @@ struct command {
 };
 
 extern const struct command cmd_check;
+extern const struct command cmd_run;
 extern const struct command cmd_show;
 extern const struct command cmd_matrix;
 extern const struct command cmd_path;

@@ -11,6 +11,7 @@
 static const struct command *const commands[] = {
 	&cmd_demo,
 	&cmd_check,
+	&cmd_run,
 	&cmd_show,
 	&cmd_matrix,
 	&cmd_path,

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * p2psim/run.h - running a scenario against a topology (`p2psim run`).
+ *
+ * A scenario (docs/scenario.md) is a text file of steps: buffers, streaming
+ * maps and unmaps, syncs, device DMA, time, expectations. p2psim_run() parses
+ * it, builds a world on the topology, executes every step with the checkers
+ * watching (docs/checkers.md), and prints what went wrong and a summary.
+ */
+#ifndef P2PSIM_RUN_H
+#define P2PSIM_RUN_H
+
+#include <stdio.h>
+
+#include "p2psim/error.h"
+#include "p2psim/topology.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct p2psim_run_opts {
+	int seed_given;             /* override the scenario's `seed` with @seed */
+	unsigned long long seed;
+	const char *trace_path;     /* write the JSON Lines trace here; NULL: none */
+	const char *check_enable;   /* comma-separated checker names; NULL: all */
+	const char *check_disable;  /* comma-separated checker names to switch off; NULL: none */
+	enum p2psim_format format;  /* P2PSIM_FORMAT_TEXT or P2PSIM_FORMAT_JSON */
+	int quiet;                  /* text: print only failures and the summary line */
+};
+
+/* What a run did (for embedders and tests; the CLI prints it). */
+struct p2psim_run_summary {
+	unsigned long long steps;
+	unsigned long long dmas;            /* device DMA steps */
+	unsigned long long dma_bytes;       /* bytes delivered by them */
+	unsigned long long maps, unmaps;    /* streaming map / map-sg, unmap steps */
+	unsigned long long iotlb_hits, iotlb_misses;
+	unsigned long long faults;          /* TLP chunks that failed (IOMMU fault, UR, ACS) */
+	unsigned long long bounces;         /* swiotlb bounce copies */
+	unsigned long long exposures;       /* lazy-mode exposure events (not violations) */
+	unsigned long long violations;      /* checker violations not claimed by `expect violation` */
+	unsigned long long expects, expects_failed;
+	unsigned long long trace_records;
+	unsigned long long time_ns;         /* logical clock at the end */
+};
+
+/*
+ * Run @scenario_path on @topo. Reports (violations, failed expectations, the
+ * summary) go to @out. @summary may be NULL.
+ * Returns P2PSIM_OK (clean), P2PSIM_ECHECK (a violation or a failed expect),
+ * P2PSIM_EINPUT (bad scenario or option: @err has FILE:LINE:COL and a
+ * message; nothing was run) or P2PSIM_EINTERNAL.
+ */
+int p2psim_run(const p2psim_topology *topo, const char *scenario_path,
+	       const struct p2psim_run_opts *opts, FILE *out, struct p2psim_run_summary *summary,
+	       struct p2psim_error *err);
+
+/* The same with the scenario text in memory; @name is used in messages. */
+int p2psim_run_buffer(const p2psim_topology *topo, const char *text, size_t len, const char *name,
+		      const struct p2psim_run_opts *opts, FILE *out,
+		      struct p2psim_run_summary *summary, struct p2psim_error *err);
+
+/* Check a scenario's syntax only (no topology). P2PSIM_OK or P2PSIM_EINPUT. */
+int p2psim_scenario_check(const char *scenario_path, struct p2psim_error *err);
+
+/* The checker names p2psim_run() accepts, NULL-terminated. */
+const char *const *p2psim_checker_names(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* P2PSIM_RUN_H */
