@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * test_import_nccl.c - `p2psim import nccl`: import -> check -> matrix on
+ * Azure's ND H100 v5 NCCL topology file (tests/data/import/nccl/).
+ *
+ * The file has 2 <cpu> (NUMA 0, 1), each with 4 virtual switches
+ * ffff:ff:0N.0 holding one GPU (0x030200) and one InfiniBand NIC (0x020700).
+ * Expected shape: per <cpu> a host bridge (domain = index), per switch an
+ * invented root port + switch with 2 invented downstream ports: 8 root ports
+ * + 8 upstream + 16 downstream + 16 devices = 48 functions, 2 host bridges.
+ * Verdicts (calc_map_type_and_dist): GPU and NIC of one switch are 4 apart,
+ * BUS_ADDR with ACS off; GPUs of different switches have no common bridge
+ * -> through the host bridge, which needs AMD family >= 0x17 or an
+ * allowlisted root-bus function: the invented root ports are 0000:0000, so
+ * with the Intel CPU the file names the answer is NOT_SUPPORTED.
+ */
+#include "tools/import_test_util.h"
+
+#define NDV5 IMPORT_DATA "/nccl/azure-ndv5-topo.xml"
+
+TestSuite(import_nccl, .timeout = 60);
+
+Test(import_nccl, ndv5_shape_and_notes)
+{
+	char out[256], *s;
+	struct p2psim_error err;
+	p2psim_topology *t = NULL;
+	size_t gpus = 0, nics = 0;
+
+	tmp_xml(out, sizeof(out), "ndv5");
+	import_ok("nccl", NDV5, out, "--acs", "as-is", NULL);
+	p2psim_error_clear(&err);
+	cr_assert_eq(p2psim_topology_load_file(out, &t, &err), P2PSIM_OK, "%s", err.message);
+	cr_assert_eq(p2psim_topology_function_count(t), 48);
+	cr_assert_eq(p2psim_topology_hostbridge_count(t), 2);
+	for (size_t i = 0; i < p2psim_topology_function_count(t); i++) {
+		const char *id = p2psim_function_id(p2psim_topology_function(t, i));
+
+		gpus += !strncmp(id, "gpu", 3);
+		nics += !strncmp(id, "nic", 3);
+	}
+	cr_assert_eq(gpus, 8);
+	cr_assert_eq(nics, 8);
+	p2psim_topology_free(t);
+
+	assert_xpath(out, "string(/topology/cpu/@vendor)", "intel");
+	assert_xpath(out, "string(/topology/cpu/@family)", "0x6");
+	assert_xpath(out, "string(count(//switch))", "8");
+	assert_xpath(out, "string(//hostbridge[2]/@numa-node)", "1");
+	assert_xpath(out, "string(//endpoint[@id='gpu0']/@class)", "0x030200");
+	assert_xpath(out, "string(//endpoint[@id='nic0']/@class)", "0x020700");
+	/* what NCCL cannot say is said in comments; the NCCL bus ids are kept */
+	s = xpath_string(out, "string(/topology/comment()[contains(., 'cannot say')])");
+	cr_assert(strstr(s, "virtual switch") && strstr(s, "ACS"), "%s", s);
+	xmlFree(s);
+	s = xpath_string(out, "string(//switch[1]/preceding-sibling::comment()[1])");
+	cr_assert(strstr(s, "ffff:ff:01.0") && strstr(s, "virtual switch"), "%s", s);
+	xmlFree(s);
+	s = xpath_string(out, "string(//endpoint[@id='gpu0']/preceding-sibling::comment()[1])");
+	cr_assert(strstr(s, "0001:00:00.0"), "%s", s);
+	xmlFree(s);
+	unlink(out);
+}
+
+Test(import_nccl, ndv5_matrix)
+{
+	char out[256];
+
+	if (!have_matrix())
+		cr_skip_test("p2psim matrix is not built yet");
+	tmp_xml(out, sizeof(out), "ndv5m");
+	import_ok("nccl", NDV5, out, "--acs", "as-is", NULL);
+	/* gpu0 and nic0 share virtual switch ffff:ff:01.0 (invented BDFs 0000:03:00.0, 04:00.0) */
+	assert_pair(out, "0000:03:00.0", "0000:04:00.0", "BUS_ADDR", 4);
+	/* gpu0 and gpu1 (07:00.0) are below different root ports: no allowlisted function, Intel CPU */
+	assert_pair(out, "0000:03:00.0", "0000:07:00.0", "NOT_SUPPORTED", -1);
+	unlink(out);
+
+	/* An AMD Zen CPU (family >= 0x17) lets the kernel go through the host bridge. */
+	import_ok("nccl", NDV5, out, "--acs", "as-is", "--cpu", "amd", NULL);
+	assert_xpath(out, "string(/topology/cpu/@family)", "0x19");
+	assert_pair(out, "0000:03:00.0", "0000:07:00.0", "THRU_HOST_BRIDGE", -1);
+	unlink(out);
+
+	/* The default assumes the IOMMU-on ACS: even GPU <-> NIC of one switch is redirected. */
+	import_ok("nccl", NDV5, out, NULL);
+	assert_xpath(out, "string(//downstream[1]/@acs-ctrl)", "0x001d");
+	assert_pair(out, "0000:03:00.0", "0000:04:00.0", "NOT_SUPPORTED", -1);
+	unlink(out);
+}
+
+Test(import_nccl, malformed_inputs_exit_2_with_file_and_line)
+{
+	import_fails("nccl", IMPORT_DATA "/nccl/bad-version.xml",
+		     "bad-version.xml:2: error: unsupported NCCL topology version '2'");
+	import_fails("nccl", IMPORT_DATA "/hwloc/bad-truncated.xml", "bad-truncated.xml:6");
+	import_fails("nccl", IMPORT_DATA "/hwloc/nvidiaDGX2.xml", "not an NCCL topology file");
+}
