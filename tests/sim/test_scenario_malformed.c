@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "sim/scenario/scenario.h"
 
@@ -110,4 +111,93 @@ Test(scenario_malformed, corpus_is_large_and_every_file_has_an_answer)
 	closedir(dir);
 	cr_expect_eq(files, NR_CASES);
 	cr_expect_geq(files, 20);
+}
+
+/* The CLI: exit status 2 and "FILE:LINE:COL: error: ..." on stderr, nothing run. */
+Test(scenario_malformed, p2psim_run_exits_2_with_the_line)
+{
+	char cmd[2048], errfile[] = "/tmp/p2psim-malformed-XXXXXX", want[1200];
+
+	for (size_t i = 0; i < NR_CASES; i++) {
+		int fd = mkstemp(errfile), status;
+		FILE *f;
+		char line[1200] = "";
+
+		cr_assert(fd >= 0);
+		close(fd);
+		snprintf(cmd, sizeof(cmd), "'%s' run '%s/topologies/default.xml' '%s/%s' >/dev/null 2>'%s'",
+			 P2PSIM_BIN, P2PSIM_SRCDIR, DIR_MALFORMED, cases[i].file, errfile);
+		status = system(cmd);
+		cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 2, "%s: status %d",
+			  cases[i].file, status);
+		f = fopen(errfile, "r");
+		cr_assert_not_null(f);
+		cr_expect_not_null(fgets(line, sizeof(line), f));
+		fclose(f);
+		unlink(errfile);
+		strcpy(errfile, "/tmp/p2psim-malformed-XXXXXX");
+		snprintf(want, sizeof(want), "%s/%s:%d:%d: error: ", DIR_MALFORMED, cases[i].file,
+			 cases[i].line, cases[i].col);
+		cr_expect(!strncmp(line, want, strlen(want)), "%s: stderr '%s', expected '%s...'",
+			  cases[i].file, line, want);
+		cr_expect(strstr(line, cases[i].message) != NULL, "%s", cases[i].file);
+	}
+}
+
+/*
+ * Scenarios that parse but do not fit the topology: `p2psim run` refuses
+ * them before running anything, with the line (and column when the word is
+ * known) and exit status 2.
+ */
+static const struct {
+	const char *file;
+	const char *where; /* "LINE:COL" or "LINE" */
+	const char *message;
+} bad_run[] = {
+	{ "unknown-device.scn", "3:7", "no device 'gpu9' in topology 'default'" },
+	{ "not-dma-capable.scn", "3:7", "'plx0_dsp8' is a downstream: it does not issue DMA" },
+	{ "bar-too-small.scn", "2:14", "do not fit in BAR 0 of 'nvme0' (16384 bytes)" },
+	{ "buffer-not-ram.scn", "2", "is not inside RAM" },
+	{ "unknown-counter.scn", "1", "unknown counter 'cupcakes'" },
+	{ "unknown-checker.scn", "5", "unknown checker 'dma-doctor'" },
+	{ "region-past-end.scn", "2:22", "offset 2048 + length 4096 is past its end (4096 bytes)" },
+};
+
+Test(scenario_malformed, run_time_input_errors)
+{
+	char cmd[2048], want[1200];
+
+	for (size_t i = 0; i < sizeof(bad_run) / sizeof(bad_run[0]); i++) {
+		char errfile[] = "/tmp/p2psim-badrun-XXXXXX", line[1200] = "";
+		int fd = mkstemp(errfile), status;
+		FILE *f;
+
+		cr_assert(fd >= 0);
+		close(fd);
+		snprintf(cmd, sizeof(cmd),
+			 "'%s' run '%s/topologies/default.xml' '%s/scenario-bad-run/%s' >'%s.out' 2>'%s'",
+			 P2PSIM_BIN, P2PSIM_SRCDIR, P2PSIM_TESTDATA, bad_run[i].file, errfile,
+			 errfile);
+		status = system(cmd);
+		cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 2, "%s: status %d",
+			  bad_run[i].file, status);
+		f = fopen(errfile, "r");
+		cr_assert_not_null(f);
+		cr_expect_not_null(fgets(line, sizeof(line), f));
+		fclose(f);
+		unlink(errfile);
+		/* Nothing ran: no report on stdout. */
+		snprintf(want, sizeof(want), "%s.out", errfile);
+		f = fopen(want, "r");
+		cr_assert_not_null(f);
+		cr_expect_eq(fgetc(f), EOF, "%s: something was printed on stdout", bad_run[i].file);
+		fclose(f);
+		unlink(want);
+		snprintf(want, sizeof(want), "%s/scenario-bad-run/%s:%s: error: ", P2PSIM_TESTDATA,
+			 bad_run[i].file, bad_run[i].where);
+		cr_expect(!strncmp(line, want, strlen(want)), "%s: stderr '%s', expected '%s...'",
+			  bad_run[i].file, line, want);
+		cr_expect(strstr(line, bad_run[i].message) != NULL, "%s: '%s' lacks '%s'",
+			  bad_run[i].file, line, bad_run[i].message);
+	}
 }
