@@ -380,3 +380,61 @@ Test(world_opts, bad_options)
 	cr_assert_str_eq(p2psim_dma_dir_name(P2PSIM_DMA_TO_DEVICE), "to_device");
 	topology_free(topo);
 }
+
+/*
+ * Every shipped topology builds a world, and every DMA device can map and
+ * unmap 4 KiB (strict and lazy) with every counter back at zero afterwards.
+ */
+static void map_every_device(void)
+{
+	struct p2psim_error err;
+	uint64_t dma;
+
+	p2psim_error_clear(&err);
+	cr_assert_eq(p2psim_buffer_alloc(w, "x", 4096, P2PSIM_PLACE_BELOW_4G, NULL, &err), 0, "%s",
+		     err.message);
+	for (size_t i = 0; i < p2psim_world_device_count(w); i++) {
+		const char *id = p2psim_world_device_id(w, i);
+
+		cr_assert_eq(p2psim_dma_map_buffer(w, id, "x", 0, 4096, P2PSIM_DMA_BIDIRECTIONAL, 0,
+						   &dma, NULL), 0);
+		cr_assert_neq(dma, P2PSIM_DMA_ERROR, "%s", id);
+		cr_assert_eq(p2psim_dma_unmap(w, id, dma, 4096, P2PSIM_DMA_BIDIRECTIONAL, 0, NULL),
+			     0);
+	}
+	p2psim_world_advance(w, 2ULL * 1000 * 1000 * 1000); /* past every flush-queue timeout */
+	assert_all_zero();
+}
+
+Test(world_shipped, every_topology)
+{
+	static const char *const files[] = {
+		"amd-zen-2s.xml", "azure-ndv5-like.xml", "default.xml", "desktop-nonallowlisted.xml",
+		"dgx2-like.xml", "hygon-dhyana.xml", "intel-2s-acs.xml", "microvm-virtio.xml",
+		"multi-domain.xml", "q35-vm.xml", "sriov-mf.xml",
+	};
+
+	for (size_t f = 0; f < ARRAY_SIZE(files); f++) {
+		for (int mode = P2PSIM_IOMMU_MODE_STRICT; mode <= P2PSIM_IOMMU_MODE_LAZY; mode++) {
+			char path[1024];
+			p2psim_topology *t;
+			struct p2psim_world_opts o;
+			struct p2psim_error err;
+
+			snprintf(path, sizeof(path), "%s/topologies/%s", P2PSIM_SRCDIR, files[f]);
+			p2psim_error_clear(&err);
+			if (p2psim_topology_load_file(path, &t, &err) != P2PSIM_OK) {
+				cr_log_warn("%s: %s (skipped)", files[f], err.message);
+				continue;
+			}
+			p2psim_world_opts_init(&o);
+			o.iommu_mode = mode;
+			o.nr_cpus = 4;
+			cr_assert_eq(p2psim_world_new(t, &o, &w, &err), P2PSIM_OK, "%s: %s",
+				     files[f], err.message);
+			map_every_device();
+			p2psim_world_free(w);
+			p2psim_topology_free(t);
+		}
+	}
+}
