@@ -54,7 +54,7 @@ static void on_release(struct checkers *cs, const struct sim_event *ev)
 	}
 	if (slots)
 		check_report(cs, CHECK_LEAKS, "swiotlb-slots-at-release", RULE_SWIOTLB, ev,
-			     ev->line, ev->dev,
+			     ev->line, ev->dev, NULL,
 			     "%s released holding %u swiotlb bounce buffer(s); first: tlb %#llx "
 			     "(+%llu) for %#llx, mapped at line %d",
 			     ev->dev->id, slots, (unsigned long long)first->addr,
@@ -73,7 +73,7 @@ static void on_release(struct checkers *cs, const struct sim_event *ev)
 		}
 		if (maps)
 			check_report(cs, CHECK_LEAKS, "mappings-at-release", RULE_MAP_LEAK, ev,
-				     ev->line, ev->dev,
+				     ev->line, ev->dev, NULL,
 				     "%s released with %u live mapping(s); first: %#llx (+%llu) "
 				     "mapped at line %d",
 				     ev->dev->id, maps, (unsigned long long)m0->addr,
