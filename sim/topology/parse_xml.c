@@ -948,6 +948,8 @@ static struct pci_dev *build_function(struct load_ctx *ctx, struct pci_bus *bus,
 	for (const xmlNode *c = node->children; c; c = c->next)
 		if (is_elem(c, "bar") && build_bar(ctx, dev, c, slot_line))
 			return NULL;
+	if (lint_children(ctx, node)) /* at most one <sriov> */
+		return NULL;
 	for (const xmlNode *c = node->children; c; c = c->next)
 		if (is_elem(c, "sriov") && build_sriov(ctx, dev, c))
 			return NULL;
@@ -1167,6 +1169,8 @@ int topology_build(struct load_ctx *ctx, const xmlNode *root)
 	struct topology *topo = ctx->topo;
 	bool has_memory = false;
 
+	if (lint_children(ctx, root)) /* at most one <cpu>, <memory>; a <hostbridge> */
+		return -EINVAL;
 	topo->name = strdup(attr(ctx, root, "name"));
 	if (!topo->name)
 		return load_oom(ctx);
