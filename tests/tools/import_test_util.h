@@ -33,7 +33,7 @@ struct run_result {
 	char *err;
 };
 
-static char *slurp_fd(int fd)
+static inline char *slurp_fd(int fd)
 {
 	size_t cap = 4096, len = 0;
 	char *buf = malloc(cap);
@@ -54,7 +54,7 @@ static char *slurp_fd(int fd)
 }
 
 /* Run P2PSIM_BIN with the NULL-terminated @args (without argv[0]). */
-static struct run_result run_p2psim(const char *const *args)
+static inline struct run_result run_p2psim(const char *const *args)
 {
 	char out_name[] = "/tmp/p2psim-import-out-XXXXXX", err_name[] = "/tmp/p2psim-import-err-XXXXXX";
 	int out_fd = mkstemp(out_name), err_fd = mkstemp(err_name), wstatus = 0;
@@ -90,14 +90,14 @@ static struct run_result run_p2psim(const char *const *args)
 	return r;
 }
 
-static void run_free(struct run_result *r)
+static inline void run_free(struct run_result *r)
 {
 	free(r->out);
 	free(r->err);
 }
 
 /* A fresh output path for one test. */
-static void tmp_xml(char *buf, size_t size, const char *tag)
+static inline void tmp_xml(char *buf, size_t size, const char *tag)
 {
 	snprintf(buf, size, "/tmp/p2psim-import-%s-%d.xml", tag, (int)getpid());
 }
@@ -106,7 +106,7 @@ static void tmp_xml(char *buf, size_t size, const char *tag)
  * `p2psim import FORMAT INPUT -o OUT [extra options...]` must succeed and
  * `p2psim check OUT` must print "ok:". Extra options end with NULL.
  */
-static void import_ok(const char *format, const char *input, const char *out, ...)
+static inline void import_ok(const char *format, const char *input, const char *out, ...)
 {
 	const char *args[32] = { "import", format, input, "-o", out };
 	struct run_result r;
@@ -129,7 +129,7 @@ static void import_ok(const char *format, const char *input, const char *out, ..
 }
 
 /* The import must fail with exit status 2 and print @expect_prefix ... "error:". */
-static void import_fails(const char *format, const char *input, const char *expect)
+static inline void import_fails(const char *format, const char *input, const char *expect)
 {
 	struct run_result r = run_p2psim((const char *const[]){ "import", format, input, NULL });
 
@@ -141,7 +141,7 @@ static void import_fails(const char *format, const char *input, const char *expe
 }
 
 /* The string value of an XPath expression over the XML file @path. */
-static char *xpath_string(const char *path, const char *expr)
+static inline char *xpath_string(const char *path, const char *expr)
 {
 	xmlDocPtr doc = xmlReadFile(path, NULL, XML_PARSE_NONET);
 	xmlXPathContextPtr ctx;
@@ -159,7 +159,7 @@ static char *xpath_string(const char *path, const char *expr)
 	return s; /* xmlFree */
 }
 
-static void assert_xpath(const char *path, const char *expr, const char *expect)
+static inline void assert_xpath(const char *path, const char *expr, const char *expect)
 {
 	char *s = xpath_string(path, expr);
 
@@ -168,7 +168,7 @@ static void assert_xpath(const char *path, const char *expr, const char *expect)
 }
 
 /* Is `p2psim matrix` built (it is written in parallel with the importers)? */
-static bool have_matrix(void)
+static inline bool have_matrix(void)
 {
 	struct run_result r = run_p2psim((const char *const[]){ "help", "matrix", NULL });
 	bool ok = r.status == 0;
@@ -178,7 +178,7 @@ static bool have_matrix(void)
 }
 
 /* The id of the function at @bdf in the topology file @topo. */
-static void id_of(const char *topo, const char *bdf, char *id, size_t size)
+static inline void id_of(const char *topo, const char *bdf, char *id, size_t size)
 {
 	struct p2psim_error err;
 	p2psim_topology *t = NULL;
@@ -197,7 +197,7 @@ static void id_of(const char *topo, const char *bdf, char *id, size_t size)
  * TOPO --format json --providers P --clients C`: fills @map (e.g.
  * "BUS_ADDR") and @dist.
  */
-static void matrix_pair(const char *topo, const char *p, const char *c, char *map, size_t size,
+static inline void matrix_pair(const char *topo, const char *p, const char *c, char *map, size_t size,
 			int *dist)
 {
 	char pid[64], cid[64];
@@ -223,7 +223,7 @@ static void matrix_pair(const char *topo, const char *p, const char *c, char *ma
 }
 
 /* Assert a verdict; the map type is compared by substring (BUS_ADDR, THRU_HOST_BRIDGE, ...). */
-static void assert_pair(const char *topo, const char *p, const char *c, const char *map, int dist)
+static inline void assert_pair(const char *topo, const char *p, const char *c, const char *map, int dist)
 {
 	char got[64];
 	int d;
