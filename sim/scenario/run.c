@@ -464,6 +464,29 @@ static void mark_used(struct runner *r, const struct device *dev)
 	r->dev_used[dev - r->w->devs] = true;
 }
 
+/*
+ * Buffers with a fixed address (at=) are placed before any step runs, so
+ * that a buffer allocated earlier in the file cannot take their place and a
+ * clash is reported before anything is printed.
+ */
+static int place_fixed_buffers(struct runner *r)
+{
+	struct p2psim_error werr;
+
+	for (size_t i = 0; i < r->scn->nr_steps; i++) {
+		const struct scn_step *st = &r->scn->steps[i];
+
+		if (st->verb != SCN_BUF || !st->at_given)
+			continue;
+		p2psim_error_clear(&werr);
+		if (p2psim_buffer_alloc_at(r->pw, sym_name(r, st->sym), st->at, st->size, &werr) !=
+		    P2PSIM_OK)
+			return input_error(r, st, 0, "%s", werr.message);
+		r->bufs[st->sym].phys = st->at;
+	}
+	return 0;
+}
+
 static int setup_world(struct runner *r)
 {
 	struct p2psim_world_opts wopts;
@@ -512,6 +535,9 @@ static int setup_world(struct runner *r)
 					   strerror(-ret));
 		dma_setup_need_sync(dev);
 	}
+	ret = place_fixed_buffers(r);
+	if (ret)
+		return ret;
 	r->router = pci_router_new(r->w->m);
 	if (!r->router)
 		return internal_error(r, "router", -ENOMEM);
@@ -544,21 +570,18 @@ static int do_buf(struct runner *r, const struct scn_step *st)
 	u8 *data;
 	int ret;
 
-	if (!b->bar_dev) {
-		phys_addr_t phys = st->at;
+	if (!b->bar_dev && !st->at_given) { /* at= buffers were placed by place_fixed_buffers() */
+		phys_addr_t phys;
 
 		p2psim_error_clear(&werr);
-		if (!st->at_given) {
-			ret = world_ram_find(r->w, st->size, st->align ? st->align : PAGE_SIZE,
-					     P2PSIM_PLACE_ANY, &phys);
-			if (ret)
-				return input_error(r, st, 0, "no free RAM for %llu bytes",
-						   (unsigned long long)st->size);
-		}
+		ret = world_ram_find(r->w, st->size, st->align ? st->align : PAGE_SIZE,
+				     P2PSIM_PLACE_ANY, &phys);
+		if (ret)
+			return input_error(r, st, 0, "no free RAM for %llu bytes",
+					   (unsigned long long)st->size);
 		ret = p2psim_buffer_alloc_at(r->pw, sym_name(r, st->sym), phys, st->size, &werr);
 		if (ret != P2PSIM_OK)
-			return input_error(r, st, 0, "buffer '%s': %s", sym_name(r, st->sym),
-					   werr.message);
+			return input_error(r, st, 0, "%s", werr.message);
 		b->phys = phys;
 	}
 	if (!st->has_fill)
@@ -1404,8 +1427,11 @@ static void print_text(struct runner *r)
 		if (v->rule)
 			fprintf(r->out, "  rule: %s\n", v->rule);
 		if (v->nr_trace) {
+			/* The last few events are what a reader needs; JSON has them all. */
+			unsigned int first = v->nr_trace > 8 ? v->nr_trace - 8 : 0;
+
 			fprintf(r->out, "  trace tail:\n");
-			for (unsigned int k = 0; k < v->nr_trace; k++)
+			for (unsigned int k = first; k < v->nr_trace; k++)
 				print_event_short(r->out, &v->trace[k]);
 		}
 	}
