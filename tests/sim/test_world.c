@@ -220,6 +220,38 @@ Test(world, untrusted_unaligned_map_bounces)
 	assert_all_zero();
 }
 
+Test(world, failed_iommu_map_leaves_nothing_behind)
+{
+	struct world *ww = world_from_public(w);
+	struct p2psim_dma_stats s;
+	struct p2psim_sg sg[2];
+	uint64_t phys, dma;
+	int result;
+
+	cr_assert_eq(p2psim_buffer_alloc(w, "b", 8192, P2PSIM_PLACE_ANY, &phys, NULL), 0);
+	/* the first map of a fresh domain needs page-table pages: make the first one fail */
+	iommu_hw_fail_pgtable_alloc(ww->m->iommus[0], 1);
+	cr_assert_eq(p2psim_dma_map(w, "nvme0", phys, 4096, P2PSIM_DMA_TO_DEVICE, 0, &dma, NULL),
+		     0);
+	cr_assert_eq(dma, P2PSIM_DMA_ERROR);
+	p2psim_world_stats(w, &s);
+	cr_assert_eq(s.maps, 1, "the failed map is still a map call");
+	assert_all_zero();
+
+	/* the same for a scatterlist: -ENOMEM, nothing left */
+	memset(sg, 0, sizeof(sg));
+	sg[0].phys = phys;
+	sg[0].length = 4096;
+	sg[1].phys = phys + 4096;
+	sg[1].length = 4096;
+	iommu_hw_fail_pgtable_alloc(ww->m->iommus[0], 1);
+	cr_assert_eq(p2psim_dma_map_sg(w, "gpu0", sg, 2, P2PSIM_DMA_TO_DEVICE, 0, &result, NULL),
+		     0);
+	cr_assert_eq(result, -ENOMEM);
+	assert_all_zero();
+	iommu_hw_fail_pgtable_alloc(ww->m->iommus[0], 0);
+}
+
 Test(world, sg_through_the_public_api)
 {
 	struct p2psim_sg sg[3];
