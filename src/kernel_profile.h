@@ -57,6 +57,14 @@ struct kernel_profile {
 	size_t p2pdma_acs_list_size;       /* seq_buf for the disable_acs_redir hint: 128, or PAGE_SIZE */
 	bool p2pdma_find_needs_pool;       /* pci_has_p2pmem() also requires a gen_pool (primary) */
 
+	/* --- kernel/dma/direct.c -------------------------------------------- */
+	/*
+	 * dma_direct_map_sg(): THRU_HOST_BRIDGE segments hit `break` instead of
+	 * `fallthrough` (~v6.15 to v7.0) and keep an unset dma_address; false =
+	 * the June 2026 fix (mapped by CPU physical address).
+	 */
+	bool dma_direct_sg_thru_hb_break;
+
 	/* Room for other areas' switches: add fields above this line. */
 };
 

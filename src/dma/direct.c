@@ -23,6 +23,7 @@
 #include "src/dma/direct.h"
 #include "src/dma/mapping.h"
 #include "src/dma/swiotlb.h"
+#include "src/kernel_profile.h"
 #include "src/pci/p2pdma.h"
 
 /* The device's P2P view of the page, PCI_P2PDMA_MAP_NONE without P2P memory. */
@@ -135,7 +136,14 @@ int dma_direct_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
 			sg->dma_flags |= SG_DMA_BUS_ADDRESS;
 			continue;
 		case PCI_P2PDMA_MAP_THRU_HOST_BRIDGE:
-			/* Through the host bridge: mapped like RAM by its CPU physical address. */
+			/*
+			 * Through the host bridge: mapped like RAM by its CPU physical
+			 * address. Kernels ~6.15-7.0 had `break` here, leaving
+			 * dma_address unset (kernel profile switch).
+			 */
+			if (dev->p2pdma->profile && dev->p2pdma->profile->dma_direct_sg_thru_hb_break)
+				break;
+			/* fallthrough */
 		case PCI_P2PDMA_MAP_NONE:
 			sg->dma_address =
 				dma_direct_map_phys(dev, sg_phys(sg), sg->length, dir, attrs);

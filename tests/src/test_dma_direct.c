@@ -22,6 +22,7 @@
 #include "src/dma/direct.h"
 #include "src/dma/mapping.h"
 #include "src/dma/swiotlb.h"
+#include "src/kernel_profile.h"
 
 #define POOL 0x7c000000ULL
 
@@ -389,6 +390,21 @@ Test(dma_direct_world, map_sg_thru_host_bridge_uses_cpu_address)
 	cr_assert_eq(sg.dma_length, 0x800);
 	cr_assert_not(sg.dma_flags & SG_DMA_BUS_ADDRESS);
 	dma_unmap_sg_attrs(dev("nic1"), &sg, 1, DMA_FROM_DEVICE, 0);
+}
+
+Test(dma_direct_world, map_sg_thru_host_bridge_historic_break)
+{
+	struct kernel_profile old = *kernel_profile_default();
+	struct scatterlist sg = { .page_phys = P2P_PAGE, .length = 0x800 };
+
+	setup_p2p(true);
+	old.dma_direct_sg_thru_hb_break = true; /* kernels ~6.15 - 7.0 */
+	w->p2pdma.profile = &old;
+	cr_assert_eq(dma_map_sg_attrs(dev("nic1"), &sg, 1, DMA_FROM_DEVICE, 0), 1);
+	cr_assert_eq(sg.dma_address, 0, "left unset: the device would DMA to address 0");
+	cr_assert_eq(sg.dma_length, 0x800);
+	dma_unmap_sg_attrs(dev("nic1"), &sg, 1, DMA_FROM_DEVICE, 0);
+	w->p2pdma.profile = kernel_profile_default();
 }
 
 Test(dma_direct_world, map_sg_not_supported_unwinds)
