@@ -305,7 +305,7 @@ void dma_setup_need_sync(struct device *dev)
 static int dma_direct_supported(struct device *dev, u64 mask)
 {
 	u64 end = dma_direct_ram_end(dev);
-	u64 min_mask = end ? end - PAGE_SIZE : 0; /* (max_pfn - 1) << PAGE_SHIFT */
+	u64 min_mask = end ? end - 1 : 0; /* (max_pfn << PAGE_SHIFT) - 1 */
 
 	if (mask >= DMA_BIT_MASK(32))
 		return 1;

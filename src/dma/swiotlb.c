@@ -402,7 +402,7 @@ phys_addr_t swiotlb_tbl_map_single(struct device *dev, phys_addr_t orig_addr, si
 		mem->stats.full++;
 		if (!(attrs & DMA_ATTR_NO_WARN))
 			swiotlb_warn(mem, "%s: swiotlb buffer is full (sz: %zd bytes), total %lu (slots), used %lu (slots)",
-				     dev->name, mapping_size, pool->nslabs,
+				     dev->name, size, pool->nslabs,
 				     swiotlb_used_slots(mem));
 		return (phys_addr_t)DMA_MAPPING_ERROR;
 	}

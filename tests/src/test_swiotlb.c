@@ -227,6 +227,12 @@ Test(swiotlb, full_pool_fails_and_recovers)
 	cr_assert_eq(tlb->stats.full, 1);
 	cr_assert_str_eq(tlb->last_warning,
 			 "dev0: swiotlb buffer is full (sz: 2048 bytes), total 512 (slots), used 512 (slots)");
+	/* sz is the aligned request: 100 bytes at min_align offset 0x600 -> 0x664 */
+	dev.min_align_mask = 0xfff;
+	cr_assert_eq(map(0x5600, 100, 0, DMA_TO_DEVICE), (phys_addr_t)DMA_MAPPING_ERROR);
+	cr_assert_str_eq(tlb->last_warning,
+			 "dev0: swiotlb buffer is full (sz: 1636 bytes), total 512 (slots), used 512 (slots)");
+	dev.min_align_mask = 0;
 	/* NO_WARN: fails quietly */
 	tlb->last_warning[0] = 0;
 	x = swiotlb_tbl_map_single(&dev, 0x2000, 2048, 0, DMA_TO_DEVICE, DMA_ATTR_NO_WARN);
