@@ -35,10 +35,10 @@ static int dot_run(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "T:o:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'T':
-			if (strcmp(optarg, "dot") && strcmp(optarg, "svg") && strcmp(optarg, "png") &&
-			    strcmp(optarg, "pdf")) {
-				status = cli_usage_error(&cmd_dot, "unknown -T '%s' (dot, svg, png, pdf)",
-							 optarg);
+			if (strcmp(optarg, "dot") && strcmp(optarg, "svg") &&
+			    strcmp(optarg, "png") && strcmp(optarg, "pdf")) {
+				status = cli_usage_error(
+					&cmd_dot, "unknown -T '%s' (dot, svg, png, pdf)", optarg);
 				goto out;
 			}
 			dopts.render = optarg;
@@ -84,7 +84,8 @@ static int dot_run(int argc, char **argv)
 	if (output) {
 		out = fopen(output, "wb");
 		if (!out) {
-			fprintf(stderr, "p2psim dot: cannot write '%s': %s\n", output, strerror(errno));
+			fprintf(stderr, "p2psim dot: cannot write '%s': %s\n", output,
+				strerror(errno));
 			out = stdout;
 			status = EXIT_INPUT;
 			goto out;

@@ -36,7 +36,8 @@ static int matrix_run(int argc, char **argv)
 						      FORMAT_BIT(P2PSIM_FORMAT_JSON) |
 						      FORMAT_BIT(P2PSIM_FORMAT_CSV),
 					      &mopts.format)) {
-				status = cli_usage_error(&cmd_matrix, "unknown format '%s'", optarg);
+				status =
+					cli_usage_error(&cmd_matrix, "unknown format '%s'", optarg);
 				goto out;
 			}
 			break;
@@ -52,7 +53,8 @@ static int matrix_run(int argc, char **argv)
 				goto out;
 			}
 			if (!*nr) {
-				status = cli_usage_error(&cmd_matrix, "--%s needs at least one device",
+				status = cli_usage_error(&cmd_matrix,
+							 "--%s needs at least one device",
 							 c == 'p' ? "providers" : "clients");
 				goto out;
 			}

@@ -17,8 +17,8 @@ int p2p_cli_whatif(const struct command *cmd, int c, const char *arg, struct p2p
 	switch (c) {
 	case P2P_CLI_OPT_ACS:
 		if (p2psim_acs_mode_parse(arg, &opts->acs))
-			return cli_usage_error(cmd, "unknown --acs '%s' (as-is, iommu-default, off)",
-					       arg);
+			return cli_usage_error(
+				cmd, "unknown --acs '%s' (as-is, iommu-default, off)", arg);
 		return EXIT_OK;
 	case P2P_CLI_OPT_CPU:
 		opts->cpu = arg; /* checked when the view is made */

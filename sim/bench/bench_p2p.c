@@ -96,12 +96,13 @@ static int bench_p2p_all_pairs(struct bench_ctx *ctx)
 	t1 = bench_now_ns();
 	secs = (double)(t1 - t0) / 1e9;
 
-	bench_note(ctx, "%zu endpoints, %zu functions, %zu pairs: %zu BUS_ADDR, %zu THRU_HOST_BRIDGE, "
-			"%zu NOT_SUPPORTED",
+	bench_note(ctx,
+		   "%zu endpoints, %zu functions, %zu pairs: %zu BUS_ADDR, %zu THRU_HOST_BRIDGE, "
+		   "%zu NOT_SUPPORTED",
 		   n, fab->nr_devs, n * n, counts[PCI_P2PDMA_MAP_BUS_ADDR],
 		   counts[PCI_P2PDMA_MAP_THRU_HOST_BRIDGE], counts[PCI_P2PDMA_MAP_NOT_SUPPORTED]);
-	bench_report(ctx, "all-pairs verdicts", secs, "s", base, "s for the same loops, trivial pair",
-		     bench_quick(ctx) ? NAN : 5.0, false);
+	bench_report(ctx, "all-pairs verdicts", secs, "s", base,
+		     "s for the same loops, trivial pair", bench_quick(ctx) ? NAN : 5.0, false);
 	bench_report(ctx, "verdicts per second", (double)(n * n) / secs, "pairs/s",
 		     (double)(n * n) / base, "pairs/s trivial", NAN, true);
 	bench_report(ctx, "time per verdict", secs * 1e9 / (double)(n * n), "ns", NAN, NULL, NAN,

@@ -48,9 +48,9 @@ static void set_attr(void *obj, const char *name, const char *value)
 struct dot_builder {
 	const struct p2psim_p2p *view;
 	Agraph_t *root;
-	Agraph_t **host_graphs;   /* per host bridge: its cluster */
-	Agnode_t **nodes;         /* per fabric->devs index */
-	Agnode_t **host_nodes;    /* per host bridge */
+	Agraph_t **host_graphs; /* per host bridge: its cluster */
+	Agnode_t **nodes; /* per fabric->devs index */
+	Agnode_t **host_nodes; /* per host bridge */
 	int edge_serial;
 };
 
@@ -85,9 +85,9 @@ static void node_label(const struct pci_dev *dev, char *buf, size_t len)
 			continue;
 		size_text(bar->size_bytes, size, sizeof(size));
 		n += (size_t)snprintf(buf + n, len - n, "\\nBAR%d %s %s%s%s", i, size,
-				      bar->kind == PCI_BAR_IO      ? "io"
-				      : bar->kind == PCI_BAR_MEM64 ? "mem64"
-								   : "mem32",
+				      bar->kind == PCI_BAR_IO	 ? "io" :
+				      bar->kind == PCI_BAR_MEM64 ? "mem64" :
+								   "mem32",
 				      bar->prefetchable ? " pf" : "", bar->p2pmem ? " p2pmem" : "");
 	}
 }
@@ -262,7 +262,8 @@ static int highlight_path(struct dot_builder *b, const struct pci_dev *p, const 
 
 		while (dev && dev != stop) {
 			const struct pci_dev *parent = graph_parent(dev);
-			Agnode_t *pn = parent ? b->nodes[parent->index] : b->host_nodes[dev->host->index];
+			Agnode_t *pn =
+				parent ? b->nodes[parent->index] : b->host_nodes[dev->host->index];
 
 			if (highlight_edge(b, pn, b->nodes[dev->index]))
 				return -1;
@@ -289,12 +290,13 @@ static int add_legend(struct dot_builder *b, bool with_path)
 		return -1;
 	set_attr(n, "shape", "note");
 	set_attr(n, "label",
-		 with_path ? "blue: endpoint (yellow: VF)\\lplain box: root port / switch port\\l"
-			     "dashed box: root-bus function\\lrounded frame: host bridge or switch\\l"
-			     "red: the DMA's route (id p2p_path_N)\\l"
-			   : "blue: endpoint (yellow: VF)\\lplain box: root port / switch port\\l"
-			     "dashed box: root-bus function\\lrounded frame: host bridge or switch\\l"
-			     "use --path PROVIDER,CLIENT to draw a DMA route\\l");
+		 with_path ?
+			 "blue: endpoint (yellow: VF)\\lplain box: root port / switch port\\l"
+			 "dashed box: root-bus function\\lrounded frame: host bridge or switch\\l"
+			 "red: the DMA's route (id p2p_path_N)\\l" :
+			 "blue: endpoint (yellow: VF)\\lplain box: root port / switch port\\l"
+			 "dashed box: root-bus function\\lrounded frame: host bridge or switch\\l"
+			 "use --path PROVIDER,CLIENT to draw a DMA route\\l");
 	return 0;
 }
 
@@ -366,7 +368,8 @@ int p2psim_p2p_dot(p2psim_p2p *view, const struct p2psim_dot_opts *opts, FILE *o
 
 	if (!strcmp(render, "dot")) {
 		if (agwrite(b.root, out) != 0) {
-			p2psim_error_set(err, P2PSIM_EINTERNAL, NULL, 0, 0, "cannot write the graph");
+			p2psim_error_set(err, P2PSIM_EINTERNAL, NULL, 0, 0,
+					 "cannot write the graph");
 			status = P2PSIM_EINTERNAL;
 		}
 	} else {

@@ -19,8 +19,8 @@
 #include "sim/p2p/p2p_internal.h"
 
 int p2p_matrix_compute(struct p2psim_p2p *view, const struct pci_dev *const *providers,
-		       size_t nr_providers, const struct pci_dev *const *clients,
-		       size_t nr_clients, struct p2p_pair *pairs)
+		       size_t nr_providers, const struct pci_dev *const *clients, size_t nr_clients,
+		       struct p2p_pair *pairs)
 {
 	struct p2pdma_ctx *ctx = &view->ctx;
 
@@ -82,9 +82,10 @@ static int select_functions(const struct p2psim_p2p *view, const char *const *na
 	}
 	if (!n) {
 		p2psim_error_set(err, P2PSIM_EINPUT, NULL, 0, 0, "%s",
-				 providers ? "no providers: no function has a p2pmem=\"yes\" BAR "
-					     "(name some with --providers)"
-					   : "no clients: the topology has no DMA-capable function");
+				 providers ?
+					 "no providers: no function has a p2pmem=\"yes\" BAR "
+					 "(name some with --providers)" :
+					 "no clients: the topology has no DMA-capable function");
 		free(devs);
 		return P2PSIM_EINPUT;
 	}
@@ -133,8 +134,9 @@ static int print_text(const struct p2psim_p2p *view, const struct pci_dev *const
 		width = strlen("BUS 00 NODE");
 
 	print_header(view, out);
-	fprintf(out, "Rows are providers (whose BAR memory is the target), columns are clients (the\n"
-		     "device that DMAs). Each cell: map type, distance, path class.\n\n");
+	fprintf(out,
+		"Rows are providers (whose BAR memory is the target), columns are clients (the\n"
+		"device that DMAs). Each cell: map type, distance, path class.\n\n");
 	fprintf(out, "%-*s", (int)label, "provider \\ client");
 	for (size_t j = 0; j < nc; j++)
 		fprintf(out, "  %-*s", j + 1 < nc ? (int)width : 0, clients[j]->id);
@@ -166,8 +168,8 @@ static int print_text(const struct p2psim_p2p *view, const struct pci_dev *const
 			is_c |= clients[j] == dev;
 		if (!is_p && !is_c)
 			continue;
-		fprintf(out, "  %-*s  %s  %04x:%04x  %s", (int)(label > width ? label : width), dev->id,
-			dev->name, dev->vendor, dev->device,
+		fprintf(out, "  %-*s  %s  %04x:%04x  %s", (int)(label > width ? label : width),
+			dev->id, dev->name, dev->vendor, dev->device,
 			dev->is_virtfn ? "VF" : pci_dev_type_name(dev->type));
 		bar = p2p_provider_bar(dev);
 		if (is_p && bar >= 0)
@@ -207,7 +209,8 @@ static json_object *acs_list_json(const struct p2pdma_walk *walk)
 
 	for (int k = 0; k < walk->nr_checks; k++)
 		if (walk->checks[k].redirect)
-			json_object_array_add(arr, json_object_new_string(walk->checks[k].dev->name));
+			json_object_array_add(arr,
+					      json_object_new_string(walk->checks[k].dev->name));
 	return arr;
 }
 
@@ -223,9 +226,9 @@ static void csv_acs_list(const struct p2pdma_walk *walk, FILE *out)
 	}
 }
 
-static int print_records(struct p2psim_p2p *view, const struct pci_dev *const *providers,
-			 size_t np, const struct pci_dev *const *clients, size_t nc,
-			 enum p2psim_format format, FILE *out, struct p2psim_error *err)
+static int print_records(struct p2psim_p2p *view, const struct pci_dev *const *providers, size_t np,
+			 const struct pci_dev *const *clients, size_t nc, enum p2psim_format format,
+			 FILE *out, struct p2psim_error *err)
 {
 	struct p2pdma_walk *walk = malloc(sizeof(*walk));
 	json_object *doc = NULL, *arr = NULL;
@@ -238,9 +241,11 @@ static int print_records(struct p2psim_p2p *view, const struct pci_dev *const *p
 		arr = json_object_new_array();
 		if (!doc || !arr)
 			goto nomem;
-		json_object_object_add(doc, "topology",
-				       json_object_new_string(view->topo->name ? view->topo->name : ""));
-		json_object_object_add(doc, "kernel", json_object_new_string(view->ctx.profile->name));
+		json_object_object_add(
+			doc, "topology",
+			json_object_new_string(view->topo->name ? view->topo->name : ""));
+		json_object_object_add(doc, "kernel",
+				       json_object_new_string(view->ctx.profile->name));
 		json_object_object_add(doc, "pairs", arr);
 	} else {
 		fputs("provider,provider_bdf,client,client_bdf,map_type,distance,acs_redirect,"
@@ -261,16 +266,20 @@ static int print_records(struct p2psim_p2p *view, const struct pci_dev *const *p
 
 				if (!o)
 					goto nomem;
-				json_object_object_add(o, "provider", json_object_new_string(p->id));
+				json_object_object_add(o, "provider",
+						       json_object_new_string(p->id));
 				json_object_object_add(o, "provider_bdf",
 						       json_object_new_string(p->name));
 				json_object_object_add(o, "client", json_object_new_string(c->id));
-				json_object_object_add(o, "client_bdf", json_object_new_string(c->name));
-				json_object_object_add(o, "map_type",
-						       json_object_new_string(pci_p2pdma_map_type_name(map)));
+				json_object_object_add(o, "client_bdf",
+						       json_object_new_string(c->name));
+				json_object_object_add(
+					o, "map_type",
+					json_object_new_string(pci_p2pdma_map_type_name(map)));
 				json_object_object_add(o, "distance", json_object_new_int(dist));
 				json_object_object_add(o, "acs_redirect", acs_list_json(walk));
-				json_object_object_add(o, "path_class", json_object_new_string(cls));
+				json_object_object_add(o, "path_class",
+						       json_object_new_string(cls));
 				json_object_array_add(arr, o);
 			} else {
 				fprintf(out, "%s,%s,%s,%s,%s,%d,", p->id, p->name, c->id, c->name,

@@ -86,23 +86,24 @@ static void print_acs(FILE *out, const struct p2pdma_walk *walk)
 		fprintf(out, "ctrl %#06x (%s)%s\n", c->ctrl, bits, c->redirect ? "  REDIRECT" : "");
 	}
 	if (walk->common)
-		fprintf(out, "  (provider side: up to and including the common bridge; client side: "
-			     "up to it, excluding it)\n");
+		fprintf(out,
+			"  (provider side: up to and including the common bridge; client side: "
+			"up to it, excluding it)\n");
 	if (!walk->acs_cnt)
 		fprintf(out, "  => no redirect on the path\n");
 	else if (walk->common)
 		fprintf(out, "  => %d redirecting: %s%s\n", walk->acs_cnt, walk->acs_list,
 			walk->acs_list_overflow ? " (truncated: the kernel's 128-byte buffer "
-						  "overflowed)"
-						: "");
+						  "overflowed)" :
+						  "");
 	else
-		fprintf(out, "  => %d redirecting (%s), counted but ignored: without a common bridge "
-			     "the path crosses the host bridge anyway\n",
+		fprintf(out,
+			"  => %d redirecting (%s), counted but ignored: without a common bridge "
+			"the path crosses the host bridge anyway\n",
 			walk->acs_cnt, walk->acs_list);
 }
 
-static void print_fallback(FILE *out, const struct p2psim_p2p *view,
-			   const struct p2pdma_walk *walk)
+static void print_fallback(FILE *out, const struct p2psim_p2p *view, const struct p2pdma_walk *walk)
 {
 	char cpu[64];
 
@@ -114,8 +115,8 @@ static void print_fallback(FILE *out, const struct p2psim_p2p *view,
 	}
 	p2p_cpu_describe(&view->ctx.cpu, cpu, sizeof(cpu));
 	fprintf(out, "  taken because %s\n",
-		walk->common ? "ACS redirect forces the traffic up through the host bridge"
-			     : "the devices share no upstream bridge");
+		walk->common ? "ACS redirect forces the traffic up through the host bridge" :
+			       "the devices share no upstream bridge");
 	fprintf(out, "  cpu_supports_p2pdma(): %s (%s; only AMD family >= 0x17 qualifies)\n",
 		walk->cpu_supports ? "yes" : "no", cpu);
 	if (walk->cpu_supports) {
@@ -138,13 +139,14 @@ static void print_fallback(FILE *out, const struct p2psim_p2p *view,
 			continue;
 		}
 		if (!hb->root) {
-			fprintf(out, "first root-bus function %s (%s) is neither 00.0 nor a root "
-				     "port -> refused silently\n",
+			fprintf(out,
+				"first root-bus function %s (%s) is neither 00.0 nor a root "
+				"port -> refused silently\n",
 				hb->first->name, hb->first->id);
 			continue;
 		}
-		fprintf(out, "host bridge device %s %04x:%04x -> ", hb->root->name, hb->root->vendor,
-			hb->root->device);
+		fprintf(out, "host bridge device %s %04x:%04x -> ", hb->root->name,
+			hb->root->vendor, hb->root->device);
 		if (!hb->entry)
 			fprintf(out, "not in the allowlist -> refused%s\n",
 				hb->warned ? " (warned)" : "");
@@ -152,11 +154,12 @@ static void print_fallback(FILE *out, const struct p2psim_p2p *view,
 			fprintf(out, "row %u (%s) has REQ_SAME_HOST_BRIDGE -> refused\n",
 				p2pdma_whitelist_row_number(hb->entry), hb->entry->comment);
 		else
-			fprintf(out, "row %u (%s) -> allowed\n", p2pdma_whitelist_row_number(hb->entry),
-				hb->entry->comment);
+			fprintf(out, "row %u (%s) -> allowed\n",
+				p2pdma_whitelist_row_number(hb->entry), hb->entry->comment);
 	}
 	if (walk->nr_hb == 1 && !walk->hb[0].same_host_bridge)
-		fprintf(out, "    (the second host bridge is not evaluated once the first fails)\n");
+		fprintf(out,
+			"    (the second host bridge is not evaluated once the first fails)\n");
 }
 
 static void print_dma_address(FILE *out, const struct p2psim_p2p *view,
@@ -168,8 +171,9 @@ static void print_dma_address(FILE *out, const struct p2psim_p2p *view,
 
 	fprintf(out, "\n7. DMA address the client is programmed with\n");
 	if (walk->map == PCI_P2PDMA_MAP_NOT_SUPPORTED) {
-		fprintf(out, "  none: dma_map_sg()/dma_map_phys() fail with -EREMOTEIO, the dma-buf "
-			     "helper with -EINVAL\n");
+		fprintf(out,
+			"  none: dma_map_sg()/dma_map_phys() fail with -EREMOTEIO, the dma-buf "
+			"helper with -EINVAL\n");
 		return;
 	}
 	if (!b) {
@@ -179,17 +183,18 @@ static void print_dma_address(FILE *out, const struct p2psim_p2p *view,
 	if (walk->map == PCI_P2PDMA_MAP_BUS_ADDR) {
 		u64 off = b->bus_addr - b->cpu_addr;
 
-		fprintf(out, "  the PCI bus address (pci_p2pdma_bus_addr_map): BAR %d CPU %#llx + "
-			     "bus_offset %#llx = %#llx\n",
+		fprintf(out,
+			"  the PCI bus address (pci_p2pdma_bus_addr_map): BAR %d CPU %#llx + "
+			"bus_offset %#llx = %#llx\n",
 			bar, (unsigned long long)b->cpu_addr, (unsigned long long)off,
 			(unsigned long long)(b->cpu_addr + off));
 		fprintf(out, "  no IOMMU translation; the sg entry is marked as a bus address\n");
 		return;
 	}
-	fprintf(out, "  a normal mapping of CPU physical %#llx (BAR %d): phys_to_dma() under "
-		     "dma-direct, an IOVA when the client is behind an IOMMU%s%s%s\n",
-		(unsigned long long)b->cpu_addr, bar,
-		walk->client->host->iommu_id ? " (" : "",
+	fprintf(out,
+		"  a normal mapping of CPU physical %#llx (BAR %d): phys_to_dma() under "
+		"dma-direct, an IOVA when the client is behind an IOMMU%s%s%s\n",
+		(unsigned long long)b->cpu_addr, bar, walk->client->host->iommu_id ? " (" : "",
 		walk->client->host->iommu_id ? walk->client->host->iommu_id : "",
 		walk->client->host->iommu_id ? ")" : "");
 }
@@ -216,16 +221,17 @@ static void print_route(FILE *out, const struct p2pdma_walk *walk)
 	for (int i = 0; i < walk->nr_checks; i++) {
 		const struct p2pdma_acs_check *chk = &walk->checks[i];
 
-		if (!chk->provider_side && chk->has_acs && (chk->ctrl & (PCI_ACS_RR | PCI_ACS_EC)) &&
-		    chk->dev != c) {
+		if (!chk->provider_side && chk->has_acs &&
+		    (chk->ctrl & (PCI_ACS_RR | PCI_ACS_EC)) && chk->dev != c) {
 			redirect_at = chk->dev;
 			break;
 		}
 	}
 	if (!via_host && same_link) {
 		fprintf(out, "  %s %s -> %s %s\n", c->id, c->name, p->id, p->name);
-		fprintf(out, "  both functions sit on the one link below %s (%s): the device routes "
-			     "the request internally; it never reaches the root complex\n",
+		fprintf(out,
+			"  both functions sit on the one link below %s (%s): the device routes "
+			"the request internally; it never reaches the root complex\n",
 			walk->common->name, walk->common->id);
 		return;
 	}
@@ -250,19 +256,22 @@ static void print_route(FILE *out, const struct p2pdma_walk *walk)
 		fprintf(out, " -> %s %s", down[i]->id, down[i]->name);
 	fputc('\n', out);
 	if (!via_host) {
-		fprintf(out, "  the request turns around at %s (%s) and never reaches the root "
-			     "complex\n",
+		fprintf(out,
+			"  the request turns around at %s (%s) and never reaches the root "
+			"complex\n",
 			walk->common->name, walk->common->id);
 		return;
 	}
 	if (walk->common && redirect_at)
-		fprintf(out, "  ACS at %s (%s) redirects the request upstream although %s (%s) "
-			     "could route it directly\n",
+		fprintf(out,
+			"  ACS at %s (%s) redirects the request upstream although %s (%s) "
+			"could route it directly\n",
 			redirect_at->name, redirect_at->id, walk->common->name, walk->common->id);
 	else if (walk->common)
-		fprintf(out, "  no port on the client side redirects requests, but the kernel counted "
-			     "redirect bits on the path and maps through the host bridge: an IOVA or "
-			     "CPU address takes the request up to the root complex\n");
+		fprintf(out,
+			"  no port on the client side redirects requests, but the kernel counted "
+			"redirect bits on the path and maps through the host bridge: an IOVA or "
+			"CPU address takes the request up to the root complex\n");
 	fprintf(out, "  needs peer-to-peer forwarding in the root complex: %s forwards P2P: %s",
 		c->host->id, c->host->p2p_forwarding ? "yes" : "no");
 	if (c->host != p->host)
@@ -315,7 +324,8 @@ int p2psim_p2p_path(p2psim_p2p *view, const char *provider, const char *client, 
 		view->topo->name ? view->topo->name : "", view->ctx.profile->name, cpu,
 		p2psim_acs_mode_name(view->acs));
 
-	fprintf(out, "\n1. Upstream chains (pci_upstream_bridge; a VF starts from its PF's parent)\n");
+	fprintf(out,
+		"\n1. Upstream chains (pci_upstream_bridge; a VF starts from its PF's parent)\n");
 	print_chain(out, "provider", p);
 	print_chain(out, "client", c);
 
@@ -324,11 +334,12 @@ int p2psim_p2p_path(p2psim_p2p *view, const char *provider, const char *client, 
 		fprintf(out, "  the same function: distance 0\n");
 	else if (walk->common)
 		fprintf(out, "  %s (%s, %s): provider %d hop(s) + client %d hop(s) = distance %d\n",
-			walk->common->name, walk->common->id, type_words(walk->common), walk->dist_a,
-			walk->dist_b, walk->dist);
+			walk->common->name, walk->common->id, type_words(walk->common),
+			walk->dist_a, walk->dist_b, walk->dist);
 	else
-		fprintf(out, "  none (each chain ends at its own root-bus function): distance = "
-			     "depth %d + depth %d = %d\n",
+		fprintf(out,
+			"  none (each chain ends at its own root-bus function): distance = "
+			"depth %d + depth %d = %d\n",
 			walk->dist_a, walk->dist_b, walk->dist);
 
 	print_acs(out, walk);

@@ -63,9 +63,9 @@ int p2p_parse_cpu(const char *name, struct cpu_desc *out)
 		enum cpu_vendor vendor;
 		unsigned int family;
 	} presets[] = {
-		{ "intel", CPU_VENDOR_INTEL, 6 },     { "amd-zen", CPU_VENDOR_AMD, 0x19 },
-		{ "amd", CPU_VENDOR_AMD, 0x19 },      { "amd-pre-zen", CPU_VENDOR_AMD, 0x15 },
-		{ "hygon", CPU_VENDOR_HYGON, 0x18 },  { "arm", CPU_VENDOR_ARM, 0 },
+		{ "intel", CPU_VENDOR_INTEL, 6 },    { "amd-zen", CPU_VENDOR_AMD, 0x19 },
+		{ "amd", CPU_VENDOR_AMD, 0x19 },     { "amd-pre-zen", CPU_VENDOR_AMD, 0x15 },
+		{ "hygon", CPU_VENDOR_HYGON, 0x18 }, { "arm", CPU_VENDOR_ARM, 0 },
 		{ "other", CPU_VENDOR_OTHER, 0 },
 	};
 	const char *colon = strchr(name, ':');
@@ -113,7 +113,8 @@ void p2p_acs_bits(u16 ctrl, char *buf, size_t len)
 	for (int i = 0; i < 7; i++) {
 		if (!(ctrl & (1u << i)))
 			continue;
-		n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? " " : "", names[i]);
+		n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? " " : "",
+				      names[i]);
 	}
 	if (!n)
 		snprintf(buf, len, "-");
@@ -142,8 +143,9 @@ const struct pci_dev *p2p_lookup(const struct p2psim_p2p *view, const char *id_o
 	const struct pci_dev *dev = pci_fabric_find(view->topo->fabric, id_or_bdf);
 
 	if (!dev)
-		p2psim_error_set(err, P2PSIM_EINPUT, NULL, 0, 0, "no function '%s' in topology '%s'",
-				 id_or_bdf, view->topo->name ? view->topo->name : "");
+		p2psim_error_set(err, P2PSIM_EINPUT, NULL, 0, 0,
+				 "no function '%s' in topology '%s'", id_or_bdf,
+				 view->topo->name ? view->topo->name : "");
 	return dev;
 }
 
@@ -200,8 +202,8 @@ enum p2p_path_class p2p_path_class(const struct pci_dev *provider, const struct 
 	if (!common) {
 		if (provider->host == client->host)
 			return P2P_CLASS_PHB;
-		return provider->host->numa_node == client->host->numa_node ? P2P_CLASS_NODE
-									    : P2P_CLASS_SYS;
+		return provider->host->numa_node == client->host->numa_node ? P2P_CLASS_NODE :
+									      P2P_CLASS_SYS;
 	}
 	for (int side = 0; side < 2; side++) {
 		const struct pci_dev *dev = side ? client : provider;
@@ -246,7 +248,7 @@ static void apply_acs_mode(struct p2psim_p2p *view)
 			break;
 		case P2PSIM_ACS_OFF:
 			/* pci=disable_acs_redir= on every device */
-			ctrl &= (u16)~(PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_EC);
+			ctrl &= (u16) ~(PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_EC);
 			break;
 		}
 		p2pdma_ctx_set_acs_ctrl(&view->ctx, dev, ctrl);

@@ -322,8 +322,8 @@ static bool __host_bridge_whitelist(const struct p2pdma_ctx *ctx,
 	}
 
 	if (warn) {
-		p2pdma_log(ctx, root, "Host bridge not in P2PDMA whitelist: %04x:%04x", root->vendor,
-			   root->device);
+		p2pdma_log(ctx, root, "Host bridge not in P2PDMA whitelist: %04x:%04x",
+			   root->vendor, root->device);
 		if (check)
 			check->warned = true;
 	}
@@ -517,10 +517,11 @@ map_through_host_bridge:
 	}
 	if (!cpu_supports_p2pdma(ctx) && !host_bridge_whitelist(ctx, provider, client, warn)) {
 		if (verbose)
-			p2pdma_log(ctx, client,
-				   "cannot be used for peer-to-peer DMA as the client and provider "
-				   "(%s) do not share an upstream bridge or whitelisted host bridge",
-				   provider->name);
+			p2pdma_log(
+				ctx, client,
+				"cannot be used for peer-to-peer DMA as the client and provider "
+				"(%s) do not share an upstream bridge or whitelisted host bridge",
+				provider->name);
 		map_type = PCI_P2PDMA_MAP_NOT_SUPPORTED;
 	}
 done:
@@ -634,8 +635,8 @@ struct p2pdma_provider *pcim_p2pdma_provider(struct p2pdma_ctx *ctx, const struc
 	return &p2p->mem[bar];
 }
 
-int pci_p2pdma_add_resource(struct p2pdma_ctx *ctx, const struct pci_dev *pdev, int bar,
-			    u64 size, u64 offset)
+int pci_p2pdma_add_resource(struct p2pdma_ctx *ctx, const struct pci_dev *pdev, int bar, u64 size,
+			    u64 offset)
 {
 	struct p2pdma_pagemap *pgmaps;
 	struct pci_p2pdma *p2p;

@@ -96,8 +96,9 @@ Test(p2p_dot, path_through_the_host_bridge_and_across_two)
 	LACKS("p2p_path_7");
 	HAS("THRU_HOST_BRIDGE, distance 6");
 	fini();
-	cr_assert_eq(draw(fb_two_hosts(0x8086, 0x09a2, 0x8086, 0x09a2, 1, 0), "dot", "a", "b", &err),
-		     P2PSIM_OK);
+	cr_assert_eq(
+		draw(fb_two_hosts(0x8086, 0x09a2, 0x8086, 0x09a2, 1, 0), "dot", "a", "b", &err),
+		P2PSIM_OK);
 	/* 2 + 2 edges up to the host bridges, plus hb1 -- hb0 */
 	HAS("id=p2p_path_5");
 	HAS("\"hostbridge:hb1\" -- \"hostbridge:hb0\"");

@@ -81,7 +81,8 @@ static json_object *find_pair(json_object *doc, const char *provider, const char
 	for (size_t i = 0; i < json_object_array_length(pairs); i++) {
 		json_object *o = json_object_array_get_idx(pairs, i);
 
-		if (!strcmp(json_object_get_string(json_object_object_get(o, "provider")), provider) &&
+		if (!strcmp(json_object_get_string(json_object_object_get(o, "provider")),
+			    provider) &&
 		    !strcmp(json_object_get_string(json_object_object_get(o, "client")), client))
 			return o;
 	}
@@ -189,8 +190,10 @@ Test(p2p_matrix, acs_modes_do_not_touch_the_topology)
 	cr_assert_eq(I(o, "distance"), 4);
 	list = json_object_object_get(o, "acs_redirect");
 	cr_assert_eq(json_object_array_length(list), 2);
-	cr_assert_str_eq(json_object_get_string(json_object_array_get_idx(list, 0)), "0000:02:00.0");
-	cr_assert_str_eq(json_object_get_string(json_object_array_get_idx(list, 1)), "0000:02:01.0");
+	cr_assert_str_eq(json_object_get_string(json_object_array_get_idx(list, 0)),
+			 "0000:02:00.0");
+	cr_assert_str_eq(json_object_get_string(json_object_array_get_idx(list, 1)),
+			 "0000:02:01.0");
 	/* two functions of one device under the redirecting port: §8.5 */
 	o = find_pair(doc, "a", "a_fn1");
 	cr_assert_str_eq(S(o, "map_type"), "THRU_HOST_BRIDGE");
@@ -365,7 +368,8 @@ Test(p2p_matrix, path_bus_address_and_route)
 {
 	struct pci_fabric *fab = fb_t1(0x2020);
 
-	fb_bar(fb_find(fab, "a"), 0, PCI_BAR_MEM64, 1 << 20, 0x4000000000ull, 0x3f80000000ull, true);
+	fb_bar(fb_find(fab, "a"), 0, PCI_BAR_MEM64, 1 << 20, 0x4000000000ull, 0x3f80000000ull,
+	       true);
 	make_view(fab, NULL, NULL, NULL);
 	run_path("a", "b");
 	HAS("5. Verdict: BUS_ADDR, distance 4 (pci_p2pdma_distance() = 4); path class PIX");

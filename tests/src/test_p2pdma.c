@@ -104,7 +104,8 @@ Test(p2pdma, upstream_bridge_and_depth)
 {
 	setup_ctx(fb_t1(0x2020), &intel, NULL);
 	cr_assert_eq(pci_upstream_bridge(D("a")), D("dsp0"));
-	cr_assert_eq(pci_upstream_bridge(D("a.vf0")), D("dsp0"), "a VF starts from its PF's parent");
+	cr_assert_eq(pci_upstream_bridge(D("a.vf0")), D("dsp0"),
+		     "a VF starts from its PF's parent");
 	cr_assert_str_eq(D("a.vf0")->name, "0000:03:00.2");
 	cr_assert_null(pci_upstream_bridge(D("rp1")), "root-bus functions have none");
 	cr_assert_null(pci_upstream_bridge(D("z")));
@@ -393,7 +394,8 @@ Test(p2pdma, ex6_acs_redirect_not_allowlisted_warns_even_when_not_verbose)
 	set_acs("dsp1", 0x001d);
 	cr_assert_eq(calc("a", "b", &dist, false), PCI_P2PDMA_MAP_NOT_SUPPORTED);
 	cr_assert_eq(dist, 4);
-	cr_assert_str_eq(logbuf, "pci 0000:00:00.0: Host bridge not in P2PDMA whitelist: 8086:1234\n");
+	cr_assert_str_eq(logbuf,
+			 "pci 0000:00:00.0: Host bridge not in P2PDMA whitelist: 8086:1234\n");
 	cr_assert_eq(calc("a", "b", &dist, true), PCI_P2PDMA_MAP_NOT_SUPPORTED);
 	cr_assert_str_eq(logbuf,
 			 "pci 0000:04:00.0: ACS redirect is set between the client and provider "
@@ -644,7 +646,8 @@ Test(p2pdma, acs_list_nine_names_fit_ten_overflow)
 	cr_assert_eq(fx.walk.acs_cnt, 10);
 	cr_assert_eq(fx.walk.acs_list_overflow, true);
 	cr_assert_eq(strlen(fx.walk.acs_list), 127);
-	cr_assert_str_eq(fx.walk.acs_list + 117, "0000:02:01", "the partial 10th name (side, 02:01.0) stays");
+	cr_assert_str_eq(fx.walk.acs_list + 117, "0000:02:01",
+			 "the partial 10th name (side, 02:01.0) stays");
 	cr_assert_eq(fx.walk.acs_list[116], ';', "no ';' is dropped on overflow");
 	cr_assert_neq(strstr(logbuf, fx.walk.acs_list), NULL);
 	teardown_ctx();
@@ -652,7 +655,8 @@ Test(p2pdma, acs_list_nine_names_fit_ten_overflow)
 	setup_ctx(deep_chain(3), &intel, "v5.10");
 	for (size_t i = 0; i < fx.fab->nr_devs; i++)
 		if (fx.fab->devs[i]->type != PCI_TYPE_ROOT_FUNCTION &&
-		    fx.fab->devs[i]->type != PCI_TYPE_ROOT_PORT && strcmp(fx.fab->devs[i]->id, "client"))
+		    fx.fab->devs[i]->type != PCI_TYPE_ROOT_PORT &&
+		    strcmp(fx.fab->devs[i]->id, "client"))
 			set_acs(fx.fab->devs[i]->id, PCI_ACS_RR);
 	cr_assert_eq(calc("provider", "client", &dist, true), PCI_P2PDMA_MAP_THRU_HOST_BRIDGE);
 	cr_assert_eq(fx.walk.acs_list_overflow, false);

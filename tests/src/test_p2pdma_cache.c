@@ -29,8 +29,8 @@ static struct p2pdma_ctx ctx;
 static void setup(struct pci_fabric *f, const char *profile, u64 seed)
 {
 	fab = f;
-	cr_assert_eq(p2pdma_ctx_init(&ctx, fab, &intel, profile ? kernel_profile_find(profile) : NULL,
-				     seed),
+	cr_assert_eq(p2pdma_ctx_init(&ctx, fab, &intel,
+				     profile ? kernel_profile_find(profile) : NULL, seed),
 		     0);
 	ctx.log = sink;
 	logbuf[0] = '\0';
@@ -63,7 +63,8 @@ Test(p2pdma_cache, map_types_idx_like_the_kernel)
 {
 	struct pci_fabric *f = fb_new();
 	struct pci_host_bridge *h0 = fb_host(f, "h0", 0, 0), *h1 = fb_host(f, "h1", 1, 0);
-	struct pci_host_bridge *h8 = fb_host(f, "h8", 0x8000, 0), *h10 = fb_host(f, "h10", 0x10000, 0);
+	struct pci_host_bridge *h8 = fb_host(f, "h8", 0x8000, 0),
+			       *h10 = fb_host(f, "h10", 0x10000, 0);
 
 	fb_dev(f, h0->bus, "d0", PCI_TYPE_RC_END, 1, 0, 0x8086, 1);
 	fb_dev(f, h1->bus, "d1", PCI_TYPE_RC_END, 1, 0, 0x8086, 1);
@@ -165,12 +166,14 @@ Test(p2pdma_cache, add_resource_validates_and_logs)
 {
 	setup(fb_t1(0x2020), NULL, 1);
 	cr_assert_eq(pci_p2pdma_add_resource(&ctx, D("a"), 2, 0, 0), -EINVAL, "no BAR 2");
-	cr_assert_eq(pci_p2pdma_add_resource(&ctx, D("a"), 0, 0, 1 << 20), -EINVAL, "offset >= len");
+	cr_assert_eq(pci_p2pdma_add_resource(&ctx, D("a"), 0, 0, 1 << 20), -EINVAL,
+		     "offset >= len");
 	cr_assert_eq(pci_p2pdma_add_resource(&ctx, D("a"), 0, 4096, (1 << 20) - 2048), -EINVAL);
 	cr_assert_null(ctx.p2pdma[D("a")->index], "nothing set up on a validation error");
 	cr_assert_eq(pci_p2pdma_add_resource(&ctx, D("a"), 0, 0, 0x1000), 0);
-	cr_assert_str_eq(logbuf,
-			 "pci 0000:03:00.0: added peer-to-peer DMA memory 0x4000001000-0x40000fffff\n");
+	cr_assert_str_eq(
+		logbuf,
+		"pci 0000:03:00.0: added peer-to-peer DMA memory 0x4000001000-0x40000fffff\n");
 	cr_assert_eq(ctx.p2pdma[D("a")->index]->pool_size_bytes, (1 << 20) - 0x1000);
 }
 
@@ -230,7 +233,8 @@ Test(p2pdma_cache, find_many_picks_the_closest)
 	/* the provider can be a client: distance 0 wins */
 	cr_assert_eq(pci_p2pmem_find(&ctx, D("z")), D("z"));
 	clients[1] = NULL;
-	cr_assert_null(pci_p2pmem_find_many(&ctx, clients, 2), "a non-PCI client fails every provider");
+	cr_assert_null(pci_p2pmem_find_many(&ctx, clients, 2),
+		       "a non-PCI client fails every provider");
 	cr_assert_null(pci_p2pmem_find_many(&ctx, clients, 0));
 }
 

@@ -52,8 +52,8 @@ static struct run p2psim(const char *args)
 	cr_assert(fo >= 0 && fe >= 0);
 	close(fo);
 	close(fe);
-	snprintf(cmd, sizeof(cmd), "cd '%s' && '%s' %s >'%s' 2>'%s'", P2PSIM_SRCDIR, P2PSIM_BIN, args,
-		 out, err);
+	snprintf(cmd, sizeof(cmd), "cd '%s' && '%s' %s >'%s' 2>'%s'", P2PSIM_SRCDIR, P2PSIM_BIN,
+		 args, out, err);
 	st = system(cmd);
 	cr_assert(WIFEXITED(st), "p2psim %s did not exit normally", args);
 	r.status = WEXITSTATUS(st);
@@ -95,37 +95,126 @@ static void golden(const char *name, const char *args)
 TestSuite(cli_p2p);
 
 /* matrix, text: every shipped topology */
-Test(cli_p2p, matrix_text_default) { golden("matrix-default.txt", "matrix topologies/default.xml"); }
-Test(cli_p2p, matrix_text_intel_2s_acs) { golden("matrix-intel-2s-acs.txt", "matrix topologies/intel-2s-acs.xml"); }
-Test(cli_p2p, matrix_text_amd_zen_2s) { golden("matrix-amd-zen-2s.txt", "matrix topologies/amd-zen-2s.xml"); }
-Test(cli_p2p, matrix_text_dgx2_like) { golden("matrix-dgx2-like.txt", "matrix topologies/dgx2-like.xml"); }
-Test(cli_p2p, matrix_text_desktop) { golden("matrix-desktop-nonallowlisted.txt", "matrix topologies/desktop-nonallowlisted.xml"); }
-Test(cli_p2p, matrix_text_q35_vm) { golden("matrix-q35-vm.txt", "matrix topologies/q35-vm.xml"); }
-Test(cli_p2p, matrix_text_sriov_mf) { golden("matrix-sriov-mf.txt", "matrix topologies/sriov-mf.xml"); }
-Test(cli_p2p, matrix_text_microvm) { golden("matrix-microvm-virtio.txt", "matrix topologies/microvm-virtio.xml --providers vblk0,0000:00:03.0"); }
-Test(cli_p2p, matrix_text_hygon) { golden("matrix-hygon-dhyana.txt", "matrix topologies/hygon-dhyana.xml"); }
-Test(cli_p2p, matrix_text_multi_domain) { golden("matrix-multi-domain.txt", "matrix topologies/multi-domain.xml"); }
-Test(cli_p2p, matrix_text_azure) { golden("matrix-azure-ndv5-like.txt", "matrix topologies/azure-ndv5-like.xml"); }
+Test(cli_p2p, matrix_text_default)
+{
+	golden("matrix-default.txt", "matrix topologies/default.xml");
+}
+Test(cli_p2p, matrix_text_intel_2s_acs)
+{
+	golden("matrix-intel-2s-acs.txt", "matrix topologies/intel-2s-acs.xml");
+}
+Test(cli_p2p, matrix_text_amd_zen_2s)
+{
+	golden("matrix-amd-zen-2s.txt", "matrix topologies/amd-zen-2s.xml");
+}
+Test(cli_p2p, matrix_text_dgx2_like)
+{
+	golden("matrix-dgx2-like.txt", "matrix topologies/dgx2-like.xml");
+}
+Test(cli_p2p, matrix_text_desktop)
+{
+	golden("matrix-desktop-nonallowlisted.txt", "matrix topologies/desktop-nonallowlisted.xml");
+}
+Test(cli_p2p, matrix_text_q35_vm)
+{
+	golden("matrix-q35-vm.txt", "matrix topologies/q35-vm.xml");
+}
+Test(cli_p2p, matrix_text_sriov_mf)
+{
+	golden("matrix-sriov-mf.txt", "matrix topologies/sriov-mf.xml");
+}
+Test(cli_p2p, matrix_text_microvm)
+{
+	golden("matrix-microvm-virtio.txt",
+	       "matrix topologies/microvm-virtio.xml --providers vblk0,0000:00:03.0");
+}
+Test(cli_p2p, matrix_text_hygon)
+{
+	golden("matrix-hygon-dhyana.txt", "matrix topologies/hygon-dhyana.xml");
+}
+Test(cli_p2p, matrix_text_multi_domain)
+{
+	golden("matrix-multi-domain.txt", "matrix topologies/multi-domain.xml");
+}
+Test(cli_p2p, matrix_text_azure)
+{
+	golden("matrix-azure-ndv5-like.txt", "matrix topologies/azure-ndv5-like.xml");
+}
 
 /* matrix, JSON and CSV, and the what-ifs of topologies/README.md */
-Test(cli_p2p, matrix_json_default) { golden("matrix-default.json", "matrix topologies/default.xml --format json"); }
-Test(cli_p2p, matrix_json_desktop_iommu) { golden("matrix-desktop-iommu-default.json", "matrix topologies/desktop-nonallowlisted.xml --format json --acs iommu-default --providers gpu0 --clients gpu1,gpu0_audio,nvme0"); }
-Test(cli_p2p, matrix_json_multi_domain) { golden("matrix-multi-domain.json", "matrix topologies/multi-domain.xml -f json"); }
-Test(cli_p2p, matrix_json_hygon) { golden("matrix-hygon-dhyana.json", "matrix topologies/hygon-dhyana.xml --format json"); }
-Test(cli_p2p, matrix_csv_sriov_acs_off) { golden("matrix-sriov-mf-acs-off.csv", "matrix topologies/sriov-mf.xml --format csv --acs off --providers e810_pf0,gpu0 --clients e810_pf1,e810_pf0.vf0,gpu0_audio"); }
-Test(cli_p2p, matrix_default_v5_10) { golden("matrix-default-v5.10.txt", "matrix topologies/default.xml --kernel v5.10"); }
-Test(cli_p2p, matrix_amd_as_hygon) { golden("matrix-amd-zen-2s-hygon.csv", "matrix topologies/amd-zen-2s.xml --cpu hygon --format csv"); }
+Test(cli_p2p, matrix_json_default)
+{
+	golden("matrix-default.json", "matrix topologies/default.xml --format json");
+}
+Test(cli_p2p, matrix_json_desktop_iommu)
+{
+	golden("matrix-desktop-iommu-default.json",
+	       "matrix topologies/desktop-nonallowlisted.xml --format json --acs iommu-default --providers gpu0 --clients gpu1,gpu0_audio,nvme0");
+}
+Test(cli_p2p, matrix_json_multi_domain)
+{
+	golden("matrix-multi-domain.json", "matrix topologies/multi-domain.xml -f json");
+}
+Test(cli_p2p, matrix_json_hygon)
+{
+	golden("matrix-hygon-dhyana.json", "matrix topologies/hygon-dhyana.xml --format json");
+}
+Test(cli_p2p, matrix_csv_sriov_acs_off)
+{
+	golden("matrix-sriov-mf-acs-off.csv",
+	       "matrix topologies/sriov-mf.xml --format csv --acs off --providers e810_pf0,gpu0 --clients e810_pf1,e810_pf0.vf0,gpu0_audio");
+}
+Test(cli_p2p, matrix_default_v5_10)
+{
+	golden("matrix-default-v5.10.txt", "matrix topologies/default.xml --kernel v5.10");
+}
+Test(cli_p2p, matrix_amd_as_hygon)
+{
+	golden("matrix-amd-zen-2s-hygon.csv",
+	       "matrix topologies/amd-zen-2s.xml --cpu hygon --format csv");
+}
 
 /* path */
-Test(cli_p2p, path_default_same_switch) { golden("path-default-gpu0-nic0.txt", "path topologies/default.xml gpu0 nic0"); }
-Test(cli_p2p, path_default_iommu_default) { golden("path-default-gpu0-nic0-iommu.txt", "path topologies/default.xml gpu0 0000:04:00.0 --acs iommu-default"); }
-Test(cli_p2p, path_default_two_root_ports) { golden("path-default-gpu0-gpu1.txt", "path topologies/default.xml gpu0 gpu1"); }
-Test(cli_p2p, path_desktop_acs_not_allowlisted) { golden("path-desktop-gpu0-gpu1-iommu.txt", "path topologies/desktop-nonallowlisted.xml gpu0 gpu1 --acs iommu-default"); }
-Test(cli_p2p, path_amd_multifunction) { golden("path-amd-zen-2s-ptdma0-spp0.txt", "path topologies/amd-zen-2s.xml ptdma0 spp0"); }
-Test(cli_p2p, path_sriov_vf_vf) { golden("path-sriov-mf-vf0-vf1.txt", "path topologies/sriov-mf.xml e810_pf0.vf0 e810_pf0.vf1"); }
-Test(cli_p2p, path_multi_domain_vmd) { golden("path-multi-domain-gpu0-vmd_nvme0.txt", "path topologies/multi-domain.xml gpu0 vmd_nvme0"); }
-Test(cli_p2p, path_hygon) { golden("path-hygon-dhyana-gpu0-gpu1.txt", "path topologies/hygon-dhyana.xml gpu0 gpu1"); }
-Test(cli_p2p, path_dgx2_cascade) { golden("path-dgx2-like-gpu0-gpu2.txt", "path topologies/dgx2-like.xml gpu0 gpu2"); }
+Test(cli_p2p, path_default_same_switch)
+{
+	golden("path-default-gpu0-nic0.txt", "path topologies/default.xml gpu0 nic0");
+}
+Test(cli_p2p, path_default_iommu_default)
+{
+	golden("path-default-gpu0-nic0-iommu.txt",
+	       "path topologies/default.xml gpu0 0000:04:00.0 --acs iommu-default");
+}
+Test(cli_p2p, path_default_two_root_ports)
+{
+	golden("path-default-gpu0-gpu1.txt", "path topologies/default.xml gpu0 gpu1");
+}
+Test(cli_p2p, path_desktop_acs_not_allowlisted)
+{
+	golden("path-desktop-gpu0-gpu1-iommu.txt",
+	       "path topologies/desktop-nonallowlisted.xml gpu0 gpu1 --acs iommu-default");
+}
+Test(cli_p2p, path_amd_multifunction)
+{
+	golden("path-amd-zen-2s-ptdma0-spp0.txt", "path topologies/amd-zen-2s.xml ptdma0 spp0");
+}
+Test(cli_p2p, path_sriov_vf_vf)
+{
+	golden("path-sriov-mf-vf0-vf1.txt",
+	       "path topologies/sriov-mf.xml e810_pf0.vf0 e810_pf0.vf1");
+}
+Test(cli_p2p, path_multi_domain_vmd)
+{
+	golden("path-multi-domain-gpu0-vmd_nvme0.txt",
+	       "path topologies/multi-domain.xml gpu0 vmd_nvme0");
+}
+Test(cli_p2p, path_hygon)
+{
+	golden("path-hygon-dhyana-gpu0-gpu1.txt", "path topologies/hygon-dhyana.xml gpu0 gpu1");
+}
+Test(cli_p2p, path_dgx2_cascade)
+{
+	golden("path-dgx2-like-gpu0-gpu2.txt", "path topologies/dgx2-like.xml gpu0 gpu2");
+}
 
 /* dot */
 Test(cli_p2p, dot_text_renders_with_graphviz)
@@ -153,8 +242,8 @@ Test(cli_p2p, dot_svg_in_process)
 
 	cr_assert(fd >= 0);
 	close(fd);
-	snprintf(args, sizeof(args), "dot topologies/intel-2s-acs.xml -T svg --path gpu0,gpu2 -o %s",
-		 out);
+	snprintf(args, sizeof(args),
+		 "dot topologies/intel-2s-acs.xml -T svg --path gpu0,gpu2 -o %s", out);
 	r = p2psim(args);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "");
@@ -175,8 +264,8 @@ static void fails(const char *args, const char *message)
 	struct run r = p2psim(args);
 
 	cr_assert_eq(r.status, 2, "p2psim %s: exit %d", args, r.status);
-	cr_assert_neq(strstr(r.err, message), NULL, "p2psim %s: stderr <%s> lacks <%s>", args, r.err,
-		      message);
+	cr_assert_neq(strstr(r.err, message), NULL, "p2psim %s: stderr <%s> lacks <%s>", args,
+		      r.err, message);
 	cr_assert_str_eq(r.out, "");
 	run_free(&r);
 }
