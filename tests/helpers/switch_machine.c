@@ -70,6 +70,8 @@ void sm_init(struct switch_machine *sm, enum iommu_mode mode)
 			    SM_E_BUS, SM_E_BUS + 0xfffff);
 	sm->e = tb_add_endpoint(t, sm->rp3->subordinate, "e", PCI_DEVFN(0, 0), 64);
 	tb_add_bar(sm->e, 0, PCI_BAR_MEM32, SM_E_CPU, 0x10000, false);
+	sm->hb0->p2p_forwarding = false; /* the builder defaults to true */
+	sm->hb1->p2p_forwarding = false;
 	sm->topo = tb_finalize(t);
 
 	sm->m = machine_new(sm->topo);
