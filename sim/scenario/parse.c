@@ -535,7 +535,7 @@ static int need_pos(struct parser *p, const struct args *a, int min, int max, co
 {
 	if (a->nr_pos < min)
 		return perr(p, p->toks[0].col, "too few arguments: %s", usage);
-	if (a->nr_pos > max)
+	if (a->nr_pos > max && max >= 0 && max < MAX_TOKENS)
 		return perr(p, a->pos[max]->col, "unexpected '%s': %s", a->pos[max]->s, usage);
 	return 0;
 }
@@ -743,7 +743,7 @@ static int parse_map(struct parser *p, struct scn_step *st, const struct args *a
 	int nr_refs, ret;
 
 	if (sg)
-		ret = need_pos(p, a, 4, MAX_TOKENS, "map-sg HANDLE DEV DIR BUF[@OFF][+LEN]... [attrs=LIST]");
+		ret = need_pos(p, a, 4, MAX_TOKENS - 1, "map-sg HANDLE DEV DIR BUF[@OFF][+LEN]... [attrs=LIST]");
 	else
 		ret = need_pos(p, a, 4, 5, "map HANDLE DEV DIR BUF[@OFF][+LEN] [unchecked] [attrs=LIST]");
 	if (!ret)
