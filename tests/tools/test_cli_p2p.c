@@ -289,3 +289,73 @@ Test(cli_p2p, bad_input)
 	fails("dot topologies/default.xml --path gpu0", "--path wants PROVIDER,CLIENT");
 	fails("dot topologies/default.xml -o /nonexistent/dir/x.svg", "cannot write");
 }
+
+/* The worked examples of reference/p2pdma.md §10 from XML fixtures (tests/data/p2p/t1*.xml). */
+static void has_line(const char *args, const char *line)
+{
+	struct run r = p2psim(args);
+	char want[512];
+
+	cr_assert_eq(r.status, 0, "p2psim %s: %s", args, r.err);
+	snprintf(want, sizeof(want), "\n%s\n", line);
+	cr_assert_neq(strstr(r.out, want), NULL, "p2psim %s lacks <%s>:\n%s", args, line, r.out);
+	run_free(&r);
+}
+
+#define T1 "tests/data/p2p/t1.xml"
+#define T1N "tests/data/p2p/t1-notlisted.xml"
+
+Test(cli_p2p, t1_examples_1_3_7)
+{
+	const char *m = "matrix " T1 " --format csv";
+
+	has_line(m, "a,0000:03:00.0,b,0000:04:00.0,BUS_ADDR,4,,PIX");
+	has_line(m, "a,0000:03:00.0,c,0000:10:00.0,THRU_HOST_BRIDGE,6,,PHB");
+	has_line(m, "a,0000:03:00.0,a,0000:03:00.0,BUS_ADDR,0,,X");
+	has_line(m, "a,0000:03:00.0,a_fn1,0000:03:00.1,BUS_ADDR,2,,PIX");
+	has_line("matrix " T1 " -f csv --providers 0000:03:00.2 --clients a",
+		 "a.vf0,0000:03:00.2,a,0000:03:00.0,BUS_ADDR,2,,PIX");
+	has_line(m, "z,0000:00:05.0,z,0000:00:05.0,BUS_ADDR,0,,X");
+	has_line(m, "z,0000:00:05.0,z_fn1,0000:00:05.1,THRU_HOST_BRIDGE,2,,PHB");
+	has_line(m, "z,0000:00:05.0,c,0000:10:00.0,THRU_HOST_BRIDGE,3,,PHB");
+}
+
+Test(cli_p2p, t1_example_4_not_allowlisted)
+{
+	has_line("matrix " T1N " --format csv",
+		 "a,0000:03:00.0,c,0000:10:00.0,NOT_SUPPORTED,6,,PHB");
+	has_line(
+		"path " T1N " a c",
+		"    pci 0000:10:00.0: cannot be used for peer-to-peer DMA as the client and provider "
+		"(0000:03:00.0) do not share an upstream bridge or whitelisted host bridge");
+	has_line("path " T1N " a c --kernel leon-acs-v5",
+		 "    pci 0000:00:00.0: Host bridge not in P2PDMA whitelist: 8086:1234");
+	has_line("matrix " T1N " --format csv --cpu amd-zen",
+		 "a,0000:03:00.0,c,0000:10:00.0,THRU_HOST_BRIDGE,6,,PHB");
+}
+
+Test(cli_p2p, t1_example_6_acs_redirect)
+{
+	const char *m = "matrix " T1 " --format csv --acs iommu-default";
+
+	has_line(m,
+		 "a,0000:03:00.0,b,0000:04:00.0,THRU_HOST_BRIDGE,4,0000:02:00.0;0000:02:01.0,PIX");
+	has_line(m, "a,0000:03:00.0,a_fn1,0000:03:00.1,THRU_HOST_BRIDGE,2,0000:02:00.0,PIX");
+	has_line("matrix " T1N " --format csv --acs iommu-default",
+		 "a,0000:03:00.0,b,0000:04:00.0,NOT_SUPPORTED,4,0000:02:00.0;0000:02:01.0,PIX");
+	has_line("matrix " T1N " --format csv --acs iommu-default --cpu amd-zen",
+		 "a,0000:03:00.0,b,0000:04:00.0,THRU_HOST_BRIDGE,4,0000:02:00.0;0000:02:01.0,PIX");
+	has_line("path " T1 " a b --acs iommu-default",
+		 "    pci 0000:04:00.0: ACS redirect is set between the client and provider "
+		 "(0000:03:00.0)\n"
+		 "    pci 0000:04:00.0: to disable ACS redirect for this path, add the kernel "
+		 "parameter: pci=disable_acs_redir=0000:02:00.0;0000:02:01.0");
+	has_line(
+		"path " T1N " a b --acs iommu-default",
+		"    pci 0000:00:00.0: Host bridge not in P2PDMA whitelist: 8086:1234\n"
+		"    pci 0000:04:00.0: cannot be used for peer-to-peer DMA as the client and provider "
+		"(0000:03:00.0) do not share an upstream bridge or whitelisted host bridge");
+	/* and off again: pci=disable_acs_redir everywhere */
+	has_line("matrix " T1 " --format csv --acs off",
+		 "a,0000:03:00.0,b,0000:04:00.0,BUS_ADDR,4,,PIX");
+}
