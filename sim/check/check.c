@@ -121,7 +121,7 @@ void track_clear(struct track_tree *t)
 	struct track_entry *e, *next;
 
 	RB_FOREACH_SAFE(e, track_tree, t, next)
-	track_del(t, e);
+		track_del(t, e);
 }
 
 /* --- helpers ---------------------------------------------------------------- */
@@ -378,7 +378,7 @@ size_t checkers_print(const struct checkers *cs, FILE *out, const char *source)
 			fprintf(out, "%s: ", source ? source : "scenario");
 		fprintf(out, "violation [%s/%s]: %s\n", v->checker, v->kind, v->message);
 		if (v->kernel_msg)
-			fprintf(out, "  kernel says: %s\n", v->kernel_msg);
+			fprintf(out, "  kernel says: \"%s\"\n", v->kernel_msg);
 		fprintf(out, "  rule: %s\n", v->rule);
 		if (v->nr_trace) {
 			fprintf(out, "  trace tail (oldest first):\n");

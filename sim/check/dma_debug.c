@@ -491,13 +491,11 @@ void dma_debug_free(struct checkers *cs)
 	struct dd_entry *e, *next;
 	struct dd_cacheline *cl, *cnext;
 
-	RB_FOREACH_SAFE(e, dd_tree, &cs->maps, next)
-	{
+	RB_FOREACH_SAFE(e, dd_tree, &cs->maps, next) {
 		RB_REMOVE(dd_tree, &cs->maps, e);
 		free(e);
 	}
-	RB_FOREACH_SAFE(cl, dd_cl_tree, &cs->cachelines, cnext)
-	{
+	RB_FOREACH_SAFE(cl, dd_cl_tree, &cs->cachelines, cnext) {
 		RB_REMOVE(dd_cl_tree, &cs->cachelines, cl);
 		free(cl);
 	}
@@ -519,6 +517,6 @@ u64 dma_debug_count(struct checkers *cs)
 	u64 n = 0;
 
 	RB_FOREACH(e, dd_tree, &cs->maps)
-	n++;
+		n++;
 	return n;
 }

@@ -10,6 +10,9 @@
  *
  * Reports:
  *   swiotlb-slots-at-release  slots a released device still holds;
+ *   iova-at-release           IOVA ranges a released device allocated and still
+ *                             holds (not freed, not queued, not behind a live
+ *                             mapping: those are reported as mappings);
  *   mappings-at-release       live mappings of a released device (only when
  *                             the dma-debug checker is off: it reports the
  *                             same thing in the kernel's words);
@@ -36,21 +39,24 @@
 	"drivers/iommu/dma-iommu.c: every IOVA allocated by iommu_dma_alloc_iova() " \
 	"(or dma_iova_try_alloc()) is freed by the unmap (or dma_iova_free())"
 
-enum { IOVA_LIVE = 0, IOVA_QUEUED = 1 };
+/* track_entry.state bits */
+enum { IOVA_QUEUED = 1, REPORTED = 2 };
 
-static void on_release(struct checkers *cs, const struct sim_event *ev)
+static bool iova_in_use(struct checkers *cs, const struct track_entry *e);
+
+static void release_slots(struct checkers *cs, const struct sim_event *ev)
 {
-	struct track_entry *e;
-	unsigned int slots = 0;
 	const struct track_entry *first = NULL;
+	unsigned int slots = 0;
+	struct track_entry *e;
 
-	RB_FOREACH(e, track_tree, &cs->slots)
-	{
-		if (e->dev == ev->dev) {
-			if (!first)
-				first = e;
-			slots++;
-		}
+	RB_FOREACH(e, track_tree, &cs->slots) {
+		if (e->dev != ev->dev || (e->state & REPORTED))
+			continue;
+		e->state |= REPORTED;
+		if (!first)
+			first = e;
+		slots++;
 	}
 	if (slots)
 		check_report(cs, CHECK_LEAKS, "swiotlb-slots-at-release", RULE_SWIOTLB, ev,
@@ -60,25 +66,54 @@ static void on_release(struct checkers *cs, const struct sim_event *ev)
 			     ev->dev->id, slots, (unsigned long long)first->addr,
 			     (unsigned long long)first->len, (unsigned long long)first->aux,
 			     first->line);
-	if (!check_on(cs, CHECK_DMA_DEBUG)) {
-		unsigned int maps = 0;
-		const struct dd_entry *m0 = NULL;
+}
 
-		for (struct dd_entry *d = dma_debug_first(cs); d; d = dma_debug_next(cs, d)) {
-			if (d->dev != ev->dev)
-				continue;
-			if (!m0)
-				m0 = d;
-			maps++;
-		}
-		if (maps)
-			check_report(cs, CHECK_LEAKS, "mappings-at-release", RULE_MAP_LEAK, ev,
-				     ev->line, ev->dev, NULL,
-				     "%s released with %u live mapping(s); first: %#llx (+%llu) "
-				     "mapped at line %d",
-				     ev->dev->id, maps, (unsigned long long)m0->addr,
-				     (unsigned long long)m0->len, m0->line);
+static void release_iovas(struct checkers *cs, const struct sim_event *ev)
+{
+	struct track_entry *e;
+
+	RB_FOREACH(e, track_tree, &cs->iovas) {
+		if (e->dev != ev->dev || e->state || iova_in_use(cs, e))
+			continue;
+		e->state |= REPORTED;
+		check_report(cs, CHECK_LEAKS, "iova-at-release", RULE_IOVA, ev, ev->line, ev->dev,
+			     NULL,
+			     "%s released while IOVA range %#llx (+%llu) allocated at line %d is "
+			     "neither freed nor behind a live mapping",
+			     ev->dev->id, (unsigned long long)e->addr, (unsigned long long)e->len,
+			     e->line);
 	}
+}
+
+static void release_mappings(struct checkers *cs, const struct sim_event *ev)
+{
+	const struct dd_entry *first = NULL;
+	unsigned int maps = 0;
+
+	/* dma-debug reports these in the kernel's words when it is on */
+	if (check_on(cs, CHECK_DMA_DEBUG))
+		return;
+	for (struct dd_entry *d = dma_debug_first(cs); d; d = dma_debug_next(cs, d)) {
+		if (d->dev != ev->dev)
+			continue;
+		if (!first)
+			first = d;
+		maps++;
+	}
+	if (maps)
+		check_report(cs, CHECK_LEAKS, "mappings-at-release", RULE_MAP_LEAK, ev, ev->line,
+			     ev->dev, NULL,
+			     "%s released with %u live mapping(s); first: %#llx (+%llu) mapped at "
+			     "line %d",
+			     ev->dev->id, maps, (unsigned long long)first->addr,
+			     (unsigned long long)first->len, first->line);
+}
+
+static void on_release(struct checkers *cs, const struct sim_event *ev)
+{
+	release_slots(cs, ev);
+	release_iovas(cs, ev);
+	release_mappings(cs, ev);
 }
 
 void leaks_event(struct checkers *cs, const struct sim_event *ev)
@@ -107,7 +142,7 @@ void leaks_event(struct checkers *cs, const struct sim_event *ev)
 		if (!e)
 			e = track_find_containing(&cs->iovas, ev->aux, ev->addr);
 		if (e)
-			e->state = IOVA_QUEUED;
+			e->state |= IOVA_QUEUED;
 		break;
 	case EV_SWIOTLB_MAP:
 		e = track_add(cs, &cs->slots, 0, ev->addr, ev->len);
@@ -160,8 +195,9 @@ void leaks_finish(struct checkers *cs)
 			     d->dev->id, (unsigned long long)d->addr, (unsigned long long)d->len,
 			     check_dir_name(d->dir), d->line);
 	}
-	RB_FOREACH(e, track_tree, &cs->slots)
-	{
+	RB_FOREACH(e, track_tree, &cs->slots) {
+		if (e->state & REPORTED)
+			continue;
 		check_report(cs, CHECK_LEAKS, "swiotlb-leak", RULE_SWIOTLB, NULL, e->line, e->dev,
 			     NULL,
 			     "%s: swiotlb bounce buffer tlb %#llx (+%llu) for %#llx, taken at line "
@@ -169,9 +205,8 @@ void leaks_finish(struct checkers *cs)
 			     check_dev_name(e->dev), (unsigned long long)e->addr,
 			     (unsigned long long)e->len, (unsigned long long)e->aux, e->line);
 	}
-	RB_FOREACH(e, track_tree, &cs->iovas)
-	{
-		if (e->state == IOVA_QUEUED || iova_in_use(cs, e))
+	RB_FOREACH(e, track_tree, &cs->iovas) {
+		if (e->state || iova_in_use(cs, e))
 			continue;
 		check_report(cs, CHECK_LEAKS, "iova-leak", RULE_IOVA, NULL, e->line, e->dev, NULL,
 			     "IOVA range %#llx (+%llu) allocated at line %d was never freed",

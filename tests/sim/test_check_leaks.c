@@ -163,3 +163,24 @@ Test(leaks, unknown_checker_name_is_an_input_error)
 	cr_assert_str_eq(checkers_names()[0], "dma-debug");
 	start("all");
 }
+
+Test(leaks, iova_held_at_release_is_reported_once)
+{
+	start("leaks");
+	sm.m->events.current_line = 2;
+	EMIT(.kind = EV_IOVA_ALLOC, .dev = sm.c, .aux = 1, .addr = 0xff000000, .len = 0x10000);
+	/* another device's IOVA, and one behind a live mapping, are not c's leak */
+	EMIT(.kind = EV_IOVA_ALLOC, .dev = sm.a, .aux = 2, .addr = 0xff000000, .len = 0x1000);
+	EMIT(.kind = EV_SWIOTLB_MAP, .dev = sm.c, .phys = 0x300000, .addr = 0x7000000, .len = 64);
+	sm.m->events.current_line = 8;
+	EMIT(.kind = EV_DEVICE_RELEASE, .dev = sm.c);
+	cr_assert_eq(checkers_nr_violations(cs), 2);
+	cr_assert_str_eq(checkers_violation(cs, 0)->kind, "swiotlb-slots-at-release");
+	cr_assert_str_eq(checkers_violation(cs, 1)->kind, "iova-at-release");
+	cr_assert_eq(checkers_violation(cs, 1)->line, 8);
+	checkers_finish(cs);
+	/* only a's IOVA is new at the end of the run */
+	cr_assert_eq(checkers_nr_violations(cs), 3);
+	cr_assert_str_eq(checkers_violation(cs, 2)->kind, "iova-leak");
+	cr_assert_eq(checkers_violation(cs, 2)->dev, sm.a);
+}
