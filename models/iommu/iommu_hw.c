@@ -26,6 +26,8 @@ static unsigned int iotlb_set_of(const struct iommu_hw *hw, u64 vpn, u32 domain_
 {
 	u64 h = vpn + (u64)domain_id * 0x9e3779b1ULL + (u64)cls * 0x85ebca6bULL;
 
+	if (hw->iotlb_set_mask || hw->iotlb_sets == 1)
+		return (unsigned int)h & hw->iotlb_set_mask;
 	return (unsigned int)(h % hw->iotlb_sets);
 }
 
@@ -48,6 +50,8 @@ struct iommu_hw *iommu_hw_new(struct machine *m, const struct iommu_desc *desc)
 		ways = entries;
 	hw->iotlb_ways = ways;
 	hw->iotlb_sets = entries / ways;
+	if (!(hw->iotlb_sets & (hw->iotlb_sets - 1)))
+		hw->iotlb_set_mask = hw->iotlb_sets - 1;
 	hw->iotlb = calloc((size_t)hw->iotlb_sets * ways, sizeof(*hw->iotlb));
 	if (!hw->iotlb) {
 		free(hw);

@@ -57,6 +57,7 @@ struct iommu_hw {
 	/* IOTLB: nr_sets * ways entries, set-major */
 	struct iotlb_entry *iotlb;
 	unsigned int iotlb_sets;
+	unsigned int iotlb_set_mask; /* iotlb_sets - 1 when a power of two, else 0 (use %) */
 	unsigned int iotlb_ways;
 	u64 iotlb_clock; /* LRU stamps */
 
@@ -77,6 +78,14 @@ struct io_pgtable {
 	struct iommu_domain *domain;
 	struct pt_table *top;
 	u64 nr_pages;
+	/*
+	 * Walk cache of the simulator (not of the hardware): the level-1 table
+	 * that maps the 2 MiB region l1_tag (iova >> 21), so that repeated 4K
+	 * work in one region skips three levels. Reset whenever a table is
+	 * detached or replaced.
+	 */
+	u64 l1_tag;
+	struct pt_table *l1;
 };
 
 /* drivers.c */

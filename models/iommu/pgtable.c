@@ -154,6 +154,13 @@ u64 io_pgtable_walk(const struct io_pgtable *pt, dma_addr_t iova, unsigned int *
 
 	if (iova >> IOMMU_PT_VA_BITS)
 		return 0;
+	if (pt->l1 && pt->l1_tag == iova >> 21) {
+		u64 e = pt->l1->pte[pt_index(iova, 1)];
+
+		if (e && shift_out)
+			*shift_out = 12;
+		return e;
+	}
 	for (unsigned int level = IOMMU_PT_LEVELS; level >= 1; level--) {
 		u64 e = t->pte[pt_index(iova, level)];
 
@@ -179,6 +186,11 @@ int io_pgtable_map_one(struct io_pgtable *pt, dma_addr_t iova, phys_addr_t paddr
 
 	if ((iova + (1ULL << shift) - 1) >> IOMMU_PT_VA_BITS)
 		return -ERANGE;
+	if (target == 1 && pt->l1 && pt->l1_tag == iova >> 21) {
+		t = pt->l1;
+		level = 1;
+		goto leaf;
+	}
 	for (level = IOMMU_PT_LEVELS; level > target; level--) {
 		u64 *e = &t->pte[pt_index(iova, level)];
 
@@ -194,6 +206,11 @@ int io_pgtable_map_one(struct io_pgtable *pt, dma_addr_t iova, phys_addr_t paddr
 		}
 		t = PTE_TABLE_PTR(*e);
 	}
+	if (level == 1) {
+		pt->l1 = t;
+		pt->l1_tag = iova >> 21;
+	}
+leaf:
 	slot = &t->pte[pt_index(iova, level)];
 	if (*slot & PTE_TABLE) {
 		struct pt_table *freelist = NULL;
@@ -202,6 +219,7 @@ int io_pgtable_map_one(struct io_pgtable *pt, dma_addr_t iova, phys_addr_t paddr
 		if (!replace_empty_tables || pt_subtree_has_leaves(PTE_TABLE_PTR(*slot)))
 			return -EEXIST;
 		pt->nr_pages -= pt_subtree_to_freelist(PTE_TABLE_PTR(*slot), &freelist);
+		pt->l1 = NULL;
 		io_pgtable_free_list(pt->hw, freelist);
 		*slot = 0;
 		t->nr_present--;
@@ -227,6 +245,11 @@ size_t io_pgtable_unmap_one(struct io_pgtable *pt, dma_addr_t iova, unsigned int
 
 	if (iova >> IOMMU_PT_VA_BITS)
 		return 0;
+	if (target == 1 && pt->l1 && pt->l1_tag == iova >> 21) {
+		t = pt->l1;
+		level = 1;
+		goto leaf;
+	}
 	for (level = IOMMU_PT_LEVELS; level > target; level--) {
 		u64 *e = &t->pte[pt_index(iova, level)];
 
@@ -248,11 +271,14 @@ size_t io_pgtable_unmap_one(struct io_pgtable *pt, dma_addr_t iova, unsigned int
 		}
 		t = PTE_TABLE_PTR(*e);
 	}
+leaf:
 	slot = &t->pte[pt_index(iova, level)];
 	if (!*slot)
 		return 0;
 	if (*slot & PTE_TABLE) {
 		struct pt_table *child = PTE_TABLE_PTR(*slot);
+
+		pt->l1 = NULL;
 
 		/* Unmapping a whole span that smaller leaves map: drop the table below. */
 		pt_subtree_drop_leaves(hw, child);

@@ -19,6 +19,8 @@ extern const struct bench_case bench_dma_route_iotlb_hit;
 extern const struct bench_case bench_p2p_all_pairs_4096;
 extern const struct bench_case bench_dma_direct_4k;
 extern const struct bench_case bench_swiotlb_bounce_4k;
+extern const struct bench_case bench_dma_iommu_strict_4k;
+extern const struct bench_case bench_dma_iommu_lazy_4k;
 
 /* Benchmarks, in the order they run. Add yours here (one line). */
 static const struct bench_case *const bench_cases[] = {
@@ -27,6 +29,8 @@ static const struct bench_case *const bench_cases[] = {
 	&bench_p2p_all_pairs_4096,
 	&bench_dma_direct_4k,
 	&bench_swiotlb_bounce_4k,
+	&bench_dma_iommu_strict_4k,
+	&bench_dma_iommu_lazy_4k,
 	NULL, /* keeps the array non-empty; skipped */
 };
 

@@ -89,7 +89,7 @@ static unsigned int cookie_cpu(const struct iommu_dma_cookie *cookie)
 {
 	unsigned int cpu = cookie->machine ? cookie->machine->cpu : 0;
 
-	return cpu % cookie->nr_fq_cpus;
+	return cpu < cookie->nr_fq_cpus ? cpu : cpu % cookie->nr_fq_cpus;
 }
 
 static bool sg_dma_is_bus_address(const struct scatterlist *sg)
@@ -136,8 +136,12 @@ static unsigned int fq_ring_add(struct iova_fq *fq)
 static void fq_ring_free_locked(struct iommu_dma_cookie *cookie, struct iova_fq *fq)
 {
 	u64 counter = cookie->fq_flush_finish_cnt;
-	struct iommu_hw *hw = cookie->fq_domain->hw;
+	struct iommu_hw *hw;
 
+	/* The common case: nothing flushed since the oldest entry was queued. */
+	if (fq->head == fq->tail || fq->entries[fq->head].counter >= counter)
+		return;
+	hw = cookie->fq_domain->hw;
 	for (unsigned int idx = fq->head; idx != fq->tail; idx = (idx + 1) & fq->mod_mask) {
 		struct iova_fq_entry *e = &fq->entries[idx];
 

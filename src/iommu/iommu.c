@@ -72,6 +72,15 @@ size_t iommu_pgsize(struct iommu_domain *domain, unsigned long iova, phys_addr_t
 	u64 pgsizes, addr_merge = paddr | iova;
 	size_t offset, pgsize, pgsize_next, size_next;
 
+	/*
+	 * Fast path, same result as the general one: exactly one smallest
+	 * page (the alignment to it was checked by the caller).
+	 */
+	if (size == (size_t)1 << __ffs64(domain->pgsize_bitmap)) {
+		if (count)
+			*count = 1;
+		return size;
+	}
 	/* Page sizes supported by the hardware and small enough for @size */
 	pgsizes = domain->pgsize_bitmap & genmask64(__fls64(size));
 	/* ... and allowed by the joint alignment of iova and paddr */
