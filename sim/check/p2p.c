@@ -94,12 +94,12 @@ static void on_p2p_map(struct checkers *cs, const struct sim_event *ev)
 				cs, CHECK_P2P, "bus-addr-through-root-complex", RULE_BUS_ADDR, ev,
 				ev->line, ev->dev, NULL,
 				"%s maps %#llx as BUS_ADDR (bus address %#llx) but the TLP goes "
-				"to the root complex%s%s: the IOMMU sees a bus address it never "
+				"to the root complex%s%s%s: the IOMMU sees a bus address it never "
 				"mapped",
 				ev->dev->id, (unsigned long long)ev->phys,
 				(unsigned long long)ev->addr,
 				res.acs_port ? " (ACS redirect at " : "",
-				res.acs_port ? res.acs_port->name : "");
+				res.acs_port ? res.acs_port->name : "", res.acs_port ? ")" : "");
 		else if (res.status != ROUTE_OK || res.phys != ev->phys)
 			check_report(
 				cs, CHECK_P2P, "bus-addr-misrouted", RULE_BUS_ADDR, ev, ev->line,
