@@ -392,6 +392,46 @@ Test(topology_load, load_buffer_and_failure_leaves_nothing)
 	p2psim_topology_free(topo);
 }
 
+/*
+ * Default apertures (mem32 0xc000_0000, mem64 0x100_0000_0000). With a mem64
+ * aperture present, a 32-bit prefetchable BAR goes to the non-prefetchable
+ * window like everything not 64-bit prefetchable. rp0's block, largest
+ * alignment first: BAR 1 (1M) at 0, BAR 2 (2K) at 0x10_0000, BAR 0 (16
+ * bytes: legal) at 0x10_0800; 0x10_0810 bytes round up to 2M.
+ */
+Test(topology_load, small_bars_and_32bit_prefetchable)
+{
+	static const char xml[] =
+		"<topology version=\"1\" name=\"small\">\n"
+		"  <hostbridge id=\"hb0\">\n"
+		"    <rootport id=\"rp0\" dev=\"1\" vendor=\"0x8086\" device=\"0x1\">\n"
+		"      <endpoint id=\"a\" vendor=\"0x1\" device=\"0x2\">\n"
+		"        <bar index=\"0\" size=\"16\" kind=\"mem32\"/>\n"
+		"        <bar index=\"1\" size=\"1M\" kind=\"mem32\" prefetchable=\"yes\"/>\n"
+		"        <bar index=\"2\" size=\"2K\" kind=\"mem64\" prefetchable=\"no\"/>\n"
+		"      </endpoint>\n"
+		"    </rootport>\n"
+		"  </hostbridge>\n"
+		"</topology>\n";
+	struct p2psim_error err;
+	p2psim_topology *topo = NULL;
+	const struct pci_dev *a, *rp0;
+
+	p2psim_error_clear(&err);
+	cr_assert_eq(p2psim_topology_load_buffer(xml, sizeof(xml) - 1, "small.xml", &topo, &err),
+		     P2PSIM_OK, "%d: %s", err.line, err.message);
+	a = dev_of(topo, "a");
+	rp0 = dev_of(topo, "rp0");
+	cr_expect_eq(a->bars[1].cpu_addr, 0xc0000000ULL);
+	cr_expect_eq(a->bars[2].cpu_addr, 0xc0100000ULL);
+	cr_expect_eq(a->bars[0].cpu_addr, 0xc0100800ULL);
+	cr_expect_eq(a->bars[0].size_bytes, 16);
+	cr_expect_eq(rp0->mem_window.base, 0xc0000000ULL);
+	cr_expect_eq(rp0->mem_window.limit, 0xc01fffffULL);
+	cr_expect_lt(rp0->pref_window.limit, rp0->pref_window.base, "empty window");
+	p2psim_topology_free(topo);
+}
+
 /* topology_generate() makes exactly the endpoints asked for; the text loads. */
 Test(topology_load, generator_exact_endpoints)
 {
