@@ -117,6 +117,9 @@ void p2pdma_ctx_destroy(struct p2pdma_ctx *ctx)
 		for (size_t i = 0; i < ctx->fabric->nr_devs; i++)
 			p2pdma_state_free(ctx->p2pdma[i]);
 	free(ctx->p2pdma);
+	free(ctx->pgmap_index);
+	ctx->pgmap_index = NULL;
+	ctx->nr_pgmap_index = 0;
 	free(ctx->up);
 	free(ctx->acs_ctrl);
 	ctx->p2pdma = NULL;
@@ -585,6 +588,22 @@ int pci_p2pdma_distance_many(struct p2pdma_ctx *ctx, const struct pci_dev *provi
 	return total_dist;
 }
 
+/* Position of the last range starting at or below @addr, or -1. */
+static long pgmap_index_find(const struct p2pdma_ctx *ctx, phys_addr_t addr)
+{
+	size_t lo = 0, hi = ctx->nr_pgmap_index;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ctx->pgmap_index[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (long)lo - 1;
+}
+
 int pcim_p2pdma_init(struct p2pdma_ctx *ctx, const struct pci_dev *pdev)
 {
 	struct pci_p2pdma *p2p;
@@ -616,6 +635,16 @@ void pci_p2pdma_release(struct p2pdma_ctx *ctx, const struct pci_dev *pdev)
 	if (!p2p)
 		return;
 	ctx->p2pdma[pdev->index] = NULL;
+	/* the pgmaps go with the binding: drop their index entries */
+	for (size_t i = 0; i < ctx->nr_pgmap_index;) {
+		if (ctx->pgmap_index[i].mem->owner == pdev) {
+			memmove(&ctx->pgmap_index[i], &ctx->pgmap_index[i + 1],
+				(ctx->nr_pgmap_index - i - 1) * sizeof(*ctx->pgmap_index));
+			ctx->nr_pgmap_index--;
+		} else {
+			i++;
+		}
+	}
 	/* xa_destroy(): the only invalidation of the map_types cache */
 	p2pdma_state_free(p2p);
 }
@@ -638,9 +667,12 @@ struct p2pdma_provider *pcim_p2pdma_provider(struct p2pdma_ctx *ctx, const struc
 int pci_p2pdma_add_resource(struct p2pdma_ctx *ctx, const struct pci_dev *pdev, int bar, u64 size,
 			    u64 offset)
 {
+	struct p2pdma_pgmap_ref *index;
 	struct p2pdma_pagemap *pgmaps;
 	struct pci_p2pdma *p2p;
+	phys_addr_t start;
 	u64 len;
+	long pos;
 	int error;
 
 	if (bar < 0 || bar >= PCI_NUM_BARS)
@@ -656,15 +688,34 @@ int pci_p2pdma_add_resource(struct p2pdma_ctx *ctx, const struct pci_dev *pdev, 
 	if (size > len || offset > len - size)
 		return -EINVAL;
 
+	start = pdev->bars[bar].cpu_addr + offset;
+	pos = pgmap_index_find(ctx, start + size - 1);
+	if (pos >= 0 && start - ctx->pgmap_index[pos].start < ctx->pgmap_index[pos].size_bytes)
+		return -EBUSY;
+	if (pos >= 0 && ctx->pgmap_index[pos].start >= start)
+		return -EBUSY;
+
 	error = pcim_p2pdma_init(ctx, pdev);
 	if (error)
 		return error;
 	p2p = ctx->p2pdma[pdev->index];
 
+	index = realloc(ctx->pgmap_index, (ctx->nr_pgmap_index + 1) * sizeof(*index));
+	if (!index)
+		return -ENOMEM;
+	ctx->pgmap_index = index;
 	pgmaps = realloc(p2p->pgmaps, (p2p->nr_pgmaps + 1) * sizeof(*pgmaps));
 	if (!pgmaps)
 		return -ENOMEM;
 	p2p->pgmaps = pgmaps;
+	memmove(&index[pos + 2], &index[pos + 1],
+		(ctx->nr_pgmap_index - (size_t)(pos + 1)) * sizeof(*index));
+	index[pos + 1] = (struct p2pdma_pgmap_ref){
+		.start = start,
+		.size_bytes = size,
+		.mem = &p2p->mem[bar],
+	};
+	ctx->nr_pgmap_index++;
 	pgmaps[p2p->nr_pgmaps++] = (struct p2pdma_pagemap){
 		.bar = bar,
 		.start = pdev->bars[bar].cpu_addr + offset,
@@ -767,19 +818,13 @@ enum pci_p2pdma_map_type pci_p2pdma_map_type(struct p2pdma_ctx *ctx,
 /* is_pci_p2pdma_page() + page->pgmap: which provider owns this page? */
 static struct p2pdma_provider *p2pdma_page_provider(struct p2pdma_ctx *ctx, phys_addr_t page)
 {
-	for (size_t i = 0; i < ctx->fabric->nr_devs; i++) {
-		struct pci_p2pdma *p2p = ctx->p2pdma[i];
+	long i = pgmap_index_find(ctx, page);
+	const struct p2pdma_pgmap_ref *ref;
 
-		if (!p2p)
-			continue;
-		for (size_t j = 0; j < p2p->nr_pgmaps; j++) {
-			const struct p2pdma_pagemap *pgmap = &p2p->pgmaps[j];
-
-			if (page >= pgmap->start && page - pgmap->start < pgmap->size_bytes)
-				return &p2p->mem[pgmap->bar];
-		}
-	}
-	return NULL;
+	if (i < 0)
+		return NULL;
+	ref = &ctx->pgmap_index[i];
+	return page - ref->start < ref->size_bytes ? ref->mem : NULL;
 }
 
 enum pci_p2pdma_map_type pci_p2pdma_state(struct p2pdma_ctx *ctx,

@@ -66,6 +66,13 @@ struct p2pdma_pagemap {
 	u64 size_bytes;
 };
 
+/* The context's index of every P2PDMA page range, sorted by start (page->pgmap). */
+struct p2pdma_pgmap_ref {
+	phys_addr_t start;
+	u64 size_bytes;
+	struct p2pdma_provider *mem;
+};
+
 /* struct pci_p2pdma: pdev->p2pdma */
 struct pci_p2pdma {
 	bool pool;              /* gen_pool created (pci_p2pdma_add_resource) */
@@ -142,6 +149,8 @@ struct p2pdma_ctx {
 	p2pdma_log_fn log;
 	void *log_arg;
 	struct p2pdma_walk *walk;       /* when set, calc_map_type_and_dist() records into it */
+	struct p2pdma_pgmap_ref *pgmap_index; /* every add_resource() range, sorted by start */
+	size_t nr_pgmap_index;
 };
 
 /*
@@ -214,7 +223,8 @@ struct p2pdma_provider *pcim_p2pdma_provider(struct p2pdma_ctx *ctx, const struc
 
 /*
  * pci_p2pdma_add_resource(): publishable p2pmem over [offset, offset+size)
- * of BAR @bar (size 0: to the end). 0, -EINVAL or -ENOMEM.
+ * of BAR @bar (size 0: to the end). 0, -EINVAL, -EBUSY (the range already
+ * is P2P memory, as devm_memremap_pages() refuses) or -ENOMEM.
  */
 int pci_p2pdma_add_resource(struct p2pdma_ctx *ctx, const struct pci_dev *pdev, int bar,
 			    u64 size, u64 offset);

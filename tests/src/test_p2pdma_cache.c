@@ -287,3 +287,33 @@ Test(p2pdma_cache, find_many_ties_broken_by_the_seeded_rng)
 	}
 	cr_assert(seen_a && seen_b, "both tied providers get picked over 32 seeds");
 }
+
+Test(p2pdma_cache, page_index_ranges_overlap_and_release)
+{
+	struct pci_p2pdma_map_state state = { 0 };
+
+	setup(fb_t1(0x2020), NULL, 1);
+	/* a's BAR 0 is 0x4000000000 + 1 MiB; two disjoint pieces of it */
+	cr_assert_eq(pci_p2pdma_add_resource(&ctx, D("a"), 0, 0x10000, 0x10000), 0);
+	cr_assert_eq(pci_p2pdma_add_resource(&ctx, D("a"), 0, 0x10000, 0x30000), 0);
+	cr_assert_eq(pci_p2pdma_add_resource(&ctx, D("a"), 0, 0x20000, 0x18000), -EBUSY);
+	cr_assert_eq(pci_p2pdma_add_resource(&ctx, D("a"), 0, 0x8000, 0x2c000), -EBUSY);
+	cr_assert_eq(pci_p2pdma_add_resource(&ctx, D("a"), 0, 0x10000, 0x20000), 0, "touching is fine");
+	cr_assert_eq(pci_p2pdma_add_resource(&ctx, D("b"), 0, 0, 0), 0);
+	cr_assert_eq(ctx.nr_pgmap_index, 4);
+	cr_assert_eq(pci_p2pdma_state(&ctx, &state, D("b"), 0x400000f000ull), PCI_P2PDMA_MAP_NONE,
+		     "below the first piece");
+	cr_assert_eq(pci_p2pdma_state(&ctx, &state, D("b"), 0x4000010000ull),
+		     PCI_P2PDMA_MAP_BUS_ADDR);
+	cr_assert_eq(state.mem, pcim_p2pdma_provider(&ctx, D("a"), 0));
+	cr_assert_eq(pci_p2pdma_state(&ctx, &state, D("a"), 0x4000200000ull),
+		     PCI_P2PDMA_MAP_BUS_ADDR, "b's BAR, seen from a");
+	cr_assert_eq(state.mem, pcim_p2pdma_provider(&ctx, D("b"), 0));
+	cr_assert_eq(pci_p2pdma_state(&ctx, &state, D("b"), 0x4000040000ull), PCI_P2PDMA_MAP_NONE,
+		     "past the last piece");
+	pci_p2pdma_release(&ctx, D("a"));
+	cr_assert_eq(ctx.nr_pgmap_index, 1);
+	state.mem = NULL;
+	cr_assert_eq(pci_p2pdma_state(&ctx, &state, D("b"), 0x4000010000ull), PCI_P2PDMA_MAP_NONE,
+		     "unbound: no longer P2P memory");
+}
