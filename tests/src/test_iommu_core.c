@@ -330,3 +330,33 @@ Test(iommu_core, sync_counts_strict_map_unmap)
 	cr_assert_eq(st->pgtable_pages_peak, 4);
 	cr_assert_eq(st->pgtable_pages_allocated, 4);
 }
+
+static void setup_4k_only(void)
+{
+	iommu_fixture_init(&fx, IOMMU_TYPE_INTEL_VTD, 64, 4);
+	iommu_hw_free(fx.hw);
+	fx.desc.pgsize_bitmap = SZ_4K;
+	fx.hw = iommu_hw_new(fx.m, &fx.desc);
+	cr_assert_not_null(fx.hw);
+	fx.m->iommus = &fx.hw;
+	dom = iommu_domain_alloc(fx.hw, IOMMU_DOMAIN_UNMANAGED);
+	cr_assert_not_null(dom);
+}
+
+TestSuite(iommu_core_4k, .init = setup_4k_only, .fini = teardown);
+
+Test(iommu_core_4k, pgsizes_honoured)
+{
+	const struct iommu_hw_stats *st = iommu_hw_stats(fx.hw);
+	size_t count = 0;
+
+	cr_assert_eq(dom->pgsize_bitmap, SZ_4K);
+	cr_assert_eq(iommu_pgsize(dom, 0, 0, SZ_2M, &count), SZ_4K);
+	cr_assert_eq(count, 512, "no bigger page to stop for");
+	cr_assert_eq(iommu_map(dom, 0x200000, 0x40000000, SZ_2M, RW), 0);
+	cr_assert_eq(st->leaves_live[0], 512);
+	cr_assert_eq(st->leaves_live[1], 0);
+	cr_assert_eq(iommu_unmap(dom, 0x200000, SZ_2M), SZ_2M);
+	cr_assert_eq(st->leaves_live[0], 0);
+	cr_assert_eq(st->pgtable_pages_live, 4, "the level-1 table stays");
+}

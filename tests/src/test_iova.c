@@ -270,3 +270,22 @@ Test(iova_rcache, exhaustion_flush_and_retry)
 	cr_assert_eq(iova_rcache_cached(&iovad, 0), 0);
 	cr_assert_eq(iovad.stats.nodes_live, 1);
 }
+
+Test(iova_rcache, free_with_smaller_size_lands_in_smaller_class)
+{
+	/*
+	 * The dma_iova_destroy() quirk: 8 pages allocated (class 3), freed with
+	 * a size of 3 pages (class 2). The pfn goes into class 2 while the tree
+	 * node keeps all 8 pages until the magazines are flushed.
+	 */
+	unsigned long pfn = alloc_iova_fast(&iovad, 8, 0xfffff, true);
+
+	cr_assert_eq(pfn, 0xffff8);
+	free_iova_fast(&iovad, pfn, 3);
+	cr_assert_eq(iova_rcache_cached(&iovad, 3), 0);
+	cr_assert_eq(iova_rcache_cached(&iovad, 2), 1);
+	cr_assert_eq(find_iova(&iovad, 0xfffff)->pfn_lo, pfn, "all 8 pages still allocated");
+	/* A 4-page request is served that pfn from class 2. */
+	cr_assert_eq(alloc_iova_fast(&iovad, 4, 0xfffff, true), pfn);
+	cr_assert_eq(iovad.stats.rcache_hits, 1);
+}
