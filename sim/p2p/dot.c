@@ -69,14 +69,16 @@ static void size_text(u64 size, char *buf, size_t len)
 		snprintf(buf, len, "%llu%c", (unsigned long long)size, units[u]);
 }
 
-static void node_label(const struct pci_dev *dev, char *buf, size_t len)
+static void node_label(const struct p2psim_p2p *view, const struct pci_dev *dev, char *buf,
+		       size_t len)
 {
 	size_t n;
 
 	n = (size_t)snprintf(buf, len, "%s\\n%s %04x:%04x", dev->id, dev->name, dev->vendor,
 			     dev->device);
 	if (dev->has_acs && n < len)
-		n += (size_t)snprintf(buf + n, len - n, "\\nACS ctrl %#06x", dev->acs_ctrl);
+		n += (size_t)snprintf(buf + n, len - n, "\\nACS ctrl 0x%04x",
+				      p2pdma_ctx_acs_ctrl(&view->ctx, dev));
 	for (int i = 0; i < PCI_NUM_BARS && n < len; i++) {
 		const struct pci_bar *bar = &dev->bars[i];
 		char size[32];
@@ -157,7 +159,7 @@ static int add_nodes(struct dot_builder *b)
 
 		if (!n)
 			return -1;
-		node_label(dev, label, sizeof(label));
+		node_label(b->view, dev, label, sizeof(label));
 		set_attr(n, "label", label);
 		if (pci_is_bridge(dev)) {
 			set_attr(n, "shape", "box");

@@ -83,7 +83,7 @@ static void print_acs(FILE *out, const struct p2pdma_walk *walk)
 			continue;
 		}
 		p2p_acs_bits(c->ctrl, bits, sizeof(bits));
-		fprintf(out, "ctrl %#06x (%s)%s\n", c->ctrl, bits, c->redirect ? "  REDIRECT" : "");
+		fprintf(out, "ctrl 0x%04x (%s)%s\n", c->ctrl, bits, c->redirect ? "  REDIRECT" : "");
 	}
 	if (walk->common)
 		fprintf(out,
