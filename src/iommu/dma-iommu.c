@@ -587,7 +587,8 @@ void __iommu_dma_unmap(struct device *dev, dma_addr_t dma_addr, size_t size)
 	iotlb_gather.queued = cookie->fq_domain != NULL;
 
 	unmapped = iommu_unmap_fast(domain, dma_addr, size, &iotlb_gather);
-	(void)unmapped; /* WARN_ON(unmapped != size) */
+	if (unmapped != size) /* WARN_ON */
+		cookie->stats.unmap_size_mismatches++;
 
 	if (!iotlb_gather.queued)
 		iommu_iotlb_sync(domain, &iotlb_gather);

@@ -359,6 +359,8 @@ int iommu_probe_device_dma(struct device *dev, struct iommu_hw *hw, enum iommu_m
 	unsigned int type;
 	int ret;
 
+	if (dev->domain) /* probed before: start again */
+		iommu_release_device_dma(dev);
 	dev->dma_iommu = false;
 	if (!hw || iommu_def_domain_type(dev, mode, &type))
 		return 0; /* no IOMMU translation: dma-direct */

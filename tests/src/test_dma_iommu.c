@@ -543,3 +543,25 @@ Test(dma_iommu, map_sg_untrusted_maps_each_segment)
 	cr_assert_eq(swiotlb_used_slots(pool), 0);
 	cr_assert_eq(hwstats()->leaves_live[0], 0);
 }
+
+Test(dma_iommu, wrong_size_unmap_is_counted)
+{
+	struct device *dev = mkdev("nvme0", IOMMU_MODE_STRICT);
+	dma_addr_t a = iommu_dma_map_phys(dev, 0x100000, 0x1000, DMA_BIDIRECTIONAL, 0);
+
+	/* Unmapping 2 pages of a 1-page mapping: the hole stops the unmap after 4K. */
+	iommu_dma_unmap_phys(dev, a, 0x2000, DMA_BIDIRECTIONAL, 0);
+	cr_assert_eq(dstats(dev)->unmap_size_mismatches, 1);
+	cr_assert_eq(hwstats()->leaves_live[0], 0);
+}
+
+Test(dma_iommu, reprobe_releases_previous_domain)
+{
+	struct device *dev = mkdev("nvme0", IOMMU_MODE_STRICT);
+	u32 first_id = dev->domain->id;
+
+	cr_assert_eq(iommu_probe_device_dma(dev, m->iommus[0], IOMMU_MODE_LAZY), 0);
+	cr_assert_neq(dev->domain->id, first_id);
+	cr_assert_eq(dev->domain->type, IOMMU_DOMAIN_DMA_FQ);
+	cr_assert_eq(iommu_hw_stats(m->iommus[0])->domains_live, 1);
+}
