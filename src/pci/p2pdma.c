@@ -423,10 +423,12 @@ enum pci_p2pdma_map_type calc_map_type_and_dist(struct p2pdma_ctx *ctx,
 	}
 
 	/*
-	 * Note, these functions take the provider and the client; the result
-	 * is the same in either direction except for which ACS values are
-	 * looked at. The outer loop walks up from the provider; for each of
-	 * its ancestors the inner loop looks for it in the client's chain.
+	 * The outer loop walks up from the provider; for each of its
+	 * ancestors the inner loop looks for it in the client's chain. The
+	 * verdict and distance do not depend on the direction: below a common
+	 * bridge both chains are checked (the bridge once), only the order of
+	 * the ACS list changes; without one, only the provider's chain is
+	 * counted (and ignored) and the provider's host bridge is asked first.
 	 */
 	while (a) {
 		bool redir = pci_bridge_has_acs_redir(ctx, a);
