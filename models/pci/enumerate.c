@@ -113,10 +113,111 @@ static int cmp_devfn_line(const void *a, const void *b)
 	return da->line - db->line;
 }
 
-/* Number the buses behind @bus (whose own number is known); *@max_out = highest used. */
+/* A bridge's bus range, for the sibling overlap check. */
+struct bus_range {
+	unsigned int first, last;
+	const struct pci_dev *bridge; /* NULL: the bus numbers reserved for VFs */
+};
+
+static int cmp_bus_range(const void *a, const void *b)
+{
+	const struct bus_range *x = a, *y = b;
+
+	if (x->first != y->first)
+		return x->first < y->first ? -1 : 1;
+	return x->last < y->last ? -1 : x->last > y->last;
+}
+
+/* Recurse into @bridge's bus, then apply and check a given subordinate. */
+static int number_bridge(struct pci_dev *bridge, unsigned int *max_out,
+			 struct pci_enum_error *err);
+
+static int number_bus(struct pci_bus *bus, unsigned int *max_out, struct pci_enum_error *err);
+
+/*
+ * Given ranges of the bridges on one bus must not overlap each other or the
+ * buses reserved for VFs; report the later element of the first overlap.
+ */
+static int check_sibling_ranges(const struct pci_bus *bus, unsigned int iov_last,
+				struct pci_enum_error *err)
+{
+	struct bus_range *r = malloc((bus->nr_devs + 1) * sizeof(*r));
+	size_t n = 0, widest = 0;
+	int ret = 0;
+
+	if (!r)
+		return -ENOMEM;
+	if (iov_last > bus->number)
+		r[n++] = (struct bus_range){ bus->number + 1, iov_last, NULL };
+	for (size_t i = 0; i < bus->nr_devs; i++) {
+		const struct pci_dev *b = bus->devs[i];
+
+		if (b->subordinate)
+			r[n++] = (struct bus_range){ b->subordinate->number,
+						     b->subordinate->subordinate_number, b };
+	}
+	if (n > 1)
+		qsort(r, n, sizeof(*r), cmp_bus_range);
+	for (size_t i = 1; i < n && !ret; i++) {
+		const struct bus_range *p = &r[widest], *q = &r[i];
+
+		if (q->first <= p->last) {
+			const struct bus_range *later =
+				!p->bridge || (q->bridge && q->bridge->line >= p->bridge->line) ? q :
+													 p;
+			const struct bus_range *other = later == q ? p : q;
+			char what[160];
+
+			if (other->bridge)
+				snprintf(what, sizeof(what), "[%02x-%02x] of '%s'", other->first,
+					 other->last, other->bridge->id);
+			else
+				snprintf(what, sizeof(what),
+					 "[%02x-%02x], the buses the SR-IOV VFs on bus %02x need",
+					 other->first, other->last, bus->number);
+			enum_fail(err, later->bridge->line, "bus range [%02x-%02x] of '%s' overlaps %s",
+				  later->first, later->last, later->bridge->id, what);
+			ret = -EINVAL;
+		}
+		if (q->last > p->last)
+			widest = i;
+	}
+	free(r);
+	return ret;
+}
+
+static int number_bridge(struct pci_dev *bridge, unsigned int *max_out,
+			 struct pci_enum_error *err)
+{
+	struct pci_bus *child = bridge->subordinate;
+	unsigned int child_max;
+	int ret = number_bus(child, &child_max, err);
+
+	if (ret)
+		return ret;
+	if (child->subordinate_given) {
+		if (child->subordinate_number < child_max) {
+			enum_fail(err, bridge->line,
+				  "subordinate bus %#04x of '%s' is below bus %#04x used behind it",
+				  child->subordinate_number, bridge->id, child_max);
+			return -EINVAL;
+		}
+		child_max = child->subordinate_number;
+	}
+	child->subordinate_number = (u8)child_max;
+	*max_out = child_max;
+	return 0;
+}
+
+/*
+ * Number the buses behind @bus (whose own number is known); *@max_out =
+ * highest used. Bridges with a given secondary bus keep it (real machines
+ * number in any order); the others get, in devfn order, the next number after
+ * what was used before them, skipping the ranges of given siblings.
+ */
 static int number_bus(struct pci_bus *bus, unsigned int *max_out, struct pci_enum_error *err)
 {
-	unsigned int max = bus->number;
+	unsigned int max, iov_last = bus->number, next;
 	int ret;
 
 	if (bus->nr_devs > 1)
@@ -137,51 +238,70 @@ static int number_bus(struct pci_bus *bus, unsigned int *max_out, struct pci_enu
 				  pf->num_vfs, pf->id, last, pf->vf_offset, pf->vf_stride);
 			return -EINVAL;
 		}
-		if ((last >> 8) > max)
-			max = last >> 8;
+		if ((last >> 8) > iov_last)
+			iov_last = last >> 8;
 	}
+	max = iov_last;
 
+	/* given secondary buses first: their ranges are fixed */
 	for (size_t i = 0; i < bus->nr_devs; i++) {
 		struct pci_dev *bridge = bus->devs[i];
-		struct pci_bus *child = bridge->subordinate;
 		unsigned int child_max;
 
-		if (!child)
+		if (!bridge->subordinate || !bridge->subordinate->number_given)
 			continue;
-		if (child->number_given) {
-			if (child->number <= max) {
-				enum_fail(err, bridge->line,
-					  "secondary bus %#04x of '%s' is not above the bus numbers "
-					  "already used at this point (up to %#04x)",
-					  child->number, bridge->id, max);
-				return -EINVAL;
-			}
-		} else {
-			if (max >= 0xff) {
-				enum_fail(err, bridge->line,
-					  "out of bus numbers: no number left for the secondary bus "
-					  "of '%s'",
-					  bridge->id);
-				return -EINVAL;
-			}
-			child->number = (u8)(max + 1);
+		if (bridge->subordinate->number <= bus->number) {
+			enum_fail(err, bridge->line,
+				  "secondary bus %#04x of '%s' is not above its parent bus %#04x",
+				  bridge->subordinate->number, bridge->id, bus->number);
+			return -EINVAL;
 		}
-		ret = number_bus(child, &child_max, err);
+		ret = number_bridge(bridge, &child_max, err);
 		if (ret)
 			return ret;
-		if (child->subordinate_given) {
-			if (child->subordinate_number < child_max) {
-				enum_fail(err, bridge->line,
-					  "subordinate bus %#04x of '%s' is below bus %#04x used "
-					  "behind it",
-					  child->subordinate_number, bridge->id, child_max);
-				return -EINVAL;
-			}
-			child_max = child->subordinate_number;
-		}
-		child->subordinate_number = (u8)child_max;
-		max = child_max;
+		if (child_max > max)
+			max = child_max;
 	}
+
+	/* then depth-first numbering of the others */
+	next = iov_last + 1;
+	for (size_t i = 0; i < bus->nr_devs; i++) {
+		struct pci_dev *bridge = bus->devs[i];
+		unsigned int child_max;
+		bool moved = true;
+
+		if (!bridge->subordinate || bridge->subordinate->number_given)
+			continue;
+		while (moved) {
+			moved = false;
+			for (size_t j = 0; j < bus->nr_devs; j++) {
+				const struct pci_bus *g = bus->devs[j]->subordinate;
+
+				if (g && g->number_given && next >= g->number &&
+				    next <= g->subordinate_number) {
+					next = g->subordinate_number + 1u;
+					moved = true;
+				}
+			}
+		}
+		if (next > 0xff) {
+			enum_fail(err, bridge->line,
+				  "out of bus numbers: no number left for the secondary bus of '%s'",
+				  bridge->id);
+			return -EINVAL;
+		}
+		bridge->subordinate->number = (u8)next;
+		ret = number_bridge(bridge, &child_max, err);
+		if (ret)
+			return ret;
+		next = child_max + 1;
+		if (child_max > max)
+			max = child_max;
+	}
+
+	ret = check_sibling_ranges(bus, iov_last, err);
+	if (ret)
+		return ret;
 	if (!bus->subordinate_given) /* a given one is checked by the caller */
 		bus->subordinate_number = (u8)max;
 	*max_out = max;

@@ -28,7 +28,9 @@ struct pci_enum_error {
  * pci_scan_child_bus() do: devices on a bus in devfn order; the bus numbers
  * that SR-IOV VFs of PFs on a bus spill into are reserved right after that
  * bus (pci_iov_bus_range()); then each bridge gets secondary = next free
- * number and subordinate = the highest number used behind it.
+ * number and subordinate = the highest number used behind it. Bridges whose
+ * secondary bus is given keep it (firmware may number in any order); the
+ * others skip their ranges; sibling ranges must not overlap.
  * Also sets dev->index to the position in fab->devs (a temporary index until
  * finalize). Returns 0, -EINVAL (with @err filled) or -ENOMEM.
  */

@@ -432,6 +432,47 @@ Test(topology_load, small_bars_and_32bit_prefetchable)
 	p2psim_topology_free(topo);
 }
 
+/*
+ * Real machines number buses in any order (shape of the ProLiant SL390s G7 in
+ * the hwloc test corpus: the legacy bridge at 00:1e.0 got bus 01). Given
+ * ranges: rp0 [04], rp2 [06-08], rp3 [01]. The others, in devfn order, take
+ * the next number outside those: rp1 (00:05.0) 01 is taken -> 02, rp4
+ * (00:08.0) -> 03. The root bus range ends at 08.
+ */
+Test(topology_load, given_bus_numbers_in_any_order)
+{
+	static const char xml[] =
+		"<topology version=\"1\" name=\"order\">\n"
+		"  <hostbridge id=\"hb0\">\n"
+		"    <rootport id=\"rp0\" dev=\"1\" vendor=\"0x8086\" device=\"0x3408\" "
+		"secondary=\"0x04\" subordinate=\"0x04\">\n"
+		"      <endpoint id=\"nic0\" vendor=\"0x8086\" device=\"0x10c9\"/>\n"
+		"    </rootport>\n"
+		"    <rootport id=\"rp1\" dev=\"5\" vendor=\"0x8086\" device=\"0x340c\"/>\n"
+		"    <rootport id=\"rp2\" dev=\"7\" vendor=\"0x8086\" device=\"0x340e\" "
+		"secondary=\"0x06\" subordinate=\"0x08\"/>\n"
+		"    <rootport id=\"rp3\" dev=\"30\" vendor=\"0x8086\" device=\"0x244e\" "
+		"secondary=\"0x01\" subordinate=\"0x01\">\n"
+		"      <endpoint id=\"vga\" dev=\"3\" vendor=\"0x1002\" device=\"0x515e\"/>\n"
+		"    </rootport>\n"
+		"    <rootport id=\"rp4\" dev=\"8\" vendor=\"0x8086\" device=\"0x340e\"/>\n"
+		"  </hostbridge>\n"
+		"</topology>\n";
+	struct p2psim_error err;
+	p2psim_topology *topo = NULL;
+
+	p2psim_error_clear(&err);
+	cr_assert_eq(p2psim_topology_load_buffer(xml, sizeof(xml) - 1, "order.xml", &topo, &err),
+		     P2PSIM_OK, "%d: %s", err.line, err.message);
+	cr_expect_str_eq(p2psim_function_bdf(p2psim_topology_find(topo, "nic0")), "0000:04:00.0");
+	cr_expect_str_eq(p2psim_function_bdf(p2psim_topology_find(topo, "vga")), "0000:01:03.0");
+	cr_expect_eq(dev_of(topo, "rp1")->subordinate->number, 0x02);
+	cr_expect_eq(dev_of(topo, "rp4")->subordinate->number, 0x03);
+	cr_expect_eq(dev_of(topo, "rp2")->subordinate->subordinate_number, 0x08);
+	cr_expect_eq(model(topo)->fabric->hosts[0]->bus->subordinate_number, 0x08);
+	p2psim_topology_free(topo);
+}
+
 /* topology_generate() makes exactly the endpoints asked for; the text loads. */
 Test(topology_load, generator_exact_endpoints)
 {

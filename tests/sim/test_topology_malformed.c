@@ -71,8 +71,8 @@ static const struct malformed_case cases[] = {
 	{ "switch_no_upstream", 6, "switch 'sw0' has no <upstream> port" },
 	{ "port_without_vendor", 7, "<upstream 'up0'> has no vendor" },
 	/* bus numbers */
-	{ "secondary_below_parent", 6, "secondary bus 0x05 of 'rp0' is not above" },
-	{ "sibling_bus_overlap", 6, "secondary bus 0x03 of 'rp1' is not above the bus numbers already used at this point (up to 0x04)" },
+	{ "secondary_below_parent", 6, "secondary bus 0x05 of 'rp0' is not above its parent bus 0x10" },
+	{ "sibling_bus_overlap", 6, "bus range [03-03] of 'rp1' overlaps [01-04] of 'rp0'" },
 	{ "subordinate_too_small", 5, "subordinate bus 0x01 of 'rp0' is below bus 0x02" },
 	{ "root_bus_ranges_overlap", 9, "bus range [02-02] of host bridge 'hb1' overlaps [00-02] of host bridge 'hb0'" },
 	/* SR-IOV */
