@@ -689,3 +689,38 @@ Test(p2pdma, distance_many_sums_and_fails_on_any_not_supported)
 			 "pci (non-PCI device): cannot be used for peer-to-peer DMA as it is not a "
 			 "PCI device\n");
 }
+
+/*
+ * Direction does not matter for the verdict or the distance (the checked set
+ * below a common bridge is the union of both chains, the bridge once), for
+ * any ACS setting: every pair of T1, for 64 pseudo-random ACS assignments.
+ */
+Test(p2pdma, verdict_and_distance_are_symmetric)
+{
+	u64 seed = 0x1234;
+
+	setup_ctx(fb_t1(0x1234), &intel, NULL);
+	fx.ctx.walk = NULL;
+	fx.ctx.log = NULL;
+	for (int round = 0; round < 64; round++) {
+		for (size_t i = 0; i < fx.fab->nr_devs; i++) {
+			struct pci_dev *dev = fx.fab->devs[i];
+
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			dev->has_acs = (seed >> 60) & 1;
+			p2pdma_ctx_set_acs_ctrl(&fx.ctx, dev, (u16)((seed >> 33) & 0x7f));
+		}
+		for (size_t i = 0; i < fx.fab->nr_devs; i++) {
+			for (size_t j = 0; j < fx.fab->nr_devs; j++) {
+				const struct pci_dev *p = fx.fab->devs[i], *c = fx.fab->devs[j];
+				int d1, d2;
+				enum pci_p2pdma_map_type m1, m2;
+
+				m1 = calc_map_type_and_dist(&fx.ctx, p, c, &d1, false);
+				m2 = calc_map_type_and_dist(&fx.ctx, c, p, &d2, false);
+				cr_assert_eq(m1, m2, "%s/%s round %d", p->id, c->id, round);
+				cr_assert_eq(d1, d2, "%s/%s", p->id, c->id);
+			}
+		}
+	}
+}
