@@ -22,7 +22,9 @@
  * the new range is disjoint from it (or, VT-d / SMMUv3, of a different
  * page size), the pending range is synced first, as
  * iommu_iotlb_gather_add_page() does; the model keeps the gather's queued
- * flag across that early sync.
+ * flag across that early sync. VT-d leaves a queued gather alone (it does
+ * no page-selective invalidation for a flush queue); the core then widens
+ * it over the whole request so that the gather is never empty.
  */
 #include <errno.h>
 
@@ -98,7 +100,7 @@ static size_t hw_unmap_pages(struct iommu_domain *domain, unsigned long iova, si
 		unmapped += n;
 		iova = base + n;
 	}
-	if (unmapped)
+	if (unmapped && !(drv->gather_skip_queued && gather->queued))
 		hw_gather_add(domain, gather, first, last - first, drv->gather_checks_pgsize);
 	return unmapped;
 }
@@ -171,7 +173,8 @@ static const struct iommu_driver drivers[] = {
 				   .partial_unmap = PARTIAL_UNMAP_ROUND_UP,
 				   .replace_empty_tables = true,
 				   .deferred_flush = true,
-				   .gather_checks_pgsize = true },
+				   .gather_checks_pgsize = true,
+				   .gather_skip_queued = true },
 	[IOMMU_TYPE_AMD_VI] = { .name = "amd-iommu",
 				.ops = &ops_with_sync_map,
 				.partial_unmap = PARTIAL_UNMAP_ROUND_UP,

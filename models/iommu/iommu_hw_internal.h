@@ -46,6 +46,7 @@ struct iommu_driver {
 	bool replace_empty_tables; /* install a large leaf over a table with no leaves */
 	bool deferred_flush;       /* IOMMU_CAP_DEFERRED_FLUSH */
 	bool gather_checks_pgsize; /* iommu_iotlb_gather_add_page (VT-d, SMMUv3) vs disjoint-only (AMD) */
+	bool gather_skip_queued;   /* VT-d: a queued gather is left alone (flush_iotlb_all comes later) */
 };
 
 struct iommu_hw {
