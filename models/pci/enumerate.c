@@ -129,8 +129,7 @@ static int cmp_bus_range(const void *a, const void *b)
 }
 
 /* Recurse into @bridge's bus, then apply and check a given subordinate. */
-static int number_bridge(struct pci_dev *bridge, unsigned int *max_out,
-			 struct pci_enum_error *err);
+static int number_bridge(struct pci_dev *bridge, unsigned int *max_out, struct pci_enum_error *err);
 
 static int number_bus(struct pci_bus *bus, unsigned int *max_out, struct pci_enum_error *err);
 
@@ -163,8 +162,9 @@ static int check_sibling_ranges(const struct pci_bus *bus, unsigned int iov_last
 
 		if (q->first <= p->last) {
 			const struct bus_range *later =
-				!p->bridge || (q->bridge && q->bridge->line >= p->bridge->line) ? q :
-													 p;
+				!p->bridge || (q->bridge && q->bridge->line >= p->bridge->line) ?
+					q :
+					p;
 			const struct bus_range *other = later == q ? p : q;
 			char what[160];
 
@@ -175,8 +175,9 @@ static int check_sibling_ranges(const struct pci_bus *bus, unsigned int iov_last
 				snprintf(what, sizeof(what),
 					 "[%02x-%02x], the buses the SR-IOV VFs on bus %02x need",
 					 other->first, other->last, bus->number);
-			enum_fail(err, later->bridge->line, "bus range [%02x-%02x] of '%s' overlaps %s",
-				  later->first, later->last, later->bridge->id, what);
+			enum_fail(err, later->bridge->line,
+				  "bus range [%02x-%02x] of '%s' overlaps %s", later->first,
+				  later->last, later->bridge->id, what);
 			ret = -EINVAL;
 		}
 		if (q->last > p->last)
@@ -186,8 +187,7 @@ static int check_sibling_ranges(const struct pci_bus *bus, unsigned int iov_last
 	return ret;
 }
 
-static int number_bridge(struct pci_dev *bridge, unsigned int *max_out,
-			 struct pci_enum_error *err)
+static int number_bridge(struct pci_dev *bridge, unsigned int *max_out, struct pci_enum_error *err)
 {
 	struct pci_bus *child = bridge->subordinate;
 	unsigned int child_max;
@@ -285,9 +285,10 @@ static int number_bus(struct pci_bus *bus, unsigned int *max_out, struct pci_enu
 			}
 		}
 		if (next > 0xff) {
-			enum_fail(err, bridge->line,
-				  "out of bus numbers: no number left for the secondary bus of '%s'",
-				  bridge->id);
+			enum_fail(
+				err, bridge->line,
+				"out of bus numbers: no number left for the secondary bus of '%s'",
+				bridge->id);
 			return -EINVAL;
 		}
 		bridge->subordinate->number = (u8)next;
@@ -346,7 +347,7 @@ struct item {
 	u64 size, align;
 	struct pci_dev *dev;
 	int slot; /* 0..5 BAR, VF_REGION, or -1: the block of bridge @dev */
-	int cls;  /* enum bar_class */
+	int cls; /* enum bar_class */
 	size_t seq;
 };
 
@@ -354,11 +355,11 @@ struct assign_ctx {
 	struct pci_fabric *fab;
 	struct pci_enum_error *err;
 	size_t nr;
-	u8 (*cls)[NR_SLOTS];                  /* class of each BAR slot, by dev->index */
-	u64 (*slot_off)[NR_SLOTS];            /* offset of an unplaced BAR in its bridge's block */
-	struct block (*blk)[NR_CLS];          /* by bridge dev->index */
-	struct extent (*given)[NR_CLS];       /* given BARs behind a bridge, CPU addresses */
-	struct extent (*all)[NR_CLS];         /* every BAR behind a bridge, bus addresses */
+	u8 (*cls)[NR_SLOTS]; /* class of each BAR slot, by dev->index */
+	u64 (*slot_off)[NR_SLOTS]; /* offset of an unplaced BAR in its bridge's block */
+	struct block (*blk)[NR_CLS]; /* by bridge dev->index */
+	struct extent (*given)[NR_CLS]; /* given BARs behind a bridge, CPU addresses */
+	struct extent (*all)[NR_CLS]; /* every BAR behind a bridge, bus addresses */
 	struct item *scratch;
 	size_t cap_scratch;
 };
@@ -447,45 +448,52 @@ static int classify(struct assign_ctx *ctx)
 			if (!is_mem(bar))
 				continue;
 			if (!bar->address_given) {
-				ctx->cls[i][b] = unplaced_class(dev->host, bar->kind, bar->prefetchable);
+				ctx->cls[i][b] =
+					unplaced_class(dev->host, bar->kind, bar->prefetchable);
 				continue;
 			}
 			pci_format_size(bar->size_bytes, sz, sizeof(sz));
 			if (bar->cpu_addr & (bar->size_bytes - 1)) {
-				enum_fail(ctx->err, bar_line(dev, b),
-					  "BAR %d of '%s': address %#llx is not aligned to its size "
-					  "(%s)",
-					  b, dev->id, (unsigned long long)bar->cpu_addr, sz);
+				enum_fail(
+					ctx->err, bar_line(dev, b),
+					"BAR %d of '%s': address %#llx is not aligned to its size "
+					"(%s)",
+					b, dev->id, (unsigned long long)bar->cpu_addr, sz);
 				return -EINVAL;
 			}
 			ap = find_aperture(dev->host, bar->cpu_addr, bar->size_bytes);
 			if (!ap) {
-				enum_fail(ctx->err, bar_line(dev, b),
-					  "BAR %d of '%s' at %#llx (%s) is not inside an aperture of "
-					  "host bridge '%s'",
-					  b, dev->id, (unsigned long long)bar->cpu_addr, sz,
-					  dev->host->id);
+				enum_fail(
+					ctx->err, bar_line(dev, b),
+					"BAR %d of '%s' at %#llx (%s) is not inside an aperture of "
+					"host bridge '%s'",
+					b, dev->id, (unsigned long long)bar->cpu_addr, sz,
+					dev->host->id);
 				return -EINVAL;
 			}
 			if (bar->kind == PCI_BAR_MEM32 && ap->kind != PCI_APERTURE_MEM32) {
-				enum_fail(ctx->err, bar_line(dev, b),
-					  "BAR %d of '%s' is a 32-bit BAR but %#llx is in the mem64 "
-					  "aperture of '%s'",
-					  b, dev->id, (unsigned long long)bar->cpu_addr, dev->host->id);
+				enum_fail(
+					ctx->err, bar_line(dev, b),
+					"BAR %d of '%s' is a 32-bit BAR but %#llx is in the mem64 "
+					"aperture of '%s'",
+					b, dev->id, (unsigned long long)bar->cpu_addr,
+					dev->host->id);
 				return -EINVAL;
 			}
 			bar->bus_addr = bar->cpu_addr - ap->bus_offset;
 			if (bar->kind == PCI_BAR_MEM32 && bar->bus_addr + bar->size_bytes > SZ_4G) {
-				enum_fail(ctx->err, bar_line(dev, b),
-					  "BAR %d of '%s' is a 32-bit BAR but its bus address %#llx "
-					  "is not below 4 GiB",
-					  b, dev->id, (unsigned long long)bar->bus_addr);
+				enum_fail(
+					ctx->err, bar_line(dev, b),
+					"BAR %d of '%s' is a 32-bit BAR but its bus address %#llx "
+					"is not below 4 GiB",
+					b, dev->id, (unsigned long long)bar->bus_addr);
 				return -EINVAL;
 			}
 			if (!bar->prefetchable)
 				ctx->cls[i][b] = CLS_NP;
 			else
-				ctx->cls[i][b] = ap->kind == PCI_APERTURE_MEM64 ? CLS_PREF_H : CLS_PREF_L;
+				ctx->cls[i][b] =
+					ap->kind == PCI_APERTURE_MEM64 ? CLS_PREF_H : CLS_PREF_L;
 		}
 		if (vf_region_size(dev))
 			ctx->cls[i][VF_REGION] = unplaced_class(dev->host, PCI_BAR_MEM64, true);
@@ -553,7 +561,8 @@ static int gather(struct assign_ctx *ctx, const struct pci_bus *bus, int c, size
 		if (dev->subordinate && ctx->blk[di][c].size) {
 			const struct block *b = &ctx->blk[di][c];
 
-			ret = scratch_push(ctx, n, (struct item){ b->size, b->align, dev, -1, c, 0 });
+			ret = scratch_push(ctx, n,
+					   (struct item){ b->size, b->align, dev, -1, c, 0 });
 			if (ret)
 				return ret;
 		}
@@ -625,7 +634,8 @@ static int size_bridge(struct assign_ctx *ctx, struct pci_dev *bridge)
 			for (int b = 0; b < PCI_NUM_BARS; b++)
 				if (dev->bars[b].address_given && ctx->cls[dev->index][b] == c)
 					extent_add(&ctx->given[bi][c], dev->bars[b].cpu_addr,
-						   dev->bars[b].cpu_addr + dev->bars[b].size_bytes - 1);
+						   dev->bars[b].cpu_addr + dev->bars[b].size_bytes -
+							   1);
 			if (dev->subordinate && !extent_empty(&ctx->given[dev->index][c]))
 				extent_add(&ctx->given[bi][c], ctx->given[dev->index][c].lo,
 					   ctx->given[dev->index][c].hi);
@@ -728,8 +738,8 @@ static void fit_error(struct assign_ctx *ctx, const struct pci_host_bridge *host
 	else
 		snprintf(what, sizeof(what), "BAR %d of '%s'", slot, dev->id);
 	if (!host_has_kind(host, kind)) {
-		enum_fail(ctx->err, it->slot < 0 ? ctx->blk[it->dev->index][c].big_line :
-						   bar_line(dev, slot),
+		enum_fail(ctx->err,
+			  it->slot < 0 ? ctx->blk[it->dev->index][c].big_line : bar_line(dev, slot),
 			  "%s (%s) needs a %s aperture but host bridge '%s' has none", what, sz,
 			  aperture_kind_name(kind), host->id);
 		return;
@@ -743,7 +753,8 @@ static void fit_error(struct assign_ctx *ctx, const struct pci_host_bridge *host
 			  aperture_kind_name(kind), host->id);
 		return;
 	}
-	enum_fail(ctx->err, it->slot < 0 ? ctx->blk[it->dev->index][c].big_line : bar_line(dev, slot),
+	enum_fail(ctx->err,
+		  it->slot < 0 ? ctx->blk[it->dev->index][c].big_line : bar_line(dev, slot),
 		  "%s (%s) does not fit in the %s aperture of '%s'", what, sz,
 		  aperture_kind_name(kind), host->id);
 }
@@ -759,7 +770,7 @@ static int place_root(struct assign_ctx *ctx, struct pci_host_bridge *host,
 {
 	size_t nap = host->nr_apertures, n_all = 0;
 	u64 *cursor = calloc(nap ? nap : 1, sizeof(*cursor)); /* next free bus address */
-	size_t *skip = calloc(nap ? nap : 1, sizeof(*skip));   /* busy[] before it: behind cursor */
+	size_t *skip = calloc(nap ? nap : 1, sizeof(*skip)); /* busy[] before it: behind cursor */
 	struct item *items = NULL;
 	int ret = 0;
 
@@ -800,7 +811,8 @@ static int place_root(struct assign_ctx *ctx, struct pci_host_bridge *host,
 
 		for (size_t a = 0; a < nap && !placed; a++) {
 			const struct pci_aperture *ap = &host->apertures[a];
-			u64 ap_bus_end = ap->cpu_base - ap->bus_offset + ap->size_bytes; /* exclusive */
+			u64 ap_bus_end =
+				ap->cpu_base - ap->bus_offset + ap->size_bytes; /* exclusive */
 			u64 cand = align_up_sat(cursor[a], it->align);
 
 			if (ap->kind != kind)
@@ -813,7 +825,8 @@ static int place_root(struct assign_ctx *ctx, struct pci_host_bridge *host,
 				u64 cand_last = cand_cpu + it->size - 1;
 				bool moved = false;
 
-				for (size_t j = skip[a]; j < nr_busy && busy[j].lo <= cand_last; j++) {
+				for (size_t j = skip[a]; j < nr_busy && busy[j].lo <= cand_last;
+				     j++) {
 					if (busy[j].hi >= cand_cpu) {
 						cand = align_up_sat(busy[j].hi - ap->bus_offset + 1,
 								    it->align);
@@ -920,7 +933,8 @@ static struct pci_window cover(const struct extent *e)
 {
 	if (extent_empty(e))
 		return (struct pci_window){ PCI_WINDOW_ALIGN, PCI_WINDOW_ALIGN - 1 };
-	return (struct pci_window){ e->lo & ~(PCI_WINDOW_ALIGN - 1), e->hi | (PCI_WINDOW_ALIGN - 1) };
+	return (struct pci_window){ e->lo & ~(PCI_WINDOW_ALIGN - 1),
+				    e->hi | (PCI_WINDOW_ALIGN - 1) };
 }
 
 /*
@@ -1113,20 +1127,22 @@ static int check_windows(struct assign_ctx *ctx)
 		if (!window_empty(&dev->mem_window) &&
 		    (dev->mem_window.limit >= SZ_4G ||
 		     !window_in_aperture(dev->host, &dev->mem_window, true))) {
-			enum_fail(ctx->err, dev->line,
-				  "the non-prefetchable window of '%s' [bus %#llx-%#llx] is not inside "
-				  "a mem32 aperture of '%s' (non-prefetchable windows are 32-bit)",
-				  dev->id, (unsigned long long)dev->mem_window.base,
-				  (unsigned long long)dev->mem_window.limit, dev->host->id);
+			enum_fail(
+				ctx->err, dev->line,
+				"the non-prefetchable window of '%s' [bus %#llx-%#llx] is not inside "
+				"a mem32 aperture of '%s' (non-prefetchable windows are 32-bit)",
+				dev->id, (unsigned long long)dev->mem_window.base,
+				(unsigned long long)dev->mem_window.limit, dev->host->id);
 			return -EINVAL;
 		}
 		if (!window_empty(&dev->pref_window) &&
 		    !window_in_aperture(dev->host, &dev->pref_window, false)) {
-			enum_fail(ctx->err, dev->line,
-				  "the prefetchable window of '%s' [bus %#llx-%#llx] is not inside an "
-				  "aperture of '%s'",
-				  dev->id, (unsigned long long)dev->pref_window.base,
-				  (unsigned long long)dev->pref_window.limit, dev->host->id);
+			enum_fail(
+				ctx->err, dev->line,
+				"the prefetchable window of '%s' [bus %#llx-%#llx] is not inside an "
+				"aperture of '%s'",
+				dev->id, (unsigned long long)dev->pref_window.base,
+				(unsigned long long)dev->pref_window.limit, dev->host->id);
 			return -EINVAL;
 		}
 	}
@@ -1151,18 +1167,20 @@ static int check_windows(struct assign_ctx *ctx)
 
 			for (int b = 0; b < PCI_NUM_BARS; b++)
 				if (is_mem(&dev->bars[b]))
-					spans[n++] = (struct span){ dev->bars[b].bus_addr,
-								    dev->bars[b].bus_addr +
-									    dev->bars[b].size_bytes - 1,
-								    dev, b };
+					spans[n++] =
+						(struct span){ dev->bars[b].bus_addr,
+							       dev->bars[b].bus_addr +
+								       dev->bars[b].size_bytes - 1,
+							       dev, b };
 			if (vf_region_size(dev))
 				spans[n++] = (struct span){ dev->virtfn[0]->bars[0].bus_addr,
 							    dev->virtfn[0]->bars[0].bus_addr +
 								    vf_region_size(dev) - 1,
 							    dev, VF_REGION };
 			if (dev->subordinate && !window_empty(&dev->mem_window))
-				spans[n++] = (struct span){ dev->mem_window.base, dev->mem_window.limit,
-							    dev, WHAT_MEM_WINDOW };
+				spans[n++] =
+					(struct span){ dev->mem_window.base, dev->mem_window.limit,
+						       dev, WHAT_MEM_WINDOW };
 			if (dev->subordinate && !window_empty(&dev->pref_window))
 				spans[n++] = (struct span){ dev->pref_window.base,
 							    dev->pref_window.limit, dev,
@@ -1195,7 +1213,8 @@ int pci_assign_resources(struct pci_fabric *fab, struct pci_enum_error *err)
 		struct pci_dev *dev = fab->devs[i];
 
 		/* the loader normally gave VFs their BAR 0 already (with a source line) */
-		if (dev->is_virtfn && dev->physfn->vf_bar_size && dev->bars[0].kind == PCI_BAR_NONE) {
+		if (dev->is_virtfn && dev->physfn->vf_bar_size &&
+		    dev->bars[0].kind == PCI_BAR_NONE) {
 			dev->bars[0] = (struct pci_bar){
 				.kind = PCI_BAR_MEM64,
 				.prefetchable = true,

@@ -48,7 +48,8 @@ static int bench_topology_load(struct bench_ctx *ctx)
 
 		p2psim_error_clear(&err);
 		t0 = bench_now_ns();
-		if (p2psim_topology_load_buffer(xml, len, "generated.xml", &topo, &err) != P2PSIM_OK) {
+		if (p2psim_topology_load_buffer(xml, len, "generated.xml", &topo, &err) !=
+		    P2PSIM_OK) {
 			bench_note(ctx, "load failed: %s:%d: %s", err.file, err.line, err.message);
 			free(xml);
 			return -EINVAL;

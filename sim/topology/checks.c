@@ -19,7 +19,7 @@
 struct id_entry {
 	const char *id;
 	int line;
-	const char *what;        /* "<iommu>", "<hostbridge>", "<switch>", "function" */
+	const char *what; /* "<iommu>", "<hostbridge>", "<switch>", "function" */
 	const struct pci_dev *vf; /* a VF: named after its PF */
 };
 
@@ -73,8 +73,9 @@ int topology_check_ids(struct load_ctx *ctx)
 			char owner[160];
 
 			id_owner(&ids[i - 1], owner, sizeof(owner));
-			ret = load_error_line(ctx, ids[i].line, "duplicate id '%s': already used by %s",
-					      ids[i].id, owner);
+			ret = load_error_line(ctx, ids[i].line,
+					      "duplicate id '%s': already used by %s", ids[i].id,
+					      owner);
 			break;
 		}
 	}
@@ -151,8 +152,9 @@ int topology_check_memory_map(struct load_ctx *ctx)
 			range_name(later, a, sizeof(a));
 			range_name(other, b, sizeof(b));
 			ret = load_error_line(ctx, later->line, "%s overlaps %s%s", a, b,
-					      other->line ? "" : " (the default RAM layout: give "
-								 "<memory> to change it)");
+					      other->line ? "" :
+							    " (the default RAM layout: give "
+							    "<memory> to change it)");
 			break;
 		}
 		if (q->hi > p->hi)
@@ -199,8 +201,8 @@ int topology_check_root_bus_ranges(struct load_ctx *ctx)
 					      "%04x",
 					      later->bus->number, later->bus->subordinate_number,
 					      later->id, other->bus->number,
-					      other->bus->subordinate_number, other->id, other->line,
-					      later->domain);
+					      other->bus->subordinate_number, other->id,
+					      other->line, later->domain);
 			break;
 		}
 	}
@@ -257,11 +259,12 @@ int topology_check_bdfs(struct load_ctx *ctx)
 			u32 rid = pci_vf_routing_id(dev, v);
 
 			if ((rid >> 8) > dev->bus->subordinate_number) {
-				ret = load_error_line(ctx, dev->line,
-						      "VF %u of '%s' needs bus %#04x, outside the bus "
-						      "range [%02x-%02x] of the bus it sits on",
-						      v, dev->id, rid >> 8, dev->bus->number,
-						      dev->bus->subordinate_number);
+				ret = load_error_line(
+					ctx, dev->line,
+					"VF %u of '%s' needs bus %#04x, outside the bus "
+					"range [%02x-%02x] of the bus it sits on",
+					v, dev->id, rid >> 8, dev->bus->number,
+					dev->bus->subordinate_number);
 				break;
 			}
 			e[n++] = (struct bdf_entry){ dom | rid, dev, (int)v };

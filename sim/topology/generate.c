@@ -77,7 +77,8 @@ char *topology_generate(const struct topology_gen_opts *opts, size_t *len)
 			"    <aperture kind=\"mem64\" cpu=\"%#llx\" size=\"64G\"/>\n"
 			"    <function id=\"hb%u.host\" vendor=\"0x8086\" device=\"0x09a2\"/>\n",
 			h, h, h, cpu32, cpu32 - MEM32_BUS_BASE,
-			(unsigned long long)(MEM64_CPU_BASE + (unsigned long long)h * MEM64_SIZE), h);
+			(unsigned long long)(MEM64_CPU_BASE + (unsigned long long)h * MEM64_SIZE),
+			h);
 		for (unsigned int r = 0; r < per_host && ep < o->endpoints; r++) {
 			fprintf(f,
 				"    <rootport id=\"rp%u_%u\" dev=\"%u\" fn=\"%u\" vendor=\"0x8086\" "
@@ -86,8 +87,9 @@ char *topology_generate(const struct topology_gen_opts *opts, size_t *len)
 				"        <upstream id=\"sw%u_%u.up\"/>\n",
 				h, r, 1 + r / 8, r % 8, acs, h, r, h, r);
 			for (unsigned int p = 0; p < eps && ep < o->endpoints; p++) {
-				fprintf(f, "        <downstream id=\"sw%u_%u.dn%u\" dev=\"%u\"%s>\n", h,
-					r, p, p, acs);
+				fprintf(f,
+					"        <downstream id=\"sw%u_%u.dn%u\" dev=\"%u\"%s>\n",
+					h, r, p, p, acs);
 				emit_endpoint(f, ep++, o);
 				fprintf(f, "        </downstream>\n");
 			}
@@ -116,8 +118,9 @@ char *topology_generate_xml(unsigned int n_functions_target, unsigned int endpoi
 
 	/* a switch with E endpoints brings 2E + 2 functions (root port, upstream, ports) */
 	if (endpoints_per_switch)
-		o.endpoints = (unsigned int)((unsigned long long)n_functions_target *
-					     endpoints_per_switch / (2ULL * endpoints_per_switch + 2));
+		o.endpoints =
+			(unsigned int)((unsigned long long)n_functions_target *
+				       endpoints_per_switch / (2ULL * endpoints_per_switch + 2));
 	if (!o.endpoints)
 		o.endpoints = 1;
 	return topology_generate(&o, len);

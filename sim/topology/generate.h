@@ -24,13 +24,13 @@
 #include <stddef.h>
 
 struct topology_gen_opts {
-	unsigned int endpoints;            /* exactly this many <endpoint>s (>= 1) */
+	unsigned int endpoints; /* exactly this many <endpoint>s (>= 1) */
 	unsigned int endpoints_per_switch; /* 1..32 downstream ports per switch */
 	/* root ports (= switches) per host bridge; 0: as many as 255 bus numbers allow */
 	unsigned int root_ports_per_host;
-	unsigned int p2pmem_every;         /* 0: no endpoint offers P2P memory */
-	bool acs;                          /* acs-ctrl RR|CR|UF|SV on root and downstream ports */
-	const char *iommu_mode;            /* "strict", "lazy", ... ; NULL: lazy */
+	unsigned int p2pmem_every; /* 0: no endpoint offers P2P memory */
+	bool acs; /* acs-ctrl RR|CR|UF|SV on root and downstream ports */
+	const char *iommu_mode; /* "strict", "lazy", ... ; NULL: lazy */
 };
 
 /*

@@ -171,7 +171,8 @@ static int parse_xml(struct load_ctx *ctx, xmlDocPtr *out)
 		xmlFreeDoc(doc);
 		if (!first.seen) /* libxml2 gave no reason: empty input and the like */
 			snprintf(first.message, sizeof(first.message), "not an XML document");
-		p2psim_error_set(ctx->err, P2PSIM_EINPUT, ctx->file, first.line > 0 ? first.line : 1,
+		p2psim_error_set(ctx->err, P2PSIM_EINPUT, ctx->file,
+				 first.line > 0 ? first.line : 1,
 				 first.column > 0 ? first.column : 1, "%s", first.message);
 		return -EINVAL;
 	}
@@ -236,8 +237,7 @@ static int validate(struct load_ctx *ctx, xmlDocPtr doc)
 	if (first.node)
 		return load_error(ctx, first.node, NULL, "not valid against the schema: %s",
 				  first.message);
-	return load_error_line(ctx, first.line, "not valid against the schema: %s",
-			       first.message);
+	return load_error_line(ctx, first.line, "not valid against the schema: %s", first.message);
 }
 
 static int check_root(struct load_ctx *ctx, xmlDocPtr doc)
@@ -380,7 +380,8 @@ int p2psim_topology_load_file(const char *path, p2psim_topology **out, struct p2
 	*out = NULL;
 	f = fopen(path, "rb");
 	if (!f) {
-		p2psim_error_set(err, P2PSIM_EINPUT, path, 0, 0, "cannot open: %s", strerror(errno));
+		p2psim_error_set(err, P2PSIM_EINPUT, path, 0, 0, "cannot open: %s",
+				 strerror(errno));
 		return P2PSIM_EINPUT;
 	}
 	for (;;) {
@@ -393,7 +394,8 @@ int p2psim_topology_load_file(const char *path, p2psim_topology **out, struct p2
 				fclose(f);
 				free(buf);
 				p2psim_error_set(err, P2PSIM_EINPUT, path, 0, 0,
-						 "file larger than %u MiB", MAX_TOPOLOGY_BYTES >> 20);
+						 "file larger than %u MiB",
+						 MAX_TOPOLOGY_BYTES >> 20);
 				return P2PSIM_EINPUT;
 			}
 			cap = cap ? cap * 2 : 65536;
@@ -401,7 +403,8 @@ int p2psim_topology_load_file(const char *path, p2psim_topology **out, struct p2
 			if (!n) {
 				fclose(f);
 				free(buf);
-				p2psim_error_set(err, P2PSIM_EINTERNAL, path, 0, 0, "out of memory");
+				p2psim_error_set(err, P2PSIM_EINTERNAL, path, 0, 0,
+						 "out of memory");
 				return P2PSIM_EINTERNAL;
 			}
 			buf = n;
@@ -414,7 +417,8 @@ int p2psim_topology_load_file(const char *path, p2psim_topology **out, struct p2
 	if (ferror(f)) {
 		fclose(f);
 		free(buf);
-		p2psim_error_set(err, P2PSIM_EINPUT, path, 0, 0, "cannot read: %s", strerror(errno));
+		p2psim_error_set(err, P2PSIM_EINPUT, path, 0, 0, "cannot read: %s",
+				 strerror(errno));
 		return P2PSIM_EINPUT;
 	}
 	fclose(f);

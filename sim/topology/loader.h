@@ -35,8 +35,8 @@ struct named_id {
 };
 
 struct load_ctx {
-	const char *file;       /* name used in messages */
-	const char *buf;        /* the source text (for column look-up) */
+	const char *file; /* name used in messages */
+	const char *buf; /* the source text (for column look-up) */
 	size_t len;
 	struct p2psim_error *err;
 	struct topology *topo;

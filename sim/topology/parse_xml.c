@@ -19,10 +19,10 @@
 /* --- attribute table (mirrors topologies/topology.rng) ------------------ */
 
 enum attr_type {
-	AT_NUMBER,   /* decimal or 0x hex */
-	AT_SIZE,     /* number with optional K/M/G/T */
+	AT_NUMBER, /* decimal or 0x hex */
+	AT_SIZE, /* number with optional K/M/G/T */
 	AT_SIZELIST, /* comma-separated sizes */
-	AT_BOOL,     /* yes|no */
+	AT_BOOL, /* yes|no */
 	AT_ID,
 	AT_TEXT,
 	AT_ENUM,
@@ -37,7 +37,7 @@ struct attr_spec {
 struct elem_spec {
 	const char *name;
 	const struct attr_spec *attrs; /* terminated by { NULL } */
-	const char *const *children;   /* NULL-terminated; NULL: no children */
+	const char *const *children; /* NULL-terminated; NULL: no children */
 };
 
 static const char *const cpu_vendors[] = { "intel", "amd", "hygon", "arm", "other", NULL };
@@ -46,60 +46,67 @@ static const char *const iommu_modes[] = { "strict", "lazy", "passthrough", "off
 static const char *const aperture_kinds[] = { "mem32", "mem64", NULL };
 static const char *const bar_kinds[] = { "mem32", "mem64", "io", NULL };
 
-#define FUNCTION_COMMON                                                                        \
-	{ "id", AT_ID, NULL }, { "dev", AT_NUMBER, NULL }, { "fn", AT_NUMBER, NULL },          \
-		{ "vendor", AT_NUMBER, NULL }, { "device", AT_NUMBER, NULL },                  \
-		{ "class", AT_NUMBER, NULL }, { "acs-cap", AT_NUMBER, NULL },                  \
-		{ "acs-ctrl", AT_NUMBER, NULL }
+#define FUNCTION_COMMON                                                               \
+	{ "id", AT_ID, NULL }, { "dev", AT_NUMBER, NULL }, { "fn", AT_NUMBER, NULL }, \
+		{ "vendor", AT_NUMBER, NULL }, { "device", AT_NUMBER, NULL },         \
+		{ "class", AT_NUMBER, NULL }, { "acs-cap", AT_NUMBER, NULL },         \
+	{                                                                             \
+		"acs-ctrl", AT_NUMBER, NULL                                           \
+	}
 
-static const struct attr_spec topology_attrs[] = {
-	{ "version", AT_NUMBER, NULL }, { "name", AT_TEXT, NULL }, { NULL, 0, NULL }
-};
-static const struct attr_spec cpu_attrs[] = {
-	{ "vendor", AT_ENUM, cpu_vendors }, { "family", AT_NUMBER, NULL }, { NULL, 0, NULL }
-};
+static const struct attr_spec topology_attrs[] = { { "version", AT_NUMBER, NULL },
+						   { "name", AT_TEXT, NULL },
+						   { NULL, 0, NULL } };
+static const struct attr_spec cpu_attrs[] = { { "vendor", AT_ENUM, cpu_vendors },
+					      { "family", AT_NUMBER, NULL },
+					      { NULL, 0, NULL } };
 static const struct attr_spec memory_attrs[] = { { NULL, 0, NULL } };
-static const struct attr_spec ram_attrs[] = {
-	{ "base", AT_SIZE, NULL }, { "size", AT_SIZE, NULL }, { "node", AT_NUMBER, NULL },
-	{ NULL, 0, NULL }
-};
-static const struct attr_spec iommu_attrs[] = {
-	{ "id", AT_ID, NULL },			{ "type", AT_ENUM, iommu_types },
-	{ "pgsizes", AT_SIZELIST, NULL },	{ "iotlb-entries", AT_NUMBER, NULL },
-	{ "iotlb-ways", AT_NUMBER, NULL },	{ "mode", AT_ENUM, iommu_modes },
-	{ "fq-size", AT_NUMBER, NULL },		{ "fq-timeout-ms", AT_NUMBER, NULL },
-	{ NULL, 0, NULL }
-};
-static const struct attr_spec hostbridge_attrs[] = {
-	{ "id", AT_ID, NULL },		     { "domain", AT_NUMBER, NULL },
-	{ "bus", AT_NUMBER, NULL },	     { "iommu", AT_ID, NULL },
-	{ "p2p-forwarding", AT_BOOL, NULL }, { "numa-node", AT_NUMBER, NULL },
-	{ NULL, 0, NULL }
-};
-static const struct attr_spec aperture_attrs[] = {
-	{ "kind", AT_ENUM, aperture_kinds }, { "cpu", AT_SIZE, NULL },
-	{ "size", AT_SIZE, NULL },	     { "bus-offset", AT_SIZE, NULL },
-	{ NULL, 0, NULL }
-};
+static const struct attr_spec ram_attrs[] = { { "base", AT_SIZE, NULL },
+					      { "size", AT_SIZE, NULL },
+					      { "node", AT_NUMBER, NULL },
+					      { NULL, 0, NULL } };
+static const struct attr_spec iommu_attrs[] = { { "id", AT_ID, NULL },
+						{ "type", AT_ENUM, iommu_types },
+						{ "pgsizes", AT_SIZELIST, NULL },
+						{ "iotlb-entries", AT_NUMBER, NULL },
+						{ "iotlb-ways", AT_NUMBER, NULL },
+						{ "mode", AT_ENUM, iommu_modes },
+						{ "fq-size", AT_NUMBER, NULL },
+						{ "fq-timeout-ms", AT_NUMBER, NULL },
+						{ NULL, 0, NULL } };
+static const struct attr_spec hostbridge_attrs[] = { { "id", AT_ID, NULL },
+						     { "domain", AT_NUMBER, NULL },
+						     { "bus", AT_NUMBER, NULL },
+						     { "iommu", AT_ID, NULL },
+						     { "p2p-forwarding", AT_BOOL, NULL },
+						     { "numa-node", AT_NUMBER, NULL },
+						     { NULL, 0, NULL } };
+static const struct attr_spec aperture_attrs[] = { { "kind", AT_ENUM, aperture_kinds },
+						   { "cpu", AT_SIZE, NULL },
+						   { "size", AT_SIZE, NULL },
+						   { "bus-offset", AT_SIZE, NULL },
+						   { NULL, 0, NULL } };
 static const struct attr_spec function_attrs[] = { FUNCTION_COMMON, { NULL, 0, NULL } };
-static const struct attr_spec endpoint_attrs[] = {
-	FUNCTION_COMMON,		{ "dma-mask", AT_NUMBER, NULL }, { "coherent", AT_BOOL, NULL },
-	{ "untrusted", AT_BOOL, NULL }, { NULL, 0, NULL }
-};
-static const struct attr_spec port_attrs[] = {
-	FUNCTION_COMMON, { "secondary", AT_NUMBER, NULL }, { "subordinate", AT_NUMBER, NULL },
-	{ NULL, 0, NULL }
-};
-static const struct attr_spec switch_attrs[] = {
-	{ "id", AT_ID, NULL }, { "vendor", AT_NUMBER, NULL }, { "device", AT_NUMBER, NULL },
-	{ NULL, 0, NULL }
-};
-static const struct attr_spec bar_attrs[] = {
-	{ "index", AT_NUMBER, NULL },	   { "size", AT_SIZE, NULL },
-	{ "kind", AT_ENUM, bar_kinds },	   { "prefetchable", AT_BOOL, NULL },
-	{ "p2pmem", AT_BOOL, NULL },	   { "address", AT_SIZE, NULL },
-	{ NULL, 0, NULL }
-};
+static const struct attr_spec endpoint_attrs[] = { FUNCTION_COMMON,
+						   { "dma-mask", AT_NUMBER, NULL },
+						   { "coherent", AT_BOOL, NULL },
+						   { "untrusted", AT_BOOL, NULL },
+						   { NULL, 0, NULL } };
+static const struct attr_spec port_attrs[] = { FUNCTION_COMMON,
+					       { "secondary", AT_NUMBER, NULL },
+					       { "subordinate", AT_NUMBER, NULL },
+					       { NULL, 0, NULL } };
+static const struct attr_spec switch_attrs[] = { { "id", AT_ID, NULL },
+						 { "vendor", AT_NUMBER, NULL },
+						 { "device", AT_NUMBER, NULL },
+						 { NULL, 0, NULL } };
+static const struct attr_spec bar_attrs[] = { { "index", AT_NUMBER, NULL },
+					      { "size", AT_SIZE, NULL },
+					      { "kind", AT_ENUM, bar_kinds },
+					      { "prefetchable", AT_BOOL, NULL },
+					      { "p2pmem", AT_BOOL, NULL },
+					      { "address", AT_SIZE, NULL },
+					      { NULL, 0, NULL } };
 static const struct attr_spec sriov_attrs[] = {
 	{ "vfs", AT_NUMBER, NULL },	  { "vf-device", AT_NUMBER, NULL },
 	{ "vf-offset", AT_NUMBER, NULL }, { "vf-stride", AT_NUMBER, NULL },
@@ -175,7 +182,8 @@ int topology_parse_u64(const char *s, bool allow_suffix, u64 *out)
 			d = (unsigned int)(*p - 'A' + 10);
 		else
 			break;
-		if (__builtin_mul_overflow(v, (u64)base, &v) || __builtin_add_overflow(v, (u64)d, &v))
+		if (__builtin_mul_overflow(v, (u64)base, &v) ||
+		    __builtin_add_overflow(v, (u64)d, &v))
 			return -ERANGE;
 		digits = true;
 	}
@@ -286,8 +294,8 @@ static int attr_u64(struct load_ctx *ctx, const xmlNode *node, const char *name,
 	if (*out < min || *out > max) {
 		describe(node, d, sizeof(d));
 		return load_error(ctx, node, name,
-				  "attribute '%s' of %s: %s is out of range (%#llx..%#llx)", name, d,
-				  v, (unsigned long long)min, (unsigned long long)max);
+				  "attribute '%s' of %s: %s is out of range (%#llx..%#llx)", name,
+				  d, v, (unsigned long long)min, (unsigned long long)max);
 	}
 	return 0;
 }
@@ -381,8 +389,8 @@ static int lint_element(struct load_ctx *ctx, const xmlNode *node)
 					allowed = true;
 			if (!allowed)
 				return load_error(ctx, node, NULL,
-						  "unexpected element <%s> inside <%s>%s", node->name,
-						  node->parent->name,
+						  "unexpected element <%s> inside <%s>%s",
+						  node->name, node->parent->name,
 						  es ? "" : " (unknown element)");
 		}
 	}
@@ -408,7 +416,8 @@ static int lint_element(struct load_ctx *ctx, const xmlNode *node)
 
 			if (!copy)
 				return load_oom(ctx);
-			for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+			for (char *t = strtok_r(copy, ",", &save); t;
+			     t = strtok_r(NULL, ",", &save)) {
 				int ret = topology_parse_u64(t, true, &v);
 
 				if (ret) {
@@ -463,8 +472,8 @@ static int lint_element(struct load_ctx *ctx, const xmlNode *node)
 			required = required || !strcmp(as->name, "vendor") ||
 				   !strcmp(as->name, "device");
 		if (required && !xmlHasProp((xmlNode *)node, (const xmlChar *)as->name))
-			return load_error(ctx, node, NULL, "%s lacks the required attribute '%s'", d,
-					  as->name);
+			return load_error(ctx, node, NULL, "%s lacks the required attribute '%s'",
+					  d, as->name);
 	}
 	return 0;
 }
@@ -583,7 +592,8 @@ static int build_memory(struct load_ctx *ctx, const xmlNode *node)
 		    attr_u64(ctx, c, "node", false, 0, 0, 4095, &nid, &has_node))
 			return -EINVAL;
 		if (base % 4096 || size % 4096)
-			return load_error(ctx, c, NULL, "%s: base and size must be multiples of 4 KiB",
+			return load_error(ctx, c, NULL,
+					  "%s: base and size must be multiples of 4 KiB",
 					  describe(c, d, sizeof(d)));
 		if (add_ram(ctx, base, size, has_node ? (int)nid : -1, line_of(c)))
 			return -ENOMEM;
@@ -654,8 +664,8 @@ static int build_iommu(struct load_ctx *ctx, const xmlNode *node)
 		}
 		free(copy);
 		if (!(io->pgsize_bitmap & SZ_4K))
-			return load_error(ctx, node, "pgsizes",
-					  "%s: pgsizes '%s' must include 4K", d, pg);
+			return load_error(ctx, node, "pgsizes", "%s: pgsizes '%s' must include 4K",
+					  d, pg);
 	}
 	return 0;
 }
@@ -741,12 +751,14 @@ static int parse_identity(struct load_ctx *ctx, const xmlNode *node, enum pci_de
 			if (!(extra & (1u << b)))
 				continue;
 			snprintf(bits + strlen(bits), sizeof(bits) - strlen(bits), "%s%s",
-				 bits[0] ? "|" : "", b < ARRAY_SIZE(acs_bit_names) ? acs_bit_names[b] : "?");
+				 bits[0] ? "|" : "",
+				 b < ARRAY_SIZE(acs_bit_names) ? acs_bit_names[b] : "?");
 		}
 		return load_error(ctx, node, "acs-ctrl",
 				  "%s: acs-ctrl %#06llx enables %s, which acs-cap %#06llx does not "
 				  "offer",
-				  d, (unsigned long long)*acs_ctrl, bits, (unsigned long long)*acs_cap);
+				  d, (unsigned long long)*acs_ctrl, bits,
+				  (unsigned long long)*acs_cap);
 	}
 	return 0;
 }
@@ -783,7 +795,8 @@ static int build_bar(struct load_ctx *ctx, struct pci_dev *dev, const xmlNode *n
 			return load_error(ctx, node, "size",
 					  "BAR %llu of '%s': an I/O BAR is 4 bytes to 64 KiB, not "
 					  "%#llx",
-					  (unsigned long long)index, dev->id, (unsigned long long)size);
+					  (unsigned long long)index, dev->id,
+					  (unsigned long long)size);
 		if (pref || p2pmem)
 			return load_error(ctx, node, pref ? "prefetchable" : "p2pmem",
 					  "BAR %llu of '%s': an I/O BAR cannot be %s",
@@ -814,8 +827,8 @@ static int build_bar(struct load_ctx *ctx, struct pci_dev *dev, const xmlNode *n
 					  "64-bit BAR %llu of '%s' needs slot %llu for its upper "
 					  "half, but BAR %llu is declared (line %d)",
 					  (unsigned long long)index, dev->id,
-					  (unsigned long long)index + 1, (unsigned long long)index + 1,
-					  slot_line[index + 1]);
+					  (unsigned long long)index + 1,
+					  (unsigned long long)index + 1, slot_line[index + 1]);
 		slot_line[index + 1] = line_of(node);
 	}
 	slot_line[index] = line_of(node);
@@ -849,10 +862,11 @@ static int build_sriov(struct load_ctx *ctx, struct pci_dev *pf, const xmlNode *
 				  "routing ID",
 				  pf->id);
 	if (vfs > 1 && !stride)
-		return load_error(ctx, node, "vf-stride",
-				  "SR-IOV of '%s': VF Stride 0 with %llu VFs would give them all the "
-				  "same routing ID",
-				  pf->id, (unsigned long long)vfs);
+		return load_error(
+			ctx, node, "vf-stride",
+			"SR-IOV of '%s': VF Stride 0 with %llu VFs would give them all the "
+			"same routing ID",
+			pf->id, (unsigned long long)vfs);
 	if (has_bar) {
 		if (bar_size > TOPOLOGY_MAX_SIZE || (vfs && bar_size * vfs > TOPOLOGY_MAX_SIZE))
 			return load_error(ctx, node, "vf-bar-size",
@@ -915,8 +929,8 @@ static struct pci_dev *build_function(struct load_ctx *ctx, struct pci_bus *bus,
 	if (parse_identity(ctx, node, type, sw, &dev_nr, &fn_nr, &vendor, &device, &class_code,
 			   &acs_cap, &acs_ctrl, &has_acs))
 		return NULL;
-	dev = pci_fabric_add_dev(fab, bus, id, type, PCI_DEVFN((unsigned int)dev_nr,
-							       (unsigned int)fn_nr));
+	dev = pci_fabric_add_dev(fab, bus, id, type,
+				 PCI_DEVFN((unsigned int)dev_nr, (unsigned int)fn_nr));
 	if (!dev) {
 		load_oom(ctx);
 		return NULL;
@@ -960,14 +974,14 @@ static struct pci_dev *build_function(struct load_ctx *ctx, struct pci_bus *bus,
 		struct pci_bus *child;
 
 		if (attr_u64(ctx, node, "secondary", false, 0, 1, 0xff, &secondary, &sec_given) ||
-		    attr_u64(ctx, node, "subordinate", false, 0, 1, 0xff, &subordinate,
-			     &sub_given))
+		    attr_u64(ctx, node, "subordinate", false, 0, 1, 0xff, &subordinate, &sub_given))
 			return NULL;
 		if (sec_given && sub_given && subordinate < secondary) {
-			load_error(ctx, node, "subordinate",
-				   "'%s': subordinate bus %#04llx is below its secondary bus %#04llx",
-				   dev->id, (unsigned long long)subordinate,
-				   (unsigned long long)secondary);
+			load_error(
+				ctx, node, "subordinate",
+				"'%s': subordinate bus %#04llx is below its secondary bus %#04llx",
+				dev->id, (unsigned long long)subordinate,
+				(unsigned long long)secondary);
 			return NULL;
 		}
 		child = pci_fabric_add_bus(fab, dev, (u8)secondary, sec_given);
@@ -1054,24 +1068,26 @@ static int build_link(struct load_ctx *ctx, struct pci_dev *port, const xmlNode 
 			return load_error(ctx, c, NULL,
 					  "port '%s' already has a link to %s (line %d); a root or "
 					  "downstream port leads to one switch or one device",
-					  port->id, describe(first, d1, sizeof(d1)), line_of(first));
+					  port->id, describe(first, d1, sizeof(d1)),
+					  line_of(first));
 		if (is_switch) {
 			if (build_switch(ctx, port->subordinate, c))
 				return -EINVAL;
 		} else {
-			struct pci_dev *ep = build_function(ctx, port->subordinate, c,
-							    PCI_TYPE_ENDPOINT, NULL);
+			struct pci_dev *ep =
+				build_function(ctx, port->subordinate, c, PCI_TYPE_ENDPOINT, NULL);
 
 			if (!ep)
 				return -EINVAL;
 			if (first && (int)PCI_SLOT(ep->devfn) != first_slot)
-				return load_error(ctx, c, NULL,
-						  "port '%s' already has a link to device %d (%s, line "
-						  "%d); %s is device %u: one port, one device (its "
-						  "functions share dev=)",
-						  port->id, first_slot, describe(first, d1, sizeof(d1)),
-						  line_of(first), describe(c, d2, sizeof(d2)),
-						  PCI_SLOT(ep->devfn));
+				return load_error(
+					ctx, c, NULL,
+					"port '%s' already has a link to device %d (%s, line "
+					"%d); %s is device %u: one port, one device (its "
+					"functions share dev=)",
+					port->id, first_slot, describe(first, d1, sizeof(d1)),
+					line_of(first), describe(c, d2, sizeof(d2)),
+					PCI_SLOT(ep->devfn));
 			first_slot = (int)PCI_SLOT(ep->devfn);
 		}
 		if (!first)
@@ -1132,8 +1148,8 @@ static int build_hostbridge(struct load_ctx *ctx, const xmlNode *node)
 			}
 		if (host->iommu_index < 0)
 			return load_error(ctx, node, "iommu",
-					  "%s: iommu '%s' is not declared (no <iommu id=\"%s\">)", d,
-					  iommu, iommu);
+					  "%s: iommu '%s' is not declared (no <iommu id=\"%s\">)",
+					  d, iommu, iommu);
 		host->iommu_id = strdup(iommu);
 		if (!host->iommu_id)
 			return load_oom(ctx);
@@ -1192,7 +1208,8 @@ int topology_build(struct load_ctx *ctx, const xmlNode *root)
 			return ret;
 	}
 	if (!has_memory) {
-		if (add_ram(ctx, 0, 2ULL << 30, -1, 0) || add_ram(ctx, 4ULL << 30, 12ULL << 30, -1, 0))
+		if (add_ram(ctx, 0, 2ULL << 30, -1, 0) ||
+		    add_ram(ctx, 4ULL << 30, 12ULL << 30, -1, 0))
 			return -ENOMEM;
 	}
 	for (const xmlNode *c = root->children; c; c = c->next) {

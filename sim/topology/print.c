@@ -115,13 +115,15 @@ static void print_bars(struct text_ctx *t, const struct pci_dev *dev)
 			continue;
 		print_detail_indent(t);
 		fprintf(t->out, "BAR %d  %-5s %-6s %6s", b, bar_kind_name(bar->kind),
-			bar->prefetchable ? "pref" : "", human_size(bar->size_bytes, sz, sizeof(sz)));
+			bar->prefetchable ? "pref" : "",
+			human_size(bar->size_bytes, sz, sizeof(sz)));
 		if (bar->kind == PCI_BAR_IO && !bar->address_given)
 			fprintf(t->out, "  port (unassigned)");
 		else if (bar->kind == PCI_BAR_IO)
 			fprintf(t->out, "  port %#llx", (unsigned long long)bar->cpu_addr);
 		else
-			fprintf(t->out, "  cpu 0x%012llx  bus 0x%012llx", (unsigned long long)bar->cpu_addr,
+			fprintf(t->out, "  cpu 0x%012llx  bus 0x%012llx",
+				(unsigned long long)bar->cpu_addr,
 				(unsigned long long)bar->bus_addr);
 		if (bar->p2pmem)
 			fprintf(t->out, "  p2pmem");
@@ -152,8 +154,8 @@ static void print_function_line(struct text_ctx *t, const struct pci_dev *dev, i
 		t->name_width - indent, dev->name, t->id_width, dev->id, kind, dev->vendor,
 		dev->device, dev->class_code);
 	if (dev->has_acs)
-		fprintf(t->out, "  acs %#06x (%s)", dev->acs_ctrl, acs_bits(dev->acs_ctrl, bits,
-								      sizeof(bits)));
+		fprintf(t->out, "  acs %#06x (%s)", dev->acs_ctrl,
+			acs_bits(dev->acs_ctrl, bits, sizeof(bits)));
 	if (dev->subordinate)
 		fprintf(t->out, "  bus [%02x-%02x]", dev->subordinate->number,
 			dev->subordinate->subordinate_number);
@@ -183,9 +185,12 @@ static void print_bus(struct text_ctx *t, const struct pci_bus *bus, int depth)
 			char sz[32];
 
 			print_detail_indent(t);
-			fprintf(t->out, "sriov %u VFs  offset %u stride %u  device %04x  VF BAR %s\n",
-				dev->num_vfs, dev->vf_offset, dev->vf_stride, dev->virtfn[0]->device,
-				dev->vf_bar_size ? human_size(dev->vf_bar_size, sz, sizeof(sz)) : "-");
+			fprintf(t->out,
+				"sriov %u VFs  offset %u stride %u  device %04x  VF BAR %s\n",
+				dev->num_vfs, dev->vf_offset, dev->vf_stride,
+				dev->virtfn[0]->device,
+				dev->vf_bar_size ? human_size(dev->vf_bar_size, sz, sizeof(sz)) :
+						   "-");
 		}
 		for (unsigned int v = 0; v < dev->num_vfs; v++) {
 			print_function_line(t, dev->virtfn[v], 2 * depth + 2);
@@ -251,7 +256,8 @@ static void print_text(const struct topology *topo, FILE *out)
 		for (size_t a = 0; a < host->nr_apertures; a++) {
 			const struct pci_aperture *ap = &host->apertures[a];
 
-			fprintf(out, "  aperture %s  cpu 0x%012llx-0x%012llx %6s  bus offset %#llx\n",
+			fprintf(out,
+				"  aperture %s  cpu 0x%012llx-0x%012llx %6s  bus offset %#llx\n",
 				ap->kind == PCI_APERTURE_MEM64 ? "mem64" : "mem32",
 				(unsigned long long)ap->cpu_base,
 				(unsigned long long)(ap->cpu_base + ap->size_bytes - 1),
@@ -309,12 +315,13 @@ static json_object *bars_json(const struct pci_dev *dev)
 		o = json_object_new_object();
 		json_object_object_add(o, "index", json_object_new_int(b));
 		json_object_object_add(o, "kind", json_object_new_string(bar_kind_name(bar->kind)));
-		json_object_object_add(o, "prefetchable", json_object_new_boolean(bar->prefetchable));
+		json_object_object_add(o, "prefetchable",
+				       json_object_new_boolean(bar->prefetchable));
 		json_object_object_add(o, "p2pmem", json_object_new_boolean(bar->p2pmem));
 		json_object_object_add(o, "size", hex(bar->size_bytes));
-		json_object_object_add(o, "size_human",
-				       json_object_new_string(human_size(bar->size_bytes, sz,
-									 sizeof(sz))));
+		json_object_object_add(
+			o, "size_human",
+			json_object_new_string(human_size(bar->size_bytes, sz, sizeof(sz))));
 		if (bar->kind != PCI_BAR_IO || bar->address_given) {
 			json_object_object_add(o, "cpu", hex(bar->cpu_addr));
 			json_object_object_add(o, "bus", hex(bar->bus_addr));
@@ -322,7 +329,8 @@ static json_object *bars_json(const struct pci_dev *dev)
 			json_object_object_add(o, "cpu", NULL);
 			json_object_object_add(o, "bus", NULL);
 		}
-		json_object_object_add(o, "address_given", json_object_new_boolean(bar->address_given));
+		json_object_object_add(o, "address_given",
+				       json_object_new_boolean(bar->address_given));
 		json_object_array_add(arr, o);
 	}
 	return arr;
@@ -351,20 +359,22 @@ static json_object *function_json(const struct pci_dev *dev)
 
 		json_object_object_add(acs, "cap", hexw(dev->acs_cap, 4));
 		json_object_object_add(acs, "ctrl", hexw(dev->acs_ctrl, 4));
-		json_object_object_add(acs, "ctrl_bits",
-				       json_object_new_string(acs_bits(dev->acs_ctrl, bits,
-								       sizeof(bits))));
+		json_object_object_add(
+			acs, "ctrl_bits",
+			json_object_new_string(acs_bits(dev->acs_ctrl, bits, sizeof(bits))));
 		json_object_object_add(o, "acs", acs);
 	} else {
 		json_object_object_add(o, "acs", NULL);
 	}
 	if (pci_is_dma_capable(dev)) {
-		json_object_object_add(o, "dma_mask_bits", json_object_new_int((int)dev->dma_mask_bits));
+		json_object_object_add(o, "dma_mask_bits",
+				       json_object_new_int((int)dev->dma_mask_bits));
 		json_object_object_add(o, "coherent", json_object_new_boolean(dev->coherent));
 		json_object_object_add(o, "untrusted", json_object_new_boolean(dev->untrusted));
 	}
 	if (dev->subordinate) {
-		json_object_object_add(o, "secondary", json_object_new_int(dev->subordinate->number));
+		json_object_object_add(o, "secondary",
+				       json_object_new_int(dev->subordinate->number));
 		json_object_object_add(o, "subordinate",
 				       json_object_new_int(dev->subordinate->subordinate_number));
 		json_object_object_add(o, "mem_window", window_json(&dev->mem_window));
@@ -415,9 +425,10 @@ static json_object *topology_json(const struct topology *topo)
 
 		json_object_object_add(r, "base", hex(topo->ram[i].base));
 		json_object_object_add(r, "size", hex(topo->ram[i].size_bytes));
-		json_object_object_add(r, "node", topo->ram[i].numa_node >= 0 ?
-							  json_object_new_int(topo->ram[i].numa_node) :
-							  NULL);
+		json_object_object_add(r, "node",
+				       topo->ram[i].numa_node >= 0 ?
+					       json_object_new_int(topo->ram[i].numa_node) :
+					       NULL);
 		json_object_array_add(ram, r);
 	}
 	json_object_object_add(doc, "ram", ram);
@@ -428,17 +439,21 @@ static json_object *topology_json(const struct topology *topo)
 
 		for (unsigned int b = 0; b < 64; b++)
 			if (io->pgsize_bitmap & (1ULL << b))
-				json_object_array_add(pg, json_object_new_string(
-								  human_size(1ULL << b, sz, sizeof(sz))));
+				json_object_array_add(pg, json_object_new_string(human_size(
+								  1ULL << b, sz, sizeof(sz))));
 		json_object_object_add(o, "id", json_object_new_string(io->id));
-		json_object_object_add(o, "type", json_object_new_string(iommu_type_name(io->type)));
-		json_object_object_add(o, "mode", json_object_new_string(iommu_mode_name(io->mode)));
+		json_object_object_add(o, "type",
+				       json_object_new_string(iommu_type_name(io->type)));
+		json_object_object_add(o, "mode",
+				       json_object_new_string(iommu_mode_name(io->mode)));
 		json_object_object_add(o, "pgsizes", pg);
 		json_object_object_add(o, "pgsize_bitmap", hex(io->pgsize_bitmap));
-		json_object_object_add(o, "iotlb_entries", json_object_new_int((int)io->iotlb_entries));
+		json_object_object_add(o, "iotlb_entries",
+				       json_object_new_int((int)io->iotlb_entries));
 		json_object_object_add(o, "iotlb_ways", json_object_new_int((int)io->iotlb_ways));
 		json_object_object_add(o, "fq_size", json_object_new_int((int)io->fq_size));
-		json_object_object_add(o, "fq_timeout_ms", json_object_new_int((int)io->fq_timeout_ms));
+		json_object_object_add(o, "fq_timeout_ms",
+				       json_object_new_int((int)io->fq_timeout_ms));
 		json_object_array_add(iommus, o);
 	}
 	json_object_object_add(doc, "iommus", iommus);
@@ -452,23 +467,23 @@ static json_object *topology_json(const struct topology *topo)
 		json_object_object_add(o, "bus", json_object_new_int(host->bus->number));
 		json_object_object_add(o, "subordinate",
 				       json_object_new_int(host->bus->subordinate_number));
-		json_object_object_add(o, "iommu",
-				       host->iommu_id ? json_object_new_string(host->iommu_id) : NULL);
+		json_object_object_add(
+			o, "iommu", host->iommu_id ? json_object_new_string(host->iommu_id) : NULL);
 		json_object_object_add(o, "p2p_forwarding",
 				       json_object_new_boolean(host->p2p_forwarding));
-		json_object_object_add(o, "numa_node", host->numa_node >= 0 ?
-							       json_object_new_int(host->numa_node) :
-							       NULL);
+		json_object_object_add(o, "numa_node",
+				       host->numa_node >= 0 ? json_object_new_int(host->numa_node) :
+							      NULL);
 		json_object_object_add(o, "first_function",
 				       first ? json_object_new_string(first->id) : NULL);
 		for (size_t a = 0; a < host->nr_apertures; a++) {
 			const struct pci_aperture *ap = &host->apertures[a];
 			json_object *ao = json_object_new_object();
 
-			json_object_object_add(ao, "kind",
-					       json_object_new_string(ap->kind == PCI_APERTURE_MEM64 ?
-									      "mem64" :
-									      "mem32"));
+			json_object_object_add(
+				ao, "kind",
+				json_object_new_string(ap->kind == PCI_APERTURE_MEM64 ? "mem64" :
+											"mem32"));
 			json_object_object_add(ao, "cpu", hex(ap->cpu_base));
 			json_object_object_add(ao, "size", hex(ap->size_bytes));
 			json_object_object_add(ao, "bus_offset", hex(ap->bus_offset));
@@ -482,7 +497,8 @@ static json_object *topology_json(const struct topology *topo)
 	}
 	/* functions in scan order (VFs last), each under its host bridge */
 	for (size_t i = 0; i < fab->nr_devs; i++)
-		json_object_array_add(funcs[fab->devs[i]->host->index], function_json(fab->devs[i]));
+		json_object_array_add(funcs[fab->devs[i]->host->index],
+				      function_json(fab->devs[i]));
 	json_object_object_add(doc, "hostbridges", hosts);
 	free(funcs);
 	return doc;
@@ -502,8 +518,8 @@ int p2psim_topology_print(const p2psim_topology *topo, FILE *out, enum p2psim_fo
 		if (!doc)
 			return P2PSIM_EINTERNAL;
 		fprintf(out, "%s\n",
-			json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
-								    JSON_C_TO_STRING_NOSLASHESCAPE));
+			json_object_to_json_string_ext(
+				doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(doc);
 		break;
 	}

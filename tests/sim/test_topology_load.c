@@ -227,9 +227,11 @@ Test(topology_load, lookup_by_id_and_bdf)
 Test(topology_load, scan_order)
 {
 	p2psim_topology *topo = load_fixture("enum-basic.xml");
-	const char *const order[] = { "hostbridge", "rp0",    "rp1",	  "rciep",    "sw0.up",
-				      "sw0.dn0",    "sw0.dn1", "gpu0",	  "nvme0",    "nic0",
-				      "nic0f1",	    "nic0.vf0", "nic0.vf1", "nic0.vf2", "nic0.vf3" };
+	const char *const order[] = {
+		"hostbridge", "rp0",	  "rp1",      "rciep",	  "sw0.up",
+		"sw0.dn0",    "sw0.dn1",  "gpu0",     "nvme0",	  "nic0",
+		"nic0f1",     "nic0.vf0", "nic0.vf1", "nic0.vf2", "nic0.vf3"
+	};
 
 	cr_assert_eq(p2psim_topology_function_count(topo), ARRAY_SIZE(order));
 	for (size_t i = 0; i < ARRAY_SIZE(order); i++)
@@ -268,7 +270,8 @@ Test(topology_load, machine_attributes_and_defaults)
 	/* ACS: acs-cap and acs-ctrl on rp0; acs-ctrl alone on the downstream ports */
 	cr_expect(dev_of(topo, "rp0")->has_acs);
 	cr_expect_eq(dev_of(topo, "rp0")->acs_cap, 0x5f);
-	cr_expect_eq(dev_of(topo, "rp0")->acs_ctrl, PCI_ACS_SV | PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_UF);
+	cr_expect_eq(dev_of(topo, "rp0")->acs_ctrl,
+		     PCI_ACS_SV | PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_UF);
 	cr_expect_eq(dev_of(topo, "sw0.dn0")->acs_cap, 0x1d);
 	cr_expect_not(dev_of(topo, "rp1")->has_acs);
 	/* ports inherit the switch's vendor/device; class defaults by element */
@@ -362,12 +365,13 @@ Test(topology_load, load_buffer_and_failure_leaves_nothing)
 				   "    <function id=\"h\" vendor=\"0x8086\" device=\"0x1\"/>\n"
 				   "  </hostbridge>\n"
 				   "</topology>\n";
-	static const char bad[] = "<topology version=\"1\" name=\"tiny\">\n"
-				  "  <hostbridge id=\"hb0\">\n"
-				  "    <function id=\"h\" vendor=\"0x8086\" device=\"0x1\"/>\n"
-				  "    <function id=\"h\" dev=\"1\" vendor=\"0x8086\" device=\"0x1\"/>\n"
-				  "  </hostbridge>\n"
-				  "</topology>\n";
+	static const char bad[] =
+		"<topology version=\"1\" name=\"tiny\">\n"
+		"  <hostbridge id=\"hb0\">\n"
+		"    <function id=\"h\" vendor=\"0x8086\" device=\"0x1\"/>\n"
+		"    <function id=\"h\" dev=\"1\" vendor=\"0x8086\" device=\"0x1\"/>\n"
+		"  </hostbridge>\n"
+		"</topology>\n";
 	struct p2psim_error err;
 	p2psim_topology *topo = (p2psim_topology *)&err; /* must be reset to NULL */
 
@@ -493,8 +497,8 @@ Test(topology_load, generator_exact_endpoints)
 		cr_assert_not_null(xml);
 		cr_expect_eq(strlen(xml), len);
 		p2psim_error_clear(&err);
-		cr_assert_eq(p2psim_topology_load_buffer(xml, len, "gen.xml", &topo, &err), P2PSIM_OK,
-			     "%d: %s", err.line, err.message);
+		cr_assert_eq(p2psim_topology_load_buffer(xml, len, "gen.xml", &topo, &err),
+			     P2PSIM_OK, "%d: %s", err.line, err.message);
 		for (size_t i = 0; i < p2psim_topology_function_count(topo); i++) {
 			const p2psim_function *fn = p2psim_topology_function(topo, i);
 
@@ -509,9 +513,8 @@ Test(topology_load, generator_exact_endpoints)
 		p2psim_topology_free(topo);
 		free(xml);
 	}
-	cr_expect_null(topology_generate(&(struct topology_gen_opts){ .endpoints = 0,
-								      .endpoints_per_switch = 1 },
-					 NULL));
+	cr_expect_null(topology_generate(
+		&(struct topology_gen_opts){ .endpoints = 0, .endpoints_per_switch = 1 }, NULL));
 }
 
 Test(topology_load, generator_function_target)
@@ -523,8 +526,8 @@ Test(topology_load, generator_function_target)
 
 	cr_assert_not_null(xml);
 	p2psim_error_clear(&err);
-	cr_assert_eq(p2psim_topology_load_buffer(xml, len, "gen.xml", &topo, &err), P2PSIM_OK,
-		     "%s", err.message);
+	cr_assert_eq(p2psim_topology_load_buffer(xml, len, "gen.xml", &topo, &err), P2PSIM_OK, "%s",
+		     err.message);
 	/* 1000 * 8 / 18 = 444 endpoints in 56 switches, 3 host bridges: 3 + 112 + 888 */
 	cr_expect_eq(p2psim_topology_function_count(topo), 1003);
 	cr_expect_eq(p2psim_topology_hostbridge_count(topo), 3);

@@ -39,16 +39,19 @@ static const struct malformed_case cases[] = {
 	/* numbers and sizes */
 	{ "bad_number", 5, "attribute 'dev' of <rootport 'rp0'>: '0x1g' is not a number" },
 	{ "bad_size_suffix", 6, "attribute 'size' of <bar> of 'ep0': '16X' is not a size" },
-	{ "number_overflow", 6, "attribute 'size' of <bar> of 'ep0': '0x10000000000000000' is too large" },
+	{ "number_overflow", 6,
+	  "attribute 'size' of <bar> of 'ep0': '0x10000000000000000' is too large" },
 	{ "dev_too_large", 5, "attribute 'dev' of <rootport 'rp0'>: 32 is out of range" },
 	{ "fn_too_large", 5, "attribute 'fn' of <rootport 'rp0'>: 8 is out of range" },
-	{ "vendor_too_large", 5, "attribute 'vendor' of <function 'host'>: 0x18086 is out of range" },
+	{ "vendor_too_large", 5,
+	  "attribute 'vendor' of <function 'host'>: 0x18086 is out of range" },
 	{ "dma_mask_65", 5, "attribute 'dma-mask' of <endpoint 'a'>: 65 is out of range" },
 	{ "absurd_bar_size", 6, "is absurd" },
 	{ "absurd_ram_size", 5, "attribute 'size' of <ram>: 8192T is out of range" },
 	/* ids and BDFs */
 	{ "duplicate_id", 9, "duplicate id 'gpu0': already used by the endpoint at line 6" },
-	{ "duplicate_id_switch", 6, "duplicate id 'hb0': already used by the <hostbridge> at line 4" },
+	{ "duplicate_id_switch", 6,
+	  "duplicate id 'hb0': already used by the <hostbridge> at line 4" },
 	{ "vf_id_collision", 8, "duplicate id 'nic0.vf1': already used by VF 1 of 'nic0'" },
 	{ "duplicate_bdf", 7, "'b' (line 7) is at 0000:01:00.0, already taken by 'a'" },
 	/* BARs */
@@ -59,34 +62,46 @@ static const struct malformed_case cases[] = {
 	{ "mem64_upper_half_used", 7, "BAR 3 of 'a' is the upper half of 64-bit BAR 2" },
 	{ "io_bar_prefetchable", 6, "an I/O BAR cannot be prefetchable" },
 	{ "bar_misaligned", 7, "address 0xc0100000 is not aligned to its size (2 MiB)" },
-	{ "bar_outside_aperture", 7, "BAR 0 of 'a' at 0xe0000000 (1 MiB) is not inside an aperture" },
-	{ "mem32_bar_in_mem64_aperture", 8, "is a 32-bit BAR but 0x10000000000 is in the mem64 aperture" },
-	{ "bar_does_not_fit", 9, "BAR 2 of 'gpu0' (16 GiB) does not fit in the mem32 aperture of 'hb0'" },
-	{ "overlapping_bars", 10, "BAR 0 of 'b' [cpu 0xc0000000-0xc01fffff] overlaps BAR 0 of 'a'" },
+	{ "bar_outside_aperture", 7,
+	  "BAR 0 of 'a' at 0xe0000000 (1 MiB) is not inside an aperture" },
+	{ "mem32_bar_in_mem64_aperture", 8,
+	  "is a 32-bit BAR but 0x10000000000 is in the mem64 aperture" },
+	{ "bar_does_not_fit", 9,
+	  "BAR 2 of 'gpu0' (16 GiB) does not fit in the mem32 aperture of 'hb0'" },
+	{ "overlapping_bars", 10,
+	  "BAR 0 of 'b' [cpu 0xc0000000-0xc01fffff] overlaps BAR 0 of 'a'" },
 	{ "nonpref_window_above_4g", 7, "the non-prefetchable window of 'rp0'" },
 	/* links and switches */
 	{ "two_links", 7, "port 'rp0' already has a link to device 0" },
 	{ "endpoint_and_switch", 10, "port 'dn0' already has a link to <endpoint 'a'> (line 9)" },
-	{ "switch_two_upstream", 8, "switch 'sw0' has a second <upstream> port (the first is at line 7)" },
+	{ "switch_two_upstream", 8,
+	  "switch 'sw0' has a second <upstream> port (the first is at line 7)" },
 	{ "switch_no_upstream", 6, "switch 'sw0' has no <upstream> port" },
 	{ "port_without_vendor", 7, "<upstream 'up0'> has no vendor" },
 	/* bus numbers */
-	{ "secondary_below_parent", 6, "secondary bus 0x05 of 'rp0' is not above its parent bus 0x10" },
+	{ "secondary_below_parent", 6,
+	  "secondary bus 0x05 of 'rp0' is not above its parent bus 0x10" },
 	{ "sibling_bus_overlap", 6, "bus range [03-03] of 'rp1' overlaps [01-04] of 'rp0'" },
 	{ "subordinate_too_small", 5, "subordinate bus 0x01 of 'rp0' is below bus 0x02" },
-	{ "root_bus_ranges_overlap", 9, "bus range [02-02] of host bridge 'hb1' overlaps [00-02] of host bridge 'hb0'" },
+	{ "root_bus_ranges_overlap", 9,
+	  "bus range [02-02] of host bridge 'hb1' overlaps [00-02] of host bridge 'hb0'" },
 	/* SR-IOV */
 	{ "too_many_vfs", 6, "attribute 'vfs' of <sriov> of 'nic0': 70000 is out of range" },
-	{ "vf_routing_past_bus_ff", 5, "the 600 VFs of 'nic0' need routing IDs up to 0x10068, past bus 0xff" },
+	{ "vf_routing_past_bus_ff", 5,
+	  "the 600 VFs of 'nic0' need routing IDs up to 0x10068, past bus 0xff" },
 	{ "vf_stride_zero", 6, "VF Stride 0 with 4 VFs" },
 	/* ACS */
-	{ "acs_ctrl_outside_cap", 6, "acs-ctrl 0x001d enables UF, which acs-cap 0x000d does not offer" },
+	{ "acs_ctrl_outside_cap", 6,
+	  "acs-ctrl 0x001d enables UF, which acs-cap 0x000d does not offer" },
 	/* memory map, apertures, IOMMU */
-	{ "aperture_overlaps_ram", 8, "the mem32 aperture of 'hb0' [0xc0000000-0xcfffffff] overlaps RAM" },
-	{ "apertures_overlap", 10, "the mem64 aperture of 'hb1' [0x10000000000-0x1ffffffffff] overlaps the mem64 aperture of 'hb0'" },
+	{ "aperture_overlaps_ram", 8,
+	  "the mem32 aperture of 'hb0' [0xc0000000-0xcfffffff] overlaps RAM" },
+	{ "apertures_overlap", 10,
+	  "the mem64 aperture of 'hb1' [0x10000000000-0x1ffffffffff] overlaps the mem64 aperture of 'hb0'" },
 	{ "ram_overlap", 6, "RAM [0x40000000-0xbfffffff] overlaps RAM [0-0x7fffffff]" },
 	{ "bus_offset_above_cpu", 5, "bus-offset 0xd0000000 is above the CPU base 0xc0000000" },
-	{ "default_apertures_exhausted", 8, "host bridge 'hb4' has no <aperture> and the default mem32 apertures" },
+	{ "default_apertures_exhausted", 8,
+	  "host bridge 'hb4' has no <aperture> and the default mem32 apertures" },
 	{ "dangling_iommu", 5, "iommu 'dmar1' is not declared" },
 	{ "iotlb_ways", 4, "iotlb-entries 10 is not a multiple of iotlb-ways 4" },
 	{ "pgsizes_without_4k", 4, "pgsizes '2M,1G' must include 4K" },
@@ -164,9 +179,10 @@ Test(topology_malformed, missing_file_and_empty_buffer)
 
 	/* no network, no external entities */
 	p2psim_error_clear(&err);
-	static const char xxe[] = "<?xml version=\"1.0\"?>\n"
-				  "<!DOCTYPE topology [<!ENTITY x SYSTEM \"http://example.invalid/x\">]>\n"
-				  "<topology version=\"1\" name=\"&x;\"><hostbridge id=\"a\"/></topology>\n";
+	static const char xxe[] =
+		"<?xml version=\"1.0\"?>\n"
+		"<!DOCTYPE topology [<!ENTITY x SYSTEM \"http://example.invalid/x\">]>\n"
+		"<topology version=\"1\" name=\"&x;\"><hostbridge id=\"a\"/></topology>\n";
 	cr_expect_eq(p2psim_topology_load_buffer(xxe, sizeof(xxe) - 1, "xxe.xml", &topo, &err),
 		     P2PSIM_EINPUT);
 	cr_expect_null(topo);
