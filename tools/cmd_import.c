@@ -96,7 +96,8 @@ static int write_output(const char *path, const char *buf, size_t len)
 		return EXIT_INPUT;
 	}
 	if (fwrite(buf, 1, len, f) != len || (path ? fclose(f) : fflush(f))) {
-		fprintf(stderr, "p2psim import: error writing %s\n", path ? path : "standard output");
+		fprintf(stderr, "p2psim import: error writing %s\n",
+			path ? path : "standard output");
 		return EXIT_INTERNAL;
 	}
 	return EXIT_OK;
@@ -132,9 +133,11 @@ static int import_run(int argc, char **argv)
 		{ "no-verify", no_argument, NULL, OPT_NO_VERIFY },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const iommu_types[] = { "auto",	 "none",       "intel-vtd",
-						   "amd-vi",	 "arm-smmuv3", "generic" };
-	struct imp_options opts = { .acs = IMP_ACS_DEFAULT, .iommu = "auto", .keep_addresses = true };
+	static const char *const iommu_types[] = { "auto",   "none",	   "intel-vtd",
+						   "amd-vi", "arm-smmuv3", "generic" };
+	struct imp_options opts = { .acs = IMP_ACS_DEFAULT,
+				    .iommu = "auto",
+				    .keep_addresses = true };
 	const char *output = NULL, *format, *input;
 	int (*reader)(const char *, struct imp_machine *, struct p2psim_error *) = NULL;
 	struct imp_machine *m = NULL;
@@ -159,16 +162,18 @@ static int import_run(int argc, char **argv)
 			else if (!strcmp(optarg, "off"))
 				opts.acs = IMP_ACS_OFF;
 			else
-				status = cli_usage_error(&cmd_import,
-							 "--acs takes as-is, iommu-default or off, not '%s'",
-							 optarg);
+				status = cli_usage_error(
+					&cmd_import,
+					"--acs takes as-is, iommu-default or off, not '%s'",
+					optarg);
 			break;
 		case OPT_CPU:
 			if (parse_cpu(optarg, &opts))
-				status = cli_usage_error(&cmd_import,
-							 "--cpu takes VENDOR[:FAMILY] with VENDOR intel, amd, "
-							 "hygon, arm or other (e.g. amd:0x19), not '%s'",
-							 optarg);
+				status = cli_usage_error(
+					&cmd_import,
+					"--cpu takes VENDOR[:FAMILY] with VENDOR intel, amd, "
+					"hygon, arm or other (e.g. amd:0x19), not '%s'",
+					optarg);
 			break;
 		case OPT_HOST_BRIDGE:
 			ret = parse_host_bridge(optarg, &opts);
@@ -176,10 +181,11 @@ static int import_run(int argc, char **argv)
 				fprintf(stderr, "p2psim import: out of memory\n");
 				status = EXIT_INTERNAL;
 			} else if (ret) {
-				status = cli_usage_error(&cmd_import,
-							 "--host-bridge takes [DOMAIN:]BUS=VENDOR:DEVICE or "
-							 "*=VENDOR:DEVICE (e.g. 0000:00=8086:2020), not '%s'",
-							 optarg);
+				status = cli_usage_error(
+					&cmd_import,
+					"--host-bridge takes [DOMAIN:]BUS=VENDOR:DEVICE or "
+					"*=VENDOR:DEVICE (e.g. 0000:00=8086:2020), not '%s'",
+					optarg);
 			}
 			break;
 		case OPT_IOMMU: {
@@ -190,10 +196,11 @@ static int import_run(int argc, char **argv)
 			if (ok)
 				opts.iommu = optarg;
 			else
-				status = cli_usage_error(&cmd_import,
-							 "--iommu takes auto, none, intel-vtd, amd-vi, "
-							 "arm-smmuv3 or generic, not '%s'",
-							 optarg);
+				status = cli_usage_error(
+					&cmd_import,
+					"--iommu takes auto, none, intel-vtd, amd-vi, "
+					"arm-smmuv3 or generic, not '%s'",
+					optarg);
 			break;
 		}
 		case OPT_NO_ADDR:
@@ -203,15 +210,17 @@ static int import_run(int argc, char **argv)
 			do_verify = false;
 			break;
 		default:
-			status = cli_usage_error(&cmd_import, "unknown option '%s'", argv[optind - 1]);
+			status = cli_usage_error(&cmd_import, "unknown option '%s'",
+						 argv[optind - 1]);
 			break;
 		}
 		if (status)
 			goto out;
 	}
 	if (argc - optind != 2) {
-		status = cli_usage_error(&cmd_import, argc - optind < 2 ? "FORMAT and INPUT are needed"
-									: "too many arguments");
+		status = cli_usage_error(&cmd_import, argc - optind < 2 ?
+							      "FORMAT and INPUT are needed" :
+							      "too many arguments");
 		goto out;
 	}
 	format = argv[optind];
@@ -220,8 +229,8 @@ static int import_run(int argc, char **argv)
 		if (!strcmp(format, formats[i].name))
 			reader = formats[i].read;
 	if (!reader) {
-		status = cli_usage_error(&cmd_import, "unknown format '%s' (hwloc, nccl, sysfs, lspci)",
-					 format);
+		status = cli_usage_error(&cmd_import,
+					 "unknown format '%s' (hwloc, nccl, sysfs, lspci)", format);
 		goto out;
 	}
 
@@ -244,8 +253,9 @@ static int import_run(int argc, char **argv)
 		const struct imp_host_bridge_opt *h = &opts.host_bridges[i];
 
 		if (!h->any_bus && !imp_find_hostbridge(m, h->domain, h->bus))
-			fprintf(stderr, "p2psim import: warning: --host-bridge %04x:%02x: no such root "
-					"bus in the input\n",
+			fprintf(stderr,
+				"p2psim import: warning: --host-bridge %04x:%02x: no such root "
+				"bus in the input\n",
 				h->domain, h->bus);
 	}
 
@@ -258,9 +268,11 @@ static int import_run(int argc, char **argv)
 			struct p2psim_error first = err;
 
 			opts.keep_addresses = false;
-			if (imp_note(m, "BAR addresses from the input were left out because the loader "
-					"rejected them (%s); the loader assigned addresses instead",
-				     first.message)) {
+			if (imp_note(
+				    m,
+				    "BAR addresses from the input were left out because the loader "
+				    "rejected them (%s); the loader assigned addresses instead",
+				    first.message)) {
 				status = EXIT_INTERNAL;
 				goto out;
 			}
@@ -275,9 +287,10 @@ static int import_run(int argc, char **argv)
 		}
 		if (ret != P2PSIM_OK) {
 			p2psim_error_print(stderr, &err);
-			fprintf(stderr, "p2psim import: internal error: the %s importer wrote a topology "
-					"that p2psim's loader rejects (an importer bug: please report it "
-					"with the input); --no-verify writes it anyway\n",
+			fprintf(stderr,
+				"p2psim import: internal error: the %s importer wrote a topology "
+				"that p2psim's loader rejects (an importer bug: please report it "
+				"with the input); --no-verify writes it anyway\n",
 				format);
 			status = EXIT_INTERNAL;
 			goto out;
@@ -286,7 +299,8 @@ static int import_run(int argc, char **argv)
 	status = write_output(output, buf, len);
 	if (status == EXIT_OK && output) {
 		if (do_verify)
-			fprintf(stderr, "p2psim import: wrote %s (%zu functions, %zu host bridges)\n",
+			fprintf(stderr,
+				"p2psim import: wrote %s (%zu functions, %zu host bridges)\n",
 				output, nr_fns, nr_hbs);
 		else
 			fprintf(stderr, "p2psim import: wrote %s (not verified)\n", output);
@@ -301,11 +315,11 @@ out:
 const struct command cmd_import = {
 	.name = "import",
 	.summary = "turn hwloc / NCCL / sysfs / lspci descriptions into a topology",
-	.usage = "p2psim import hwloc|nccl|sysfs|lspci INPUT [-o OUT.xml] [--acs as-is|iommu-default|off]\n"
-		 "                     [--cpu VENDOR[:FAMILY]] [--host-bridge BUS=VENDOR:DEVICE]...\n"
-		 "                     [--iommu auto|none|TYPE] [--no-addresses] [--no-verify]",
-	.help =
-		"Read a description of a real machine and write a p2psim topology (docs/topology.md)\n"
+	.usage =
+		"p2psim import hwloc|nccl|sysfs|lspci INPUT [-o OUT.xml] [--acs as-is|iommu-default|off]\n"
+		"                     [--cpu VENDOR[:FAMILY]] [--host-bridge BUS=VENDOR:DEVICE]...\n"
+		"                     [--iommu auto|none|TYPE] [--no-addresses] [--no-verify]",
+	.help = "Read a description of a real machine and write a p2psim topology (docs/topology.md)\n"
 		"to OUT.xml or standard output. Then ask it the P2P question:\n"
 		"\n"
 		"    p2psim import hwloc box.xml -o box-topo.xml && p2psim matrix box-topo.xml\n"

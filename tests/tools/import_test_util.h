@@ -56,7 +56,8 @@ static inline char *slurp_fd(int fd)
 /* Run P2PSIM_BIN with the NULL-terminated @args (without argv[0]). */
 static inline struct run_result run_p2psim(const char *const *args)
 {
-	char out_name[] = "/tmp/p2psim-import-out-XXXXXX", err_name[] = "/tmp/p2psim-import-err-XXXXXX";
+	char out_name[] = "/tmp/p2psim-import-out-XXXXXX",
+	     err_name[] = "/tmp/p2psim-import-err-XXXXXX";
 	int out_fd = mkstemp(out_name), err_fd = mkstemp(err_name), wstatus = 0;
 	struct run_result r = { .status = -1 };
 	const char *argv[64];
@@ -119,7 +120,8 @@ static inline void import_ok(const char *format, const char *input, const char *
 	va_end(ap);
 	args[n] = NULL;
 	r = run_p2psim(args);
-	cr_assert_eq(r.status, 0, "p2psim import %s %s exited %d:\n%s", format, input, r.status, r.err);
+	cr_assert_eq(r.status, 0, "p2psim import %s %s exited %d:\n%s", format, input, r.status,
+		     r.err);
 	run_free(&r);
 
 	r = run_p2psim((const char *const[]){ "check", out, NULL });
@@ -197,8 +199,8 @@ static inline void id_of(const char *topo, const char *bdf, char *id, size_t siz
  * TOPO --format json --providers P --clients C`: fills @map (e.g.
  * "BUS_ADDR") and @dist.
  */
-static inline void matrix_pair(const char *topo, const char *p, const char *c, char *map, size_t size,
-			int *dist)
+static inline void matrix_pair(const char *topo, const char *p, const char *c, char *map,
+			       size_t size, int *dist)
 {
 	char pid[64], cid[64];
 	struct run_result r;
@@ -206,8 +208,8 @@ static inline void matrix_pair(const char *topo, const char *p, const char *c, c
 
 	id_of(topo, p, pid, sizeof(pid));
 	id_of(topo, c, cid, sizeof(cid));
-	r = run_p2psim((const char *const[]){ "matrix", topo, "--format", "json", "--providers", pid,
-					      "--clients", cid, NULL });
+	r = run_p2psim((const char *const[]){ "matrix", topo, "--format", "json", "--providers",
+					      pid, "--clients", cid, NULL });
 	cr_assert_eq(r.status, 0, "p2psim matrix exited %d:\n%s", r.status, r.err);
 	doc = json_tokener_parse(r.out);
 	cr_assert_not_null(doc, "matrix printed no JSON:\n%s", r.out);
@@ -223,7 +225,8 @@ static inline void matrix_pair(const char *topo, const char *p, const char *c, c
 }
 
 /* Assert a verdict; the map type is compared by substring (BUS_ADDR, THRU_HOST_BRIDGE, ...). */
-static inline void assert_pair(const char *topo, const char *p, const char *c, const char *map, int dist)
+static inline void assert_pair(const char *topo, const char *p, const char *c, const char *map,
+			       int dist)
 {
 	char got[64];
 	int d;

@@ -44,9 +44,11 @@ Test(import_hwloc, dgx2_shape)
 	}
 	cr_assert_str_eq(p2psim_function_kind(p2psim_topology_find(t, "0000:2b:00.0")), "rootport");
 	cr_assert_str_eq(p2psim_function_kind(p2psim_topology_find(t, "0000:2c:00.0")), "upstream");
-	cr_assert_str_eq(p2psim_function_kind(p2psim_topology_find(t, "0000:2d:04.0")), "downstream");
+	cr_assert_str_eq(p2psim_function_kind(p2psim_topology_find(t, "0000:2d:04.0")),
+			 "downstream");
 	cr_assert_str_eq(p2psim_function_kind(p2psim_topology_find(t, "0000:32:00.0")), "upstream");
-	cr_assert_str_eq(p2psim_function_kind(p2psim_topology_find(t, "0000:33:10.0")), "downstream");
+	cr_assert_str_eq(p2psim_function_kind(p2psim_topology_find(t, "0000:33:10.0")),
+			 "downstream");
 	p2psim_topology_free(t);
 
 	/* What hwloc says is kept: the CPU, the machine name; as-is: no ACS, no IOMMU. */
@@ -90,7 +92,8 @@ Test(import_hwloc, dgx2_default_assumes_iommu_acs)
 	 * that is a root or downstream port gets the assumed SV|RR|CR|UF */
 	assert_xpath(out, "string(//rootport[@vendor='0x8086'][1]/@acs-ctrl)", "0x001d");
 	assert_xpath(out, "string(count(//upstream[@acs-ctrl]))", "0");
-	assert_xpath(out, "string(count(//rootport[not(@acs-ctrl)] | //downstream[not(@acs-ctrl)]))",
+	assert_xpath(out,
+		     "string(count(//rootport[not(@acs-ctrl)] | //downstream[not(@acs-ctrl)]))",
 		     "0");
 	assert_xpath(out, "string(/topology/iommu/@type)", "intel-vtd");
 	s = xpath_string(out, "string(/topology/comment()[contains(., 'ASSUMED')])");
@@ -124,9 +127,11 @@ Test(import_hwloc, many_vfs)
 	}
 	/* Cisco VIC internal switch: 06:00.0 upstream -> 07:01.0 downstream -> 09:00.0 upstream */
 	cr_assert_str_eq(p2psim_function_kind(p2psim_topology_find(t, "0000:06:00.0")), "upstream");
-	cr_assert_str_eq(p2psim_function_kind(p2psim_topology_find(t, "0000:07:01.0")), "downstream");
+	cr_assert_str_eq(p2psim_function_kind(p2psim_topology_find(t, "0000:07:01.0")),
+			 "downstream");
 	cr_assert_str_eq(p2psim_function_kind(p2psim_topology_find(t, "0000:09:00.0")), "upstream");
-	cr_assert_str_eq(p2psim_function_kind(p2psim_topology_find(t, "0000:0a:01.0")), "downstream");
+	cr_assert_str_eq(p2psim_function_kind(p2psim_topology_find(t, "0000:0a:01.0")),
+			 "downstream");
 	p2psim_topology_free(t);
 	if (have_matrix()) {
 		/* two functions of one device: dist 2 */
@@ -149,7 +154,8 @@ Test(import_hwloc, v2_six_field_pci_type_and_host_bridge_option)
 	import_ok("hwloc", IMPORT_DATA "/hwloc/small-vm-virtio.xml", out, NULL);
 	assert_xpath(out, "string(count(//function))", "0");
 	{
-		char *s = xpath_string(out, "string(//hostbridge/comment()[contains(., 'allowlist')])");
+		char *s = xpath_string(out,
+				       "string(//hostbridge/comment()[contains(., 'allowlist')])");
 
 		cr_assert(strstr(s, "no 00.0 function"), "%s", s);
 		xmlFree(s);
@@ -210,7 +216,8 @@ Test(import_hwloc, usage_errors)
 	cr_assert_eq(r.status, 2);
 	cr_assert(strstr(r.err, "unknown format 'pdf'"), "%s", r.err);
 	run_free(&r);
-	r = run_p2psim((const char *const[]){ "import", "hwloc", DGX2, "--host-bridge", "00", NULL });
+	r = run_p2psim(
+		(const char *const[]){ "import", "hwloc", DGX2, "--host-bridge", "00", NULL });
 	cr_assert_eq(r.status, 2);
 	run_free(&r);
 	r = run_p2psim((const char *const[]){ "import", "hwloc", NULL });

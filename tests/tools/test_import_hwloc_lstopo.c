@@ -52,7 +52,8 @@ static char **hwloc_busids(const char *path, size_t *n, int *host_bridges)
 	cr_assert_not_null(doc, "cannot parse %s", path);
 	ctx = xmlXPathNewContext(doc);
 	obj = xmlXPathEvalExpression(
-		BAD_CAST "//object[@type='PCIDev' or (@type='Bridge' and @bridge_type='1-1')]/@pci_busid",
+		BAD_CAST
+		"//object[@type='PCIDev' or (@type='Bridge' and @bridge_type='1-1')]/@pci_busid",
 		ctx);
 	*n = obj->nodesetval ? (size_t)obj->nodesetval->nodeNr : 0;
 	ids = calloc(*n + 1, sizeof(*ids));
@@ -63,8 +64,8 @@ static char **hwloc_busids(const char *path, size_t *n, int *host_bridges)
 		xmlFree(v);
 	}
 	xmlXPathFreeObject(obj);
-	obj = xmlXPathEvalExpression(BAD_CAST "count(//object[@type='Bridge' and @bridge_type='0-1'])",
-				     ctx);
+	obj = xmlXPathEvalExpression(
+		BAD_CAST "count(//object[@type='Bridge' and @bridge_type='0-1'])", ctx);
 	*host_bridges = (int)xmlXPathCastToNumber(obj);
 	xmlXPathFreeObject(obj);
 	xmlXPathFreeContext(ctx);
@@ -140,8 +141,8 @@ Test(import_hwloc_lstopo, same_bridges_and_devices_as_hwloc)
 		cr_assert(nhw > 0, "%s: no PCI objects in the re-export", fixtures[i]);
 		assert_same(hw, nhw, ours, nours, fixtures[i]);
 		assert_same(ours, nours, ours2, nours2, fixtures[i]);
-		cr_assert_eq(hb_hw, hb_ours, "%s: %d host bridges in hwloc, %d in p2psim", fixtures[i],
-			     hb_hw, hb_ours);
+		cr_assert_eq(hb_hw, hb_ours, "%s: %d host bridges in hwloc, %d in p2psim",
+			     fixtures[i], hb_hw, hb_ours);
 		cr_assert_eq(hb_ours, hb_ours2);
 		free_ids(hw, nhw);
 		free_ids(ours, nours);

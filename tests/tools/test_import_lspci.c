@@ -76,7 +76,8 @@ Test(import_lspci, tree_two_roots)
 	/* 2 host functions, 3 root ports, 1 upstream, 2 downstream, 2 GPUs, 2 NIC functions */
 	cr_assert_eq(p2psim_topology_function_count(t), 12);
 	cr_assert_str_eq(p2psim_function_kind(p2psim_topology_find(t, "0000:81:00.0")), "upstream");
-	cr_assert_str_eq(p2psim_function_kind(p2psim_topology_find(t, "0000:82:01.0")), "downstream");
+	cr_assert_str_eq(p2psim_function_kind(p2psim_topology_find(t, "0000:82:01.0")),
+			 "downstream");
 	cr_assert_str_eq(p2psim_function_kind(p2psim_topology_find(t, "0000:84:00.0")), "endpoint");
 	cr_assert_str_eq(p2psim_function_kind(p2psim_topology_find(t, "0000:01:00.1")), "endpoint");
 	cr_assert_str_eq(p2psim_function_kind(p2psim_topology_find(t, "0000:00:1c.0")), "rootport");

@@ -38,7 +38,8 @@ Test(import_sysfs, hwloc_gather_dump)
 	cr_assert_eq(p2psim_topology_hostbridge_count(t), 3);
 	cr_assert_str_eq(p2psim_function_kind(p2psim_topology_find(t, "0000:17:00.0")), "rootport");
 	cr_assert_str_eq(p2psim_function_kind(p2psim_topology_find(t, "0000:18:00.0")), "upstream");
-	cr_assert_str_eq(p2psim_function_kind(p2psim_topology_find(t, "0000:19:08.0")), "downstream");
+	cr_assert_str_eq(p2psim_function_kind(p2psim_topology_find(t, "0000:19:08.0")),
+			 "downstream");
 	cr_assert_str_eq(p2psim_function_kind(p2psim_topology_find(t, "0000:1b:00.0")), "endpoint");
 	cr_assert_not_null(p2psim_topology_find(t, "0000:60:00.1"));
 	p2psim_topology_free(t);
@@ -114,10 +115,11 @@ Test(import_sysfs, unreadable_class_file_is_named)
 	{
 		char cmd[1024];
 
-		snprintf(cmd, sizeof(cmd),
-			 "mkdir -p %s %s/sys/bus/pci/devices && ln -s ../../../devices/pci0000:00/0000:00:02.0 "
-			 "%s/sys/bus/pci/devices/0000:00:02.0",
-			 path, dir, dir);
+		snprintf(
+			cmd, sizeof(cmd),
+			"mkdir -p %s %s/sys/bus/pci/devices && ln -s ../../../devices/pci0000:00/0000:00:02.0 "
+			"%s/sys/bus/pci/devices/0000:00:02.0",
+			path, dir, dir);
 		cr_assert_eq(system(cmd), 0);
 	}
 	snprintf(path, sizeof(path), "%s/sys/devices/pci0000:00/0000:00:02.0/vendor", dir);

@@ -221,7 +221,8 @@ int imp_xml_read(const char *path, struct _xmlDoc **doc, struct p2psim_error *er
 
 	*doc = NULL;
 	if (!f) {
-		p2psim_error_set(err, P2PSIM_EINPUT, path, 0, 0, "cannot open: %s", strerror(errno));
+		p2psim_error_set(err, P2PSIM_EINPUT, path, 0, 0, "cannot open: %s",
+				 strerror(errno));
 		return P2PSIM_EINPUT;
 	}
 	fclose(f);
@@ -289,12 +290,11 @@ static const char *fn_file(const struct imp_machine *m, const struct imp_fn *f)
 	return f->source ? f->source : m->input;
 }
 
-static int bus_error(const struct imp_machine *m, const struct imp_fn *f,
-		     struct p2psim_error *err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+static int bus_error(const struct imp_machine *m, const struct imp_fn *f, struct p2psim_error *err,
+		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-static int bus_error(const struct imp_machine *m, const struct imp_fn *f,
-		     struct p2psim_error *err, const char *fmt, ...)
+static int bus_error(const struct imp_machine *m, const struct imp_fn *f, struct p2psim_error *err,
+		     const char *fmt, ...)
 {
 	char msg[768];
 	va_list ap;
@@ -320,11 +320,13 @@ static int check_level(const struct imp_machine *m, struct imp_fn *list, int bus
 	for (struct imp_fn *f = list; f; f = f->next) {
 		if (bus != IMP_UNKNOWN && f->bus != IMP_UNKNOWN && f->bus != bus) {
 			if (f->parent)
-				return bus_error(m, f, err,
-						 "is below bridge %04x:%02x:%02x.%x whose secondary bus is %02x",
-						 f->parent->domain, f->parent->bus, f->parent->dev,
-						 f->parent->fn, bus);
-			return bus_error(m, f, err, "is not on its host bridge's root bus %02x", bus);
+				return bus_error(
+					m, f, err,
+					"is below bridge %04x:%02x:%02x.%x whose secondary bus is %02x",
+					f->parent->domain, f->parent->bus, f->parent->dev,
+					f->parent->fn, bus);
+			return bus_error(m, f, err, "is not on its host bridge's root bus %02x",
+					 bus);
 		}
 		if (f->kind != IMP_BRIDGE)
 			continue;
@@ -332,23 +334,28 @@ static int check_level(const struct imp_machine *m, struct imp_fn *list, int bus
 			return bus_error(m, f, err, "gives only one of secondary/subordinate");
 		if (f->secondary != IMP_UNKNOWN) {
 			if (f->secondary > f->subordinate)
-				return bus_error(m, f, err, "has secondary bus %02x above subordinate %02x",
+				return bus_error(m, f, err,
+						 "has secondary bus %02x above subordinate %02x",
 						 f->secondary, f->subordinate);
 			if (f->bus != IMP_UNKNOWN && f->secondary <= f->bus)
-				return bus_error(m, f, err, "has secondary bus %02x not above its own bus",
+				return bus_error(m, f, err,
+						 "has secondary bus %02x not above its own bus",
 						 f->secondary);
 			if ((lo != IMP_UNKNOWN && f->secondary < lo) ||
 			    (hi != IMP_UNKNOWN && f->subordinate > hi))
-				return bus_error(m, f, err,
-						 "has buses [%02x-%02x] outside its parent's range [%02x-%02x]",
-						 f->secondary, f->subordinate, lo, hi);
+				return bus_error(
+					m, f, err,
+					"has buses [%02x-%02x] outside its parent's range [%02x-%02x]",
+					f->secondary, f->subordinate, lo, hi);
 			for (struct imp_fn *g = list; g != f; g = g->next) {
 				if (g->kind == IMP_BRIDGE && g->secondary != IMP_UNKNOWN &&
-				    g->secondary <= f->subordinate && f->secondary <= g->subordinate)
-					return bus_error(m, f, err,
-							 "has buses [%02x-%02x] overlapping its sibling %02x:%02x.%x [%02x-%02x]",
-							 f->secondary, f->subordinate, g->bus, g->dev, g->fn,
-							 g->secondary, g->subordinate);
+				    g->secondary <= f->subordinate &&
+				    f->secondary <= g->subordinate)
+					return bus_error(
+						m, f, err,
+						"has buses [%02x-%02x] overlapping its sibling %02x:%02x.%x [%02x-%02x]",
+						f->secondary, f->subordinate, g->bus, g->dev, g->fn,
+						g->secondary, g->subordinate);
 			}
 		}
 		if (check_level(m, f->children, f->secondary, f->secondary, f->subordinate, err))
@@ -595,8 +602,9 @@ static void emit_endpoint(struct emit_ctx *c, xmlNodePtr parent, struct imp_fn *
 		set_attr(c, b, "index", "%d", i);
 		set_attr(c, b, "size", "%s", size);
 		set_attr(c, b, "kind", "%s",
-			 bar->kind == IMP_BAR_IO ? "io" :
-			 bar->kind == IMP_BAR_MEM64 ? "mem64" : "mem32");
+			 bar->kind == IMP_BAR_IO    ? "io" :
+			 bar->kind == IMP_BAR_MEM64 ? "mem64" :
+						      "mem32");
 		if (bar->kind != IMP_BAR_IO)
 			set_attr(c, b, "prefetchable", "%s", bar->prefetchable ? "yes" : "no");
 		if (bar->has_address && c->opts->keep_addresses)
@@ -687,12 +695,13 @@ static void emit_holder(struct emit_ctx *c, xmlNodePtr parent, struct imp_fn *f,
 		return;
 	}
 	c->folded++;
-	add_comment(c, node,
-		    " bridge %04x:%02x:%02x.%x [%04x:%04x] (devices directly below it: a PCIe-to-PCI "
-		    "bridge) folded into this port; p2psim models PCIe ports only, so paths through "
-		    "it are one hop shorter ",
-		    up->domain, up->bus, up->dev, up->fn, up->vendor == IMP_UNKNOWN ? 0 : up->vendor,
-		    up->device == IMP_UNKNOWN ? 0 : up->device);
+	add_comment(
+		c, node,
+		" bridge %04x:%02x:%02x.%x [%04x:%04x] (devices directly below it: a PCIe-to-PCI "
+		"bridge) folded into this port; p2psim models PCIe ports only, so paths through "
+		"it are one hop shorter ",
+		up->domain, up->bus, up->dev, up->fn, up->vendor == IMP_UNKNOWN ? 0 : up->vendor,
+		up->device == IMP_UNKNOWN ? 0 : up->device);
 	for (g = up->children; g; g = g->next)
 		emit_endpoint(c, node, g);
 }
@@ -737,9 +746,11 @@ static void collect_bars(const struct imp_fn *list, struct aperture_set *a, int 
 			if (!bar->has_address)
 				continue;
 			if (bar->address + bar->size_bytes <= SZ_4G)
-				cover(&a->lo32, &a->hi32, bar->address, bar->address + bar->size_bytes);
+				cover(&a->lo32, &a->hi32, bar->address,
+				      bar->address + bar->size_bytes);
 			else
-				cover(&a->lo64, &a->hi64, bar->address, bar->address + bar->size_bytes);
+				cover(&a->lo64, &a->hi64, bar->address,
+				      bar->address + bar->size_bytes);
 		}
 		collect_bars(f->children, a, nr_bars);
 	}
@@ -784,7 +795,7 @@ static uint64_t align_up(uint64_t x, uint64_t a)
 }
 
 static const struct imp_host_bridge_opt *host_bridge_opt(const struct emit_ctx *c,
-							  const struct imp_hostbridge *hb)
+							 const struct imp_hostbridge *hb)
 {
 	for (size_t i = 0; i < c->opts->nr_host_bridges; i++) {
 		const struct imp_host_bridge_opt *o = &c->opts->host_bridges[i];
@@ -854,20 +865,24 @@ static void emit_hostbridge(struct emit_ctx *c, xmlNodePtr root, struct imp_host
 		if ((first->vendor == IMP_UNKNOWN || first->device == IMP_UNKNOWN) && opt) {
 			first->vendor = opt->vendor;
 			first->device = opt->device;
-			add_comment(c, node, " 00.0 IDs from the host-bridge option (the input does not give them) ");
+			add_comment(
+				c, node,
+				" 00.0 IDs from the host-bridge option (the input does not give them) ");
 		} else if (first->vendor == IMP_UNKNOWN || first->device == IMP_UNKNOWN) {
-			add_comment(c, node,
-				    " the input does not give the IDs of 00.0, which the kernel's host-bridge "
-				    "allowlist keys on; written as 0000:0000 (import with host-bridge "
-				    "%04x:%02x=VENDOR:DEVICE) ",
-				    hb->domain, hb->bus);
+			add_comment(
+				c, node,
+				" the input does not give the IDs of 00.0, which the kernel's host-bridge "
+				"allowlist keys on; written as 0000:0000 (import with host-bridge "
+				"%04x:%02x=VENDOR:DEVICE) ",
+				hb->domain, hb->bus);
 		}
 	} else if (opt) {
 		snprintf(hostfn_id, sizeof(hostfn_id), "%s.fn0", hb->id);
-		add_comment(c, node,
-			    " host-bridge function 00.0 [%04x:%04x] added from the host-bridge option (the input "
-			    "has no 00.0 function on this root bus) ",
-			    opt->vendor, opt->device);
+		add_comment(
+			c, node,
+			" host-bridge function 00.0 [%04x:%04x] added from the host-bridge option (the input "
+			"has no 00.0 function on this root bus) ",
+			opt->vendor, opt->device);
 		xmlNodePtr h = new_child(c, node, "function");
 
 		set_attr(c, h, "id", "%s", hostfn_id);
@@ -877,12 +892,13 @@ static void emit_hostbridge(struct emit_ctx *c, xmlNodePtr root, struct imp_host
 		set_attr(c, h, "device", "0x%04x", opt->device);
 		set_attr(c, h, "class", "0x060000");
 	} else {
-		add_comment(c, node,
-			    " the input has no 00.0 function on root bus %04x:%02x (filtered out, or not "
-			    "described): the kernel's host-bridge allowlist keys on 00.0, or on the first "
-			    "function when it is a root port, so the allowlist cannot match the real "
-			    "host bridge here; import with host-bridge %04x:%02x=VENDOR:DEVICE to state it ",
-			    hb->domain, hb->bus, hb->domain, hb->bus);
+		add_comment(
+			c, node,
+			" the input has no 00.0 function on root bus %04x:%02x (filtered out, or not "
+			"described): the kernel's host-bridge allowlist keys on 00.0, or on the first "
+			"function when it is a root port, so the allowlist cannot match the real "
+			"host bridge here; import with host-bridge %04x:%02x=VENDOR:DEVICE to state it ",
+			hb->domain, hb->bus, hb->domain, hb->bus);
 	}
 
 	for (struct imp_fn *f = hb->children; f; f = f->next) {
@@ -950,7 +966,8 @@ int imp_emit(struct imp_machine *m, const struct imp_options *opts, char **out, 
 	*len = 0;
 	if (!m->nr_hbs) {
 		p2psim_error_set(err, P2PSIM_EINPUT, m->input, 0, 0,
-				 "no PCI host bridge or PCI device found in this %s input", m->format);
+				 "no PCI host bridge or PCI device found in this %s input",
+				 m->format);
 		return P2PSIM_EINPUT;
 	}
 	qsort(m->hbs, m->nr_hbs, sizeof(m->hbs[0]), hb_cmp);
@@ -961,14 +978,14 @@ int imp_emit(struct imp_machine *m, const struct imp_options *opts, char **out, 
 		ret = check_level(m, hb->children, hb->bus, hb->bus, hb->bus_end, err);
 		if (ret)
 			return ret;
-		if (i && m->hbs[i - 1]->domain == hb->domain && m->hbs[i - 1]->bus_end != IMP_UNKNOWN &&
-		    m->hbs[i - 1]->bus_end >= hb->bus) {
-			p2psim_error_set(err, P2PSIM_EINPUT, hb->source ? hb->source : m->input,
-					 hb->line, 0,
-					 "inconsistent bus ranges: host bridge %04x:%02x starts inside the "
-					 "range of host bridge %04x:[%02x-%02x]",
-					 hb->domain, hb->bus, m->hbs[i - 1]->domain, m->hbs[i - 1]->bus,
-					 m->hbs[i - 1]->bus_end);
+		if (i && m->hbs[i - 1]->domain == hb->domain &&
+		    m->hbs[i - 1]->bus_end != IMP_UNKNOWN && m->hbs[i - 1]->bus_end >= hb->bus) {
+			p2psim_error_set(
+				err, P2PSIM_EINPUT, hb->source ? hb->source : m->input, hb->line, 0,
+				"inconsistent bus ranges: host bridge %04x:%02x starts inside the "
+				"range of host bridge %04x:[%02x-%02x]",
+				hb->domain, hb->bus, m->hbs[i - 1]->domain, m->hbs[i - 1]->bus,
+				m->hbs[i - 1]->bus_end);
 			return P2PSIM_EINPUT;
 		}
 		unknown_acs |= has_acs_unknown_port(hb->children);
@@ -1030,17 +1047,21 @@ int imp_emit(struct imp_machine *m, const struct imp_options *opts, char **out, 
 	for (size_t i = 0; i < m->nr_notes; i++)
 		add_comment(&c, header, " %s ", m->notes[i]);
 	if (opts->cpu_given && m->cpu_known)
-		add_comment(&c, header, " CPU: %s family 0x%lx from the cpu option (the input says %s family 0x%lx) ",
-			    cpu_vendor, cpu_family, m->cpu_vendor, m->cpu_family);
+		add_comment(
+			&c, header,
+			" CPU: %s family 0x%lx from the cpu option (the input says %s family 0x%lx) ",
+			cpu_vendor, cpu_family, m->cpu_vendor, m->cpu_family);
 	else if (opts->cpu_given)
-		add_comment(&c, header, " CPU: %s family 0x%lx from the cpu option ", cpu_vendor, cpu_family);
+		add_comment(&c, header, " CPU: %s family 0x%lx from the cpu option ", cpu_vendor,
+			    cpu_family);
 	else if (m->cpu_known)
 		add_comment(&c, header, " CPU: %s family 0x%lx from the input (%s) ", cpu_vendor,
 			    cpu_family, m->cpu_source ? m->cpu_source : m->format);
 	else
-		add_comment(&c, header,
-			    " CPU: ASSUMED intel family 0x6: the input does not say (import with cpu=VENDOR:FAMILY; "
-			    "AMD family >= 0x17 allows P2P through the host bridge) ");
+		add_comment(
+			&c, header,
+			" CPU: ASSUMED intel family 0x6: the input does not say (import with cpu=VENDOR:FAMILY; "
+			"AMD family >= 0x17 allows P2P through the host bridge) ");
 	add_comment(&c, header, " ACS policy: %s. ", policy_name(opts->acs));
 
 	node = new_child(&c, root, "cpu");
@@ -1048,9 +1069,10 @@ int imp_emit(struct imp_machine *m, const struct imp_options *opts, char **out, 
 	set_attr(&c, node, "family", "0x%lx", cpu_family);
 
 	node = new_child(&c, root, "memory");
-	add_comment(&c, node,
-		    " RAM is not described by the input: placeholder ranges (the defaults, minus the "
-		    "apertures) ");
+	add_comment(
+		&c, node,
+		" RAM is not described by the input: placeholder ranges (the defaults, minus the "
+		"apertures) ");
 	for (int i = 0; i < nr_ram; i++) {
 		xmlNodePtr r = new_child(&c, node, "ram");
 
@@ -1062,10 +1084,11 @@ int imp_emit(struct imp_machine *m, const struct imp_options *opts, char **out, 
 		const char *type = iommu_type(&c, cpu_vendor);
 
 		if (!strcmp(opts->iommu, "auto"))
-			add_comment(&c, root,
-				    " IOMMU: ASSUMED on (type from the CPU vendor, Linux's lazy default "
-				    "mode), because ACS is assumed to be set the way Linux sets it with an "
-				    "IOMMU; import with iommu=none to leave it out ");
+			add_comment(
+				&c, root,
+				" IOMMU: ASSUMED on (type from the CPU vendor, Linux's lazy default "
+				"mode), because ACS is assumed to be set the way Linux sets it with an "
+				"IOMMU; import with iommu=none to leave it out ");
 		else
 			add_comment(&c, root, " IOMMU: %s, from the import options ", opts->iommu);
 		node = new_child(&c, root, "iommu");
@@ -1073,9 +1096,11 @@ int imp_emit(struct imp_machine *m, const struct imp_options *opts, char **out, 
 		set_attr(&c, node, "type", "%s", type);
 		set_attr(&c, node, "mode", "%s", "lazy");
 	} else {
-		add_comment(&c, root, " IOMMU: none (%s) ",
-			    !strcmp(opts->iommu, "none") ? "from the import options" :
-							    "no ACS assumed, so none assumed; import with iommu=TYPE to add one");
+		add_comment(
+			&c, root, " IOMMU: none (%s) ",
+			!strcmp(opts->iommu, "none") ?
+				"from the import options" :
+				"no ACS assumed, so none assumed; import with iommu=TYPE to add one");
 	}
 
 	for (size_t i = 0; i < m->nr_hbs; i++)
@@ -1091,19 +1116,22 @@ int imp_emit(struct imp_machine *m, const struct imp_options *opts, char **out, 
 		n += snprintf(text + n, sizeof(text) - n, " ACS:");
 		if (c.acs_known)
 			n += snprintf(text + n, sizeof(text) - n,
-				      " %d function(s) carry ACS read from the input%s.", c.acs_known,
+				      " %d function(s) carry ACS read from the input%s.",
+				      c.acs_known,
 				      c.acs_cleared ? " (control bits changed by the policy)" : "");
 		if (c.acs_assumed)
-			n += snprintf(text + n, sizeof(text) - n,
-				      " %d root/downstream port(s) with no ACS data: ASSUMED "
-				      "acs-cap=acs-ctrl=0x%04x (SV|RR|CR|UF, what Linux sets on ACS-capable "
-				      "ports when an IOMMU is on); import with acs=as-is or acs=off if ACS "
-				      "is off on this machine.",
-				      c.acs_assumed, IMP_ACS_IOMMU_DEFAULT);
+			n += snprintf(
+				text + n, sizeof(text) - n,
+				" %d root/downstream port(s) with no ACS data: ASSUMED "
+				"acs-cap=acs-ctrl=0x%04x (SV|RR|CR|UF, what Linux sets on ACS-capable "
+				"ports when an IOMMU is on); import with acs=as-is or acs=off if ACS "
+				"is off on this machine.",
+				c.acs_assumed, IMP_ACS_IOMMU_DEFAULT);
 		if (!c.acs_assumed && unknown_acs)
-			n += snprintf(text + n, sizeof(text) - n,
-				      " ports with no ACS data in the input are written without an ACS "
-				      "capability (as with the IOMMU off: no redirect).");
+			n += snprintf(
+				text + n, sizeof(text) - n,
+				" ports with no ACS data in the input are written without an ACS "
+				"capability (as with the IOMMU off: no redirect).");
 		if (!c.acs_known && !c.acs_assumed && !unknown_acs)
 			n += snprintf(text + n, sizeof(text) - n, " none in the input.");
 		snprintf(text + n, sizeof(text) - n, " ");
@@ -1120,15 +1148,17 @@ int imp_emit(struct imp_machine *m, const struct imp_options *opts, char **out, 
 		else
 			xmlAddChild(root, cm);
 		if (nr_bars && opts->keep_addresses && nr_given) {
-			snprintf(text, sizeof(text),
-				 " Apertures: 1 MiB-aligned covers of the BAR addresses the input gives "
-				 "(%d BARs); host bridges without BARs get a 64 GiB placeholder above them ",
-				 nr_bars);
+			snprintf(
+				text, sizeof(text),
+				" Apertures: 1 MiB-aligned covers of the BAR addresses the input gives "
+				"(%d BARs); host bridges without BARs get a 64 GiB placeholder above them ",
+				nr_bars);
 		} else {
-			snprintf(text, sizeof(text),
-				 " Apertures: the input gives no BAR addresses%s; each host bridge gets a "
-				 "64 GiB placeholder mem64 aperture ",
-				 nr_bars ? " that are kept" : "");
+			snprintf(
+				text, sizeof(text),
+				" Apertures: the input gives no BAR addresses%s; each host bridge gets a "
+				"64 GiB placeholder mem64 aperture ",
+				nr_bars ? " that are kept" : "");
 		}
 		cm = xmlNewDocComment(c.doc, BAD_CAST text);
 		if (!cm)
@@ -1138,10 +1168,11 @@ int imp_emit(struct imp_machine *m, const struct imp_options *opts, char **out, 
 		else
 			xmlAddChild(root, cm);
 		if (c.folded || c.dropped) {
-			snprintf(text, sizeof(text),
-				 " Shape: %d PCIe-to-PCI bridge(s) folded into their ports, %d function(s) "
-				 "left out (see the comments where they were) ",
-				 c.folded, c.dropped);
+			snprintf(
+				text, sizeof(text),
+				" Shape: %d PCIe-to-PCI bridge(s) folded into their ports, %d function(s) "
+				"left out (see the comments where they were) ",
+				c.folded, c.dropped);
 			cm = xmlNewDocComment(c.doc, BAD_CAST text);
 			if (!cm)
 				goto nomem;

@@ -79,11 +79,13 @@ static int parse_pci_type(const char *s, struct imp_fn *f)
 	int n = 0;
 
 	if (sscanf(s, "%x [%x:%x] [%x:%x] %x %x%n", &cls, &ven, &dev, &sven, &sdev, &rev, &progif,
-		   &n) == 7 && !s[n]) {
+		   &n) == 7 &&
+	    !s[n]) {
 		/* v3 */
 	} else if (n = 0, progif = 0,
 		   sscanf(s, "%x [%x:%x] [%x:%x] %x%n", &cls, &ven, &dev, &sven, &sdev, &rev, &n) ==
-				   6 && !s[n]) {
+				   6 &&
+			   !s[n]) {
 		/* v2 */
 	} else {
 		return -EINVAL;
@@ -101,8 +103,8 @@ static int parse_bridge_pci(const char *s, int *domain, int *sec, int *sub)
 	unsigned int d, a, b;
 	int n = 0;
 
-	if (!s || sscanf(s, "%x:[%x-%x]%n", &d, &a, &b, &n) != 3 || s[n] || d > 0xffff || a > 0xff ||
-	    b > 0xff)
+	if (!s || sscanf(s, "%x:[%x-%x]%n", &d, &a, &b, &n) != 3 || s[n] || d > 0xffff ||
+	    a > 0xff || b > 0xff)
 		return -EINVAL;
 	*domain = (int)d;
 	*sec = (int)a;
@@ -139,16 +141,19 @@ static int make_label(struct hwloc_ctx *c, xmlNodePtr n, struct imp_fn *f)
 	if (vendor || device || model || names[0])
 		ret = imp_strset(&f->label, "%s%s%s%s%s%s", vendor ? vendor : "",
 				 vendor && (device || model) ? " " : "",
-				 device ? device : model ? model : "",
-				 names[0] && (vendor || device || model) ? " " : "", names[0] ? "osdev=" : "",
-				 names);
+				 device ? device :
+				 model	? model :
+					  "",
+				 names[0] && (vendor || device || model) ? " " : "",
+				 names[0] ? "osdev=" : "", names);
 	xmlFree(vendor);
 	xmlFree(device);
 	xmlFree(model);
 	return ret ? nomem(c) : P2PSIM_OK;
 }
 
-static int walk(struct hwloc_ctx *c, xmlNodePtr n, struct imp_hostbridge *hb, struct imp_fn *parent);
+static int walk(struct hwloc_ctx *c, xmlNodePtr n, struct imp_hostbridge *hb,
+		struct imp_fn *parent);
 
 static int walk_children(struct hwloc_ctx *c, xmlNodePtr n, struct imp_hostbridge *hb,
 			 struct imp_fn *parent)
@@ -206,10 +211,12 @@ static int walk_pci(struct hwloc_ctx *c, xmlNodePtr n, bool bridge, struct imp_h
 		hb = imp_find_hostbridge(c->m, domain, bus);
 		if (!hb) {
 			hb = imp_add_hostbridge(c->m, domain, bus, line);
-			if (!hb || imp_strset(&hb->note,
-					      "root bus %04x:%02x is ASSUMED: the input has no host bridge "
-					      "or bridge above %s (I/O filtered by hwloc)",
-					      domain, bus, busid)) {
+			if (!hb ||
+			    imp_strset(
+				    &hb->note,
+				    "root bus %04x:%02x is ASSUMED: the input has no host bridge "
+				    "or bridge above %s (I/O filtered by hwloc)",
+				    domain, bus, busid)) {
 				ret = nomem(c);
 				goto out;
 			}
@@ -260,7 +267,8 @@ static int walk(struct hwloc_ctx *c, xmlNodePtr n, struct imp_hostbridge *hb, st
 					 imp_cpu_vendor_from_id(vendor));
 				c->m->cpu_family = fam;
 				if (imp_strset(&c->m->cpu_source,
-					       "hwloc CPUVendor=%s CPUFamilyNumber=%s", vendor, family))
+					       "hwloc CPUVendor=%s CPUFamilyNumber=%s", vendor,
+					       family))
 					ret = nomem(c);
 			}
 		}
@@ -279,10 +287,11 @@ static int walk(struct hwloc_ctx *c, xmlNodePtr n, struct imp_hostbridge *hb, st
 			if (parse_bridge_pci(range, &domain, &sec, &sub)) {
 				ret = bad(c, n, "bridge_pci", range);
 			} else if (imp_find_hostbridge(c->m, domain, sec)) {
-				p2psim_error_set(c->err, P2PSIM_EINPUT, c->path, (int)xmlGetLineNo(n), 0,
-						 "inconsistent bus ranges: a second host bridge for root bus "
-						 "%04x:%02x",
-						 domain, sec);
+				p2psim_error_set(
+					c->err, P2PSIM_EINPUT, c->path, (int)xmlGetLineNo(n), 0,
+					"inconsistent bus ranges: a second host bridge for root bus "
+					"%04x:%02x",
+					domain, sec);
 				ret = P2PSIM_EINPUT;
 			} else {
 				struct imp_hostbridge *h =
@@ -343,24 +352,27 @@ int imp_read_hwloc(const char *path, struct imp_machine *m, struct p2psim_error 
 	}
 	version = prop(root, "version");
 	if (!version || (strncmp(version, "2.", 2) && strncmp(version, "3.", 2))) {
-		p2psim_error_set(err, P2PSIM_EINPUT, path, (int)xmlGetLineNo(root), 0,
-				 "unsupported hwloc XML version '%s' (2.x and 3.x are read; re-export "
-				 "with lstopo from hwloc 2 or later)",
-				 version ? version : "1.x (no version attribute)");
+		p2psim_error_set(
+			err, P2PSIM_EINPUT, path, (int)xmlGetLineNo(root), 0,
+			"unsupported hwloc XML version '%s' (2.x and 3.x are read; re-export "
+			"with lstopo from hwloc 2 or later)",
+			version ? version : "1.x (no version attribute)");
 		ret = P2PSIM_EINPUT;
 		goto out;
 	}
-	if (imp_note(m, "Source: hwloc XML version %s (%s). hwloc records no ACS, BARs, IOMMU or "
-			"SR-IOV VF marks; VFs appear as ordinary functions.",
+	if (imp_note(m,
+		     "Source: hwloc XML version %s (%s). hwloc records no ACS, BARs, IOMMU or "
+		     "SR-IOV VF marks; VFs appear as ordinary functions.",
 		     version, base_name(path))) {
 		ret = nomem(&c);
 		goto out;
 	}
 	ret = walk_children(&c, root, NULL, NULL);
 	if (!ret && c.orphans &&
-	    imp_note(m, "%d PCI function(s) had no bridge above them (hwloc I/O filtering): each "
-			"such bus is written as a root bus of its own, so P2P between them goes "
-			"through the host bridge",
+	    imp_note(m,
+		     "%d PCI function(s) had no bridge above them (hwloc I/O filtering): each "
+		     "such bus is written as a root bus of its own, so P2P between them goes "
+		     "through the host bridge",
 		     c.orphans))
 		ret = nomem(&c);
 	if (!ret && !m->name) {

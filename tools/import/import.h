@@ -26,9 +26,9 @@
 #include "p2psim/p2psim.h"
 
 enum imp_kind {
-	IMP_HOSTFN,   /* root-bus function that does no DMA (host bridge function) */
+	IMP_HOSTFN, /* root-bus function that does no DMA (host bridge function) */
 	IMP_ENDPOINT, /* anything that is not a bridge */
-	IMP_BRIDGE,   /* PCI-to-PCI bridge: root port, switch port, PCIe-to-PCI bridge */
+	IMP_BRIDGE, /* PCI-to-PCI bridge: root port, switch port, PCIe-to-PCI bridge */
 };
 
 enum imp_bar_kind { IMP_BAR_MEM32, IMP_BAR_MEM64, IMP_BAR_IO };
@@ -58,45 +58,45 @@ struct imp_bar {
 struct imp_fn {
 	enum imp_kind kind;
 	int domain, bus, dev, fn; /* bus may be IMP_UNKNOWN for synthetic functions */
-	int vendor, device;       /* IMP_UNKNOWN when the input does not say */
-	long class_code;          /* 24-bit, IMP_UNKNOWN when the input does not say */
+	int vendor, device; /* IMP_UNKNOWN when the input does not say */
+	long class_code; /* 24-bit, IMP_UNKNOWN when the input does not say */
 	int secondary, subordinate; /* bridges; IMP_UNKNOWN when not given */
-	bool acs_known;           /* the input says whether there is an ACS capability */
-	bool acs_present;         /* ... and there is one: */
+	bool acs_known; /* the input says whether there is an ACS capability */
+	bool acs_present; /* ... and there is one: */
 	unsigned int acs_cap, acs_ctrl;
 	bool is_vf;
 	struct imp_bar bars[6];
-	char *label;              /* human description (vendor/device names), may be NULL */
-	char *note;               /* one comment for this function, may be NULL */
-	int line;                 /* where the input describes it (0: unknown) */
-	char *source;             /* file of that line, NULL for the main input */
+	char *label; /* human description (vendor/device names), may be NULL */
+	char *note; /* one comment for this function, may be NULL */
+	int line; /* where the input describes it (0: unknown) */
+	char *source; /* file of that line, NULL for the main input */
 
-	struct imp_fn *parent;    /* NULL on the root bus */
-	struct imp_fn *children;  /* first child */
-	struct imp_fn *next;      /* next sibling */
+	struct imp_fn *parent; /* NULL on the root bus */
+	struct imp_fn *children; /* first child */
+	struct imp_fn *next; /* next sibling */
 
-	char id[64];              /* assigned by the emitter */
+	char id[64]; /* assigned by the emitter */
 };
 
 struct imp_hostbridge {
 	int domain, bus;
-	int bus_end;              /* last bus number below it, IMP_UNKNOWN if not given */
-	int numa_node;            /* IMP_UNKNOWN if not given */
+	int bus_end; /* last bus number below it, IMP_UNKNOWN if not given */
+	int numa_node; /* IMP_UNKNOWN if not given */
 	int line;
 	char *source;
 	char *note;
-	struct imp_fn *children;  /* root-bus functions */
+	struct imp_fn *children; /* root-bus functions */
 	char id[32];
 };
 
 struct imp_machine {
-	char *name;               /* topology name */
-	const char *format;       /* "hwloc", "nccl", "sysfs", "lspci" */
-	const char *input;        /* the INPUT argument */
+	char *name; /* topology name */
+	const char *format; /* "hwloc", "nccl", "sysfs", "lspci" */
+	const char *input; /* the INPUT argument */
 	bool cpu_known;
-	char cpu_vendor[16];      /* intel|amd|hygon|arm|other */
+	char cpu_vendor[16]; /* intel|amd|hygon|arm|other */
 	long cpu_family;
-	char *cpu_source;         /* where the CPU came from ("hwloc CPUVendor/CPUFamilyNumber") */
+	char *cpu_source; /* where the CPU came from ("hwloc CPUVendor/CPUFamilyNumber") */
 
 	struct imp_hostbridge **hbs;
 	size_t nr_hbs, cap_hbs;
@@ -107,14 +107,14 @@ struct imp_machine {
 };
 
 enum imp_acs_policy {
-	IMP_ACS_DEFAULT,       /* as-is where known, iommu-default where unknown */
+	IMP_ACS_DEFAULT, /* as-is where known, iommu-default where unknown */
 	IMP_ACS_AS_IS,
 	IMP_ACS_IOMMU_DEFAULT_POLICY,
 	IMP_ACS_OFF,
 };
 
 struct imp_host_bridge_opt {
-	bool any_bus;             /* "*=VENDOR:DEVICE" */
+	bool any_bus; /* "*=VENDOR:DEVICE" */
 	int domain, bus;
 	int vendor, device;
 	bool used;
@@ -122,13 +122,13 @@ struct imp_host_bridge_opt {
 
 struct imp_options {
 	enum imp_acs_policy acs;
-	const char *iommu;        /* "auto", "none" or an <iommu type> */
+	const char *iommu; /* "auto", "none" or an <iommu type> */
 	bool cpu_given;
 	char cpu_vendor[16];
 	long cpu_family;
 	struct imp_host_bridge_opt *host_bridges;
 	size_t nr_host_bridges;
-	bool keep_addresses;      /* write BAR addresses the input gives */
+	bool keep_addresses; /* write BAR addresses the input gives */
 };
 
 /* Building the intermediate form (emit.c). */

@@ -188,7 +188,8 @@ static int parse_header(struct lspci_ctx *c, const char *s, int line, struct imp
 	struct imp_fn *f;
 
 	if (sscanf(s, "%15s%n", bdf, &n) != 1 || imp_parse_bdf(bdf, &domain, &bus, &dev, &fn))
-		return bad(c, line, "expected a function header '[DDDD:]BB:DD.F Class [cccc]: ...'");
+		return bad(c, line,
+			   "expected a function header '[DDDD:]BB:DD.F Class [cccc]: ...'");
 	colon = strstr(s + n, "]: ");
 	cls_open = colon ? colon : NULL;
 	while (cls_open && cls_open > s && *cls_open != '[')
@@ -197,8 +198,8 @@ static int parse_header(struct lspci_ctx *c, const char *s, int line, struct imp
 		return bad(c, line,
 			   "no class code in brackets: this looks like lspci -vvv without -nn (run "
 			   "lspci -vvv -nn: the vendor/device IDs are needed)");
-	f = imp_fn_new((cls == 0x0604 || cls == 0x0609) ? IMP_BRIDGE : IMP_ENDPOINT, domain, bus, dev,
-		       fn, line);
+	f = imp_fn_new((cls == 0x0604 || cls == 0x0609) ? IMP_BRIDGE : IMP_ENDPOINT, domain, bus,
+		       dev, fn, line);
 	if (!f)
 		return nomem(c);
 	p = strstr(colon, "(prog-if ");
@@ -279,8 +280,11 @@ static int read_vvv(struct lspci_ctx *c, FILE *file)
 			unsigned int pri, sec, sub;
 
 			if (sscanf(s, "Bus: primary=%x, secondary=%x, subordinate=%x", &pri, &sec,
-				   &sub) != 3 || sec > 0xff || sub > 0xff) {
-				ret = bad(c, lineno, "malformed 'Bus: primary=, secondary=, subordinate=' line");
+				   &sub) != 3 ||
+			    sec > 0xff || sub > 0xff) {
+				ret = bad(
+					c, lineno,
+					"malformed 'Bus: primary=, secondary=, subordinate=' line");
 				break;
 			}
 			if ((int)sec <= cur->fn->bus || sub < sec) {
@@ -314,7 +318,8 @@ static int read_vvv(struct lspci_ctx *c, FILE *file)
 	}
 	free(line);
 	if (!ret && !nr)
-		ret = bad(c, lineno, "no lspci function header found (expected lspci -vvv -nn output)");
+		ret = bad(c, lineno,
+			  "no lspci function header found (expected lspci -vvv -nn output)");
 
 	/* ACS knowledge, then the tree from the bus numbers. */
 	for (size_t i = 0; !ret && i < nr; i++) {
@@ -334,8 +339,8 @@ static int read_vvv(struct lspci_ctx *c, FILE *file)
 		for (size_t j = 0; j < nr; j++) {
 			struct imp_fn *b = fns[j].fn;
 
-			if (b->kind == IMP_BRIDGE && b->domain == f->domain && b->secondary == f->bus &&
-			    b != f) {
+			if (b->kind == IMP_BRIDGE && b->domain == f->domain &&
+			    b->secondary == f->bus && b != f) {
 				parent = b;
 				break;
 			}
@@ -371,7 +376,7 @@ static int read_vvv(struct lspci_ctx *c, FILE *file)
 struct tree_node {
 	int col;
 	struct imp_hostbridge *hb; /* a root bus ... */
-	struct imp_fn *fn;         /* ... or a bridge */
+	struct imp_fn *fn; /* ... or a bridge */
 };
 
 static int read_tree(struct lspci_ctx *c, FILE *file)
@@ -412,7 +417,8 @@ static int read_tree(struct lspci_ctx *c, FILE *file)
 				i += n - 1;
 				continue;
 			}
-			if (line[i] != '-' || i + 5 > len || !isxdigit((unsigned char)line[i + 1]) ||
+			if (line[i] != '-' || i + 5 > len ||
+			    !isxdigit((unsigned char)line[i + 1]) ||
 			    !isxdigit((unsigned char)line[i + 2]) || line[i + 3] != '.' ||
 			    sscanf(line + i + 1, "%2x.%1x%n", &dev, &fn, &n) != 2 || n != 4 ||
 			    dev > 31 || fn > 7)
@@ -421,8 +427,9 @@ static int read_tree(struct lspci_ctx *c, FILE *file)
 			while (depth && stack[depth - 1].col >= col)
 				depth--;
 			if (!depth) {
-				ret = bad(c, lineno, "a function with no [DDDD:BB] root bus to its left "
-						     "(expected lspci -tv output)");
+				ret = bad(c, lineno,
+					  "a function with no [DDDD:BB] root bus to its left "
+					  "(expected lspci -tv output)");
 				break;
 			}
 			{
@@ -435,7 +442,8 @@ static int read_tree(struct lspci_ctx *c, FILE *file)
 				struct imp_fn *f;
 				int m = 0;
 
-				f = imp_fn_new(IMP_ENDPOINT, domain, bus, (int)dev, (int)fn, lineno);
+				f = imp_fn_new(IMP_ENDPOINT, domain, bus, (int)dev, (int)fn,
+					       lineno);
 				if (!f) {
 					ret = nomem(c);
 					break;
@@ -497,7 +505,8 @@ int imp_read_lspci(const char *path, struct imp_machine *m, struct p2psim_error 
 	int ret;
 
 	if (!file) {
-		p2psim_error_set(err, P2PSIM_EINPUT, path, 0, 0, "cannot open: %s", strerror(errno));
+		p2psim_error_set(err, P2PSIM_EINPUT, path, 0, 0, "cannot open: %s",
+				 strerror(errno));
 		return P2PSIM_EINPUT;
 	}
 	/* The first meaningful line tells which output it is. */
@@ -525,17 +534,21 @@ int imp_read_lspci(const char *path, struct imp_machine *m, struct p2psim_error 
 			return nomem(&c);
 	}
 	if (tree) {
-		if (imp_note(m, "Source: lspci -t tree (%d functions): shape and bus numbers only; no "
-				"class codes, BARs or ACS; 00.0 on a root bus is taken to be the host-bridge "
-				"function.",
-			     c.functions) ||
+		if (imp_note(
+			    m,
+			    "Source: lspci -t tree (%d functions): shape and bus numbers only; no "
+			    "class codes, BARs or ACS; 00.0 on a root bus is taken to be the host-bridge "
+			    "function.",
+			    c.functions) ||
 		    (c.unknown_ids &&
-		     imp_note(m, "%d function(s) without [vendor:device] IDs (lspci -tv without -nn) "
-				 "are written as 0000:0000; lspci -tvnn gives the IDs",
+		     imp_note(m,
+			      "%d function(s) without [vendor:device] IDs (lspci -tv without -nn) "
+			      "are written as 0000:0000; lspci -tvnn gives the IDs",
 			      c.unknown_ids)))
 			return nomem(&c);
-	} else if (imp_note(m, "Source: lspci -vvv -nn (%d functions): IDs, classes, bus numbers, "
-			       "BAR addresses (Region lines), ACS for %d function(s) (ACSCap/ACSCtl).",
+	} else if (imp_note(m,
+			    "Source: lspci -vvv -nn (%d functions): IDs, classes, bus numbers, "
+			    "BAR addresses (Region lines), ACS for %d function(s) (ACSCap/ACSCtl).",
 			    c.functions, c.acs_read)) {
 		return nomem(&c);
 	}

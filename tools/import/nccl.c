@@ -146,7 +146,8 @@ static int read_pci(struct nccl_ctx *c, xmlNodePtr n, struct imp_hostbridge *hb,
 		    struct imp_fn *holder)
 {
 	int line = (int)xmlGetLineNo(n), domain, bus, dev, fn, ret;
-	char *busid = prop(n, "busid"), *speed = prop(n, "link_speed"), *width = prop(n, "link_width");
+	char *busid = prop(n, "busid"), *speed = prop(n, "link_speed"),
+	     *width = prop(n, "link_width");
 	long cls, vendor, device;
 	char name[128];
 	bool virtual_sw;
@@ -176,8 +177,8 @@ static int read_pci(struct nccl_ctx *c, xmlNodePtr n, struct imp_hostbridge *hb,
 	f->device = (int)device;
 	device_name(n, name, sizeof(name));
 	if (imp_strset(&f->label, "NCCL busid %s%s%s%s%s%s", busid,
-		       virtual_sw ? " (virtual switch)" : "", speed ? " link " : "", speed ? speed : "",
-		       width ? " x" : "", width ? width : "") ||
+		       virtual_sw ? " (virtual switch)" : "", speed ? " link " : "",
+		       speed ? speed : "", width ? " x" : "", width ? width : "") ||
 	    (name[0] && imp_strset(&f->note, "%s", name + 1))) {
 		imp_fn_free(f);
 		ret = nomem(c);
@@ -200,7 +201,8 @@ out:
 
 static int read_cpu(struct nccl_ctx *c, xmlNodePtr n, int index)
 {
-	char *numaid = prop(n, "numaid"), *vendor = prop(n, "vendor"), *family = prop(n, "familyid");
+	char *numaid = prop(n, "numaid"), *vendor = prop(n, "vendor"),
+	     *family = prop(n, "familyid");
 	char *arch = prop(n, "arch");
 	struct imp_hostbridge *hb = imp_add_hostbridge(c->m, index, 0, (int)xmlGetLineNo(n));
 	int ret = P2PSIM_OK, rp = 1;
@@ -211,16 +213,18 @@ static int read_cpu(struct nccl_ctx *c, xmlNodePtr n, int index)
 	}
 	if (numaid)
 		hb->numa_node = atoi(numaid);
-	if (imp_strset(&hb->note,
-		       "NCCL <cpu numaid=%s> (line %d): a host bridge with invented domain %04x, root "
-		       "ports and bus numbers",
-		       numaid ? numaid : "?", hb->line, index)) {
+	if (imp_strset(
+		    &hb->note,
+		    "NCCL <cpu numaid=%s> (line %d): a host bridge with invented domain %04x, root "
+		    "ports and bus numbers",
+		    numaid ? numaid : "?", hb->line, index)) {
 		ret = nomem(c);
 		goto out;
 	}
 	if (!c->m->cpu_known && (vendor || arch)) {
-		const char *v = vendor ? imp_cpu_vendor_from_id(vendor) :
-			      arch && !strcmp(arch, "arm64") ? "arm" : "other";
+		const char *v = vendor			       ? imp_cpu_vendor_from_id(vendor) :
+				arch && !strcmp(arch, "arm64") ? "arm" :
+								 "other";
 		char *end = NULL;
 		long fam = family ? strtol(family, &end, 0) : 0;
 
@@ -229,8 +233,10 @@ static int read_cpu(struct nccl_ctx *c, xmlNodePtr n, int index)
 			goto out;
 		}
 		if (!family)
-			fam = !strcmp(v, "amd") ? 0x19 : !strcmp(v, "hygon") ? 0x18 :
-			      !strcmp(v, "intel") ? 6 : 0;
+			fam = !strcmp(v, "amd")	  ? 0x19 :
+			      !strcmp(v, "hygon") ? 0x18 :
+			      !strcmp(v, "intel") ? 6 :
+						    0;
 		c->m->cpu_known = true;
 		snprintf(c->m->cpu_vendor, sizeof(c->m->cpu_vendor), "%s", v);
 		c->m->cpu_family = fam;
@@ -245,7 +251,9 @@ static int read_cpu(struct nccl_ctx *c, xmlNodePtr n, int index)
 
 		if (is_elem(ch, "nic")) {
 			ret = imp_note(c->m, "line %d: a <nic> with no PCI device is left out",
-				       (int)xmlGetLineNo(ch)) ? nomem(c) : P2PSIM_OK;
+				       (int)xmlGetLineNo(ch)) ?
+				      nomem(c) :
+				      P2PSIM_OK;
 			continue;
 		}
 		if (!is_elem(ch, "pci"))
@@ -264,8 +272,9 @@ static int read_cpu(struct nccl_ctx *c, xmlNodePtr n, int index)
 		port->vendor = 0;
 		port->device = 0;
 		port->class_code = 0x060400;
-		if (imp_strset(&port->note, "root port invented by the importer (NCCL does not show "
-					    "root ports)")) {
+		if (imp_strset(&port->note,
+			       "root port invented by the importer (NCCL does not show "
+			       "root ports)")) {
 			imp_fn_free(port);
 			ret = nomem(c);
 			break;
@@ -301,10 +310,11 @@ int imp_read_nccl(const char *path, struct imp_machine *m, struct p2psim_error *
 	}
 	version = prop(root, "version");
 	if (!version || strcmp(version, "1")) {
-		p2psim_error_set(err, P2PSIM_EINPUT, path, (int)xmlGetLineNo(root), 0,
-				 "unsupported NCCL topology version '%s' (NCCL_TOPO_XML_VERSION 1 is "
-				 "read)",
-				 version ? version : "(missing)");
+		p2psim_error_set(
+			err, P2PSIM_EINPUT, path, (int)xmlGetLineNo(root), 0,
+			"unsupported NCCL topology version '%s' (NCCL_TOPO_XML_VERSION 1 is "
+			"read)",
+			version ? version : "(missing)");
 		ret = P2PSIM_EINPUT;
 		goto out;
 	}
@@ -320,20 +330,25 @@ int imp_read_nccl(const char *path, struct imp_machine *m, struct p2psim_error *
 
 		if (len > 4 && !strcmp(b + len - 4, ".xml"))
 			len -= 4;
-		if (name ? imp_strset(&m->name, "%s", name) : imp_strset(&m->name, "%.*s", (int)len, b)) {
+		if (name ? imp_strset(&m->name, "%s", name) :
+			   imp_strset(&m->name, "%.*s", (int)len, b)) {
 			ret = nomem(&c);
 			goto out;
 		}
 	}
-	if (imp_note(m, "Source: NCCL topology version 1: %d <cpu>, %d switch(es) of which %d "
-			"virtual (bus id ffff:ff:..), %d device(s). Kept: which devices share a "
-			"switch, classes, IDs where given. Invented: host bridges (one per <cpu>), root "
-			"ports, downstream ports, every BDF (NCCL bus ids are in comments).",
-		     cpus, c.switches, c.virtual_switches, c.devices) ||
-	    imp_note(m, "NCCL cannot say: whether a switch is real hardware (a virtual switch "
-			"only records the provider's grouping; the guest sees the devices on separate "
-			"host bridges), ACS, BARs, the host-bridge function, the IOMMU.") ||
-	    imp_note(m, "Functions without vendor/device in the NCCL file are written as 0000:0000."))
+	if (imp_note(
+		    m,
+		    "Source: NCCL topology version 1: %d <cpu>, %d switch(es) of which %d "
+		    "virtual (bus id ffff:ff:..), %d device(s). Kept: which devices share a "
+		    "switch, classes, IDs where given. Invented: host bridges (one per <cpu>), root "
+		    "ports, downstream ports, every BDF (NCCL bus ids are in comments).",
+		    cpus, c.switches, c.virtual_switches, c.devices) ||
+	    imp_note(m,
+		     "NCCL cannot say: whether a switch is real hardware (a virtual switch "
+		     "only records the provider's grouping; the guest sees the devices on separate "
+		     "host bridges), ACS, BARs, the host-bridge function, the IOMMU.") ||
+	    imp_note(m,
+		     "Functions without vendor/device in the NCCL file are written as 0000:0000."))
 		ret = nomem(&c);
 out:
 	xmlFree(version);

@@ -41,7 +41,7 @@
 
 struct sysfs_entry {
 	char bdf[32];
-	char *dir;           /* resolved directory of the function */
+	char *dir; /* resolved directory of the function */
 	char parent_bdf[32]; /* "" when on a root bus */
 	struct imp_fn *fn;
 	bool attached; /* fn is owned by the tree */
@@ -107,14 +107,15 @@ static int read_number(struct sysfs_ctx *c, const char *dir, const char *name, l
 	if (ret) {
 		if (!required)
 			return -ENOENT;
-		p2psim_error_set(c->err, P2PSIM_EINPUT, path, 0, 0, "cannot read: %s", strerror(-ret));
+		p2psim_error_set(c->err, P2PSIM_EINPUT, path, 0, 0, "cannot read: %s",
+				 strerror(-ret));
 		return P2PSIM_EINPUT;
 	}
 	errno = 0;
 	x = strtol(buf, &end, 0);
 	if (errno || end == buf || *end || x < 0 || x > max) {
-		p2psim_error_set(c->err, P2PSIM_EINPUT, path, 1, 0, "'%s' is not a number in [0, 0x%lx]",
-				 buf, max);
+		p2psim_error_set(c->err, P2PSIM_EINPUT, path, 1, 0,
+				 "'%s' is not a number in [0, 0x%lx]", buf, max);
 		return P2PSIM_EINPUT;
 	}
 	*out = x;
@@ -162,7 +163,8 @@ static int read_resources(struct sysfs_ctx *c, const char *dir, struct imp_fn *f
 		if (flags & IORESOURCE_IO) {
 			bar->kind = IMP_BAR_IO;
 		} else {
-			bar->kind = (flags & PCI_BASE_ADDRESS_MEM_TYPE_MASK) == PCI_BASE_ADDRESS_MEM_TYPE_64 ||
+			bar->kind = (flags & PCI_BASE_ADDRESS_MEM_TYPE_MASK) ==
+							    PCI_BASE_ADDRESS_MEM_TYPE_64 ||
 						    (flags & IORESOURCE_MEM_64) ?
 					    IMP_BAR_MEM64 :
 					    IMP_BAR_MEM32;
@@ -318,8 +320,12 @@ static int add_entry(struct sysfs_ctx *c, const char *dir, const char *bdf, cons
 	}
 	e = &c->entries[c->nr_entries];
 	memset(e, 0, sizeof(*e));
-	snprintf(e->bdf, sizeof(e->bdf), "%s", bdf);
-	snprintf(e->parent_bdf, sizeof(e->parent_bdf), "%s", parent ? parent : "");
+	/* both are BDF directory names (is_bdf_name: 12 characters) */
+	if (strlen(bdf) >= sizeof(e->bdf) || (parent && strlen(parent) >= sizeof(e->parent_bdf)))
+		return P2PSIM_OK;
+	memcpy(e->bdf, bdf, strlen(bdf) + 1);
+	if (parent)
+		memcpy(e->parent_bdf, parent, strlen(parent) + 1);
 	e->hb = hb;
 	e->dir = strdup(dir);
 	if (!e->dir)
@@ -347,7 +353,8 @@ static int walk_dir(struct sysfs_ctx *c, const char *dir, const char *parent,
 		return P2PSIM_OK;
 	n = scandir(dir, &names, NULL, alphasort);
 	if (n < 0) {
-		p2psim_error_set(c->err, P2PSIM_EINPUT, dir, 0, 0, "cannot list: %s", strerror(errno));
+		p2psim_error_set(c->err, P2PSIM_EINPUT, dir, 0, 0, "cannot list: %s",
+				 strerror(errno));
 		return P2PSIM_EINPUT;
 	}
 	for (int i = 0; i < n && !ret; i++) {
@@ -380,9 +387,12 @@ static int walk_host_bridge(struct sysfs_ctx *c, const char *dir)
 	if (sscanf(name, "pci%x:%x%n", &domain, &bus, &n) != 2 || name[n])
 		return P2PSIM_OK;
 	if (domain > 0xffff || bus > 0xff)
-		return imp_note(c->m, "%s left out: PCI domain %x (e.g. an Intel VMD domain) does not "
-				      "fit p2psim's 16-bit domains",
-				dir, domain) ? nomem(c) : P2PSIM_OK;
+		return imp_note(c->m,
+				"%s left out: PCI domain %x (e.g. an Intel VMD domain) does not "
+				"fit p2psim's 16-bit domains",
+				dir, domain) ?
+			       nomem(c) :
+			       P2PSIM_OK;
 	if (imp_find_hostbridge(c->m, (int)domain, (int)bus))
 		return P2PSIM_OK; /* reached twice */
 	hb = imp_add_hostbridge(c->m, (int)domain, (int)bus, 0);
@@ -429,7 +439,8 @@ static int find_host_bridges(struct sysfs_ctx *c, const char *sysdir, const char
 
 		if (names[i]->d_name[0] == '.')
 			continue;
-		if (!join(path, sizeof(path), devdir, names[i]->d_name) || !realpath(path, resolved)) {
+		if (!join(path, sizeof(path), devdir, names[i]->d_name) ||
+		    !realpath(path, resolved)) {
 			p2psim_error_set(c->err, P2PSIM_EINPUT, path, 0, 0, "cannot follow: %s",
 					 strerror(errno));
 			ret = P2PSIM_EINPUT;
@@ -465,7 +476,8 @@ static void read_cpuinfo(struct sysfs_ctx *c, const char *sysdir)
 	bool arm = false;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/../proc/cpuinfo", sysdir);
+	if (!join(path, sizeof(path), sysdir, "../proc/cpuinfo"))
+		return;
 	f = fopen(path, "r");
 	if (!f)
 		return;
@@ -487,8 +499,8 @@ static void read_cpuinfo(struct sysfs_ctx *c, const char *sysdir)
 		snprintf(c->m->cpu_vendor, sizeof(c->m->cpu_vendor), "%s",
 			 imp_cpu_vendor_from_id(vendor));
 		c->m->cpu_family = family;
-		if (imp_strset(&c->m->cpu_source, "proc/cpuinfo vendor_id=%s cpu family=%ld", vendor,
-			       family))
+		if (imp_strset(&c->m->cpu_source, "proc/cpuinfo vendor_id=%s cpu family=%ld",
+			       vendor, family))
 			c->m->cpu_known = false;
 	} else if (arm) {
 		c->m->cpu_known = true;
@@ -580,11 +592,13 @@ int imp_read_sysfs(const char *input, struct imp_machine *m, struct p2psim_error
 			goto out;
 		}
 	}
-	if (imp_note(m, "Source: sysfs (%zu PCI functions): bus numbers, BAR addresses and sizes "
-			"from resource, ACS from config extended space for %d function(s)%s; %d SR-IOV "
-			"VF(s) (written as ordinary functions next to their PF).",
-		     c.nr_entries, c.acs_read,
-		     c.acs_read ? "" : " (config files of 256 bytes or less carry no ACS)", c.vfs) ||
+	if (imp_note(
+		    m,
+		    "Source: sysfs (%zu PCI functions): bus numbers, BAR addresses and sizes "
+		    "from resource, ACS from config extended space for %d function(s)%s; %d SR-IOV "
+		    "VF(s) (written as ordinary functions next to their PF).",
+		    c.nr_entries, c.acs_read,
+		    c.acs_read ? "" : " (config files of 256 bytes or less carry no ACS)", c.vfs) ||
 	    (c.skipped_bars &&
 	     imp_note(m, "%d BAR(s) without an assigned address were left out", c.skipped_bars)))
 		ret = nomem(&c);
