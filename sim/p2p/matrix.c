@@ -116,7 +116,71 @@ static void print_header(const struct p2psim_p2p *view, FILE *out)
 		p2psim_acs_mode_name(view->acs));
 }
 
-static int print_text(const struct p2psim_p2p *view, const struct pci_dev *const *providers,
+/*
+ * Which provider pci_p2pmem_find() would hand each client if every listed
+ * provider published its memory BAR (as nvmet does with p2pmem): each one
+ * gets transient state, the choice among equally close ones comes from the
+ * view's seeded random source. Providers without a memory BAR cannot publish.
+ */
+static int print_closest(struct p2psim_p2p *view, const struct pci_dev *const *providers,
+			 size_t np, const struct pci_dev *const *clients, size_t nc,
+			 const struct p2p_pair *pairs, size_t width, FILE *out)
+{
+	struct p2pdma_ctx *ctx = &view->ctx;
+	bool *transient = calloc(np ? np : 1, sizeof(*transient));
+	int status = P2PSIM_OK;
+
+	if (!transient)
+		return P2PSIM_EINTERNAL;
+	for (size_t i = 0; i < np; i++) {
+		const struct pci_dev *p = providers[i];
+		int bar = p2p_provider_bar(p);
+
+		if (bar < 0 || ctx->p2pdma[p->index])
+			continue;
+		if (pci_p2pdma_add_resource(ctx, p, bar, 0, 0)) {
+			status = P2PSIM_EINTERNAL;
+			goto out;
+		}
+		pci_p2pmem_publish(ctx, p, true);
+		transient[i] = true;
+	}
+
+	fprintf(out, "\nClosest provider for each client (pci_p2pmem_find, the providers above "
+		     "published;\nties broken by the seeded random source, --seed):\n");
+	for (size_t j = 0; j < nc; j++) {
+		const struct pci_dev *chosen = pci_p2pmem_find(ctx, clients[j]);
+		int best = -1, tied = 0;
+
+		for (size_t i = 0; i < np; i++) {
+			const struct p2p_pair *pair = &pairs[i * nc + j];
+
+			if (pair->map == PCI_P2PDMA_MAP_NOT_SUPPORTED || p2p_provider_bar(providers[i]) < 0)
+				continue;
+			if (best < 0 || pair->dist < best) {
+				best = pair->dist;
+				tied = 0;
+			}
+			if (pair->dist == best)
+				tied++;
+		}
+		fprintf(out, "  %-*s  ", (int)width, clients[j]->id);
+		if (!chosen)
+			fprintf(out, "none: no provider is reachable\n");
+		else if (tied > 1)
+			fprintf(out, "%s (distance %d; %d providers tied)\n", chosen->id, best, tied);
+		else
+			fprintf(out, "%s (distance %d)\n", chosen->id, best);
+	}
+out:
+	for (size_t i = 0; i < np; i++)
+		if (transient[i])
+			pci_p2pdma_release(ctx, providers[i]);
+	free(transient);
+	return status;
+}
+
+static int print_text(struct p2psim_p2p *view, const struct pci_dev *const *providers,
 		      size_t np, const struct pci_dev *const *clients, size_t nc,
 		      const struct p2p_pair *pairs, FILE *out)
 {
@@ -181,6 +245,10 @@ static int print_text(const struct p2psim_p2p *view, const struct pci_dev *const
 			fprintf(out, ", client");
 		fputc('\n', out);
 	}
+
+	if (print_closest(view, providers, np, clients, nc, pairs, label > width ? label : width,
+			  out))
+		return P2PSIM_EINTERNAL;
 
 	fputs("\nLegend:\n"
 	      "  BUS n  PCI_P2PDMA_MAP_BUS_ADDR: a common upstream bridge and no ACS redirect on the\n"

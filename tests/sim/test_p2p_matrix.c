@@ -384,3 +384,27 @@ Test(p2p_matrix, path_bus_address_and_route)
 	HAS("host bridge device 0000:00:00.0 8086:2020 -> row 9 (Intel Skylake-E) -> allowed");
 	HAS("a normal mapping of CPU physical 0x4000000000 (BAR 0)");
 }
+
+/* Example 9 through the matrix: the closest-provider section of the text grid. */
+Test(p2p_matrix, closest_provider_section)
+{
+	struct p2psim_error err;
+	const char *p[] = { "a", "c", "z" }, *c[] = { "b", "c", "a.vf0" };
+	const char *p2[] = { "a", "b", "dsp0" }, *c2[] = { "z" };
+
+	make_view(fb_t1(0x2020), NULL, NULL, NULL);
+	cr_assert_eq(run_matrix(P2PSIM_FORMAT_TEXT, p, 3, c, 3, &err), P2PSIM_OK);
+	/* B: A 4 < Z 5 < C 6; C: itself; the VF: A 2 */
+	cr_assert_neq(strstr(outbuf, "\n  b                  a (distance 4)\n"), NULL, "%s", outbuf);
+	cr_assert_neq(strstr(outbuf, "\n  c                  c (distance 0)\n"), NULL);
+	cr_assert_neq(strstr(outbuf, "\n  a.vf0              a (distance 2)\n"), NULL);
+	/* the transient provider state is gone afterwards */
+	for (size_t i = 0; i < ((struct topology *)(void *)topo)->fabric->nr_devs; i++)
+		cr_assert_null(view->ctx.p2pdma[i]);
+	cr_assert_eq(view->ctx.nr_pgmap_index, 0);
+	/* z: a and b tie at 4 + 1; dsp0 has no BAR and cannot publish */
+	cr_assert_eq(run_matrix(P2PSIM_FORMAT_TEXT, p2, 3, c2, 1, &err), P2PSIM_OK);
+	cr_assert(strstr(outbuf, "\n  z                  a (distance 5; 2 providers tied)\n") ||
+			  strstr(outbuf, "\n  z                  b (distance 5; 2 providers tied)\n"),
+		  "%s", outbuf);
+}
