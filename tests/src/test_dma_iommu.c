@@ -565,3 +565,61 @@ Test(dma_iommu, reprobe_releases_previous_domain)
 	cr_assert_eq(dev->domain->type, IOMMU_DOMAIN_DMA_FQ);
 	cr_assert_eq(iommu_hw_stats(m->iommus[0])->domains_live, 1);
 }
+
+static enum sim_event_kind seen[64];
+static unsigned int nr_seen;
+
+static void record(void *ctx, const struct sim_event *ev)
+{
+	(void)ctx;
+	if (nr_seen < ARRAY_SIZE(seen))
+		seen[nr_seen++] = ev->kind;
+}
+
+static void expect_events(const enum sim_event_kind *want, unsigned int n)
+{
+	cr_assert_eq(nr_seen, n, "%u events, expected %u", nr_seen, n);
+	for (unsigned int i = 0; i < n; i++)
+		cr_assert_eq(seen[i], want[i], "event %u is %s, expected %s", i,
+			     sim_event_kind_name(seen[i]), sim_event_kind_name(want[i]));
+	nr_seen = 0;
+}
+
+Test(dma_iommu, events_strict_in_order)
+{
+	struct device *dev = mkdev("nvme0", IOMMU_MODE_STRICT);
+	static const enum sim_event_kind map[] = {
+		EV_IOVA_ALLOC,         EV_PGTABLE_PAGE_ALLOC, EV_PGTABLE_PAGE_ALLOC,
+		EV_PGTABLE_PAGE_ALLOC, EV_IOMMU_MAP,          EV_IOTLB_SYNC,
+	};
+	static const enum sim_event_kind unmap[] = {
+		EV_IOMMU_UNMAP, EV_IOTLB_SYNC, EV_IOTLB_INVALIDATE, EV_IOVA_FREE,
+	};
+	dma_addr_t a;
+
+	nr_seen = 0;
+	cr_assert_eq(event_bus_subscribe(&m->events, record, NULL), 0);
+	a = iommu_dma_map_phys(dev, 0x100000, 0x1000, DMA_BIDIRECTIONAL, 0);
+	expect_events(map, ARRAY_SIZE(map));
+	iommu_dma_unmap_phys(dev, a, 0x1000, DMA_BIDIRECTIONAL, 0);
+	expect_events(unmap, ARRAY_SIZE(unmap));
+	event_bus_unsubscribe(&m->events, record, NULL);
+}
+
+Test(dma_iommu, events_lazy_in_order)
+{
+	struct device *dev = mkdev("nvme0", IOMMU_MODE_LAZY);
+	static const enum sim_event_kind unmap[] = { EV_IOMMU_UNMAP, EV_IOVA_QUEUED };
+	static const enum sim_event_kind timer[] = { EV_IOTLB_INVALIDATE, EV_FQ_FLUSH,
+						     EV_IOVA_FREE };
+	dma_addr_t a = iommu_dma_map_phys(dev, 0x100000, 0x1000, DMA_BIDIRECTIONAL, 0);
+
+	nr_seen = 0;
+	cr_assert_eq(event_bus_subscribe(&m->events, record, NULL), 0);
+	iommu_dma_unmap_phys(dev, a, 0x1000, DMA_BIDIRECTIONAL, 0);
+	expect_events(unmap, ARRAY_SIZE(unmap));
+	m->now_ns = 10 * MS;
+	iommu_dma_run_timers(m);
+	expect_events(timer, ARRAY_SIZE(timer));
+	event_bus_unsubscribe(&m->events, record, NULL);
+}
