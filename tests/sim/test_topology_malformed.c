@@ -11,6 +11,7 @@
  * about two things point at the later one.
  */
 #include <dirent.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
@@ -186,4 +187,20 @@ Test(topology_malformed, missing_file_and_empty_buffer)
 	cr_expect_eq(p2psim_topology_load_buffer(xxe, sizeof(xxe) - 1, "xxe.xml", &topo, &err),
 		     P2PSIM_EINPUT);
 	cr_expect_null(topo);
+}
+
+/* Without the schema nothing loads: an internal error naming the path tried, not a crash. */
+Test(topology_malformed, missing_schema_is_an_internal_error)
+{
+	struct p2psim_error err;
+	p2psim_topology *topo = NULL;
+
+	setenv("P2PSIM_DATA_DIR", "/nonexistent-p2psim-data", 1);
+	p2psim_error_clear(&err);
+	cr_expect_eq(p2psim_topology_load_file(P2PSIM_TESTDATA "/topo/enum-basic.xml", &topo, &err),
+		     P2PSIM_EINTERNAL);
+	cr_expect_null(topo);
+	cr_expect(strstr(err.message, "cannot load the topology schema"), "%s", err.message);
+	cr_expect_str_eq(err.file, "/nonexistent-p2psim-data/topology.rng");
+	unsetenv("P2PSIM_DATA_DIR");
 }
