@@ -36,7 +36,7 @@ enum sim_event_kind {
 	EV_IOMMU_MAP,        /* domain id in aux, addr=iova, phys, len, flags=prot */
 	EV_IOMMU_UNMAP,      /* aux=domain, addr=iova, len */
 	EV_IOTLB_FILL,       /* aux=domain, addr=iova page, phys */
-	EV_IOTLB_HIT,        /* aux=domain, addr */
+	EV_IOTLB_HIT,        /* aux=domain, addr, phys; flags=1: stale (page table no longer maps it) */
 	EV_IOTLB_INVALIDATE, /* aux=domain, addr, len (len=0: all) */
 	EV_IOTLB_SYNC,       /* aux=domain, addr, len: iotlb_sync / iotlb_sync_map */
 	EV_FQ_FLUSH,         /* aux=domain, count=finish counter */

@@ -343,10 +343,16 @@ int iommu_hw_translate(struct iommu_hw *hw, struct iommu_domain *domain,
 	hw->stats.iotlb_lookups++;
 	e = iotlb_lookup(hw, domain, iova);
 	if (e) {
+		unsigned int shift = 12;
+		u64 pte = io_pgtable_walk(domain->pgtable, iova, &shift);
+		bool stale = !pte || shift != e->shift || iommu_pte_phys(pte, shift) != e->phys;
+
+		/* The simulator's view, not the hardware's: is the page table still saying this? */
 		hw->stats.iotlb_hits++;
+		hw->stats.iotlb_stale_hits += stale;
 		e->lru = ++hw->iotlb_clock;
 		IOMMU_EMIT(hw->machine, EV_IOTLB_HIT, .aux = domain->id, .addr = iova,
-			   .phys = e->phys);
+			   .phys = e->phys, .flags = stale);
 	} else {
 		unsigned int shift = 12;
 		u64 pte;

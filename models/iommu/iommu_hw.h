@@ -64,6 +64,7 @@ struct pt_table {
 	u64 pte[IOMMU_PT_ENTRIES];
 	struct pt_table *next_free;
 	u64 id;
+	u32 domain_id;
 	unsigned int nr_present;
 	unsigned int level; /* 4 (top) .. 1 (4K leaves) */
 };
@@ -136,6 +137,7 @@ struct iommu_fault_record {
 struct iommu_hw_stats {
 	/* IOTLB */
 	u64 iotlb_lookups, iotlb_hits, iotlb_misses, iotlb_fills, iotlb_evictions;
+	u64 iotlb_stale_hits;         /* hits whose page-table entry is gone or changed (observed, not hardware) */
 	u64 iotlb_invalidated;        /* entries removed by invalidations */
 	u64 iotlb_inv_range_ops;      /* iotlb_sync invalidations (one per gather range) */
 	u64 iotlb_inv_domain_ops;     /* flush_iotlb_all / whole-domain invalidations */

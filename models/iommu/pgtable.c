@@ -44,6 +44,7 @@ static struct pt_table *pt_table_alloc(struct io_pgtable *pt, unsigned int level
 		return NULL;
 	t->level = level;
 	t->id = ++hw->next_table_id;
+	t->domain_id = pt->domain ? pt->domain->id : 0;
 	pt->nr_pages++;
 	hw->stats.pgtable_pages_allocated++;
 	if (++hw->stats.pgtable_pages_live > hw->stats.pgtable_pages_peak)
@@ -57,7 +58,7 @@ static void pt_table_release(struct iommu_hw *hw, struct pt_table *t)
 {
 	hw->stats.pgtable_pages_live--;
 	hw->stats.pgtable_pages_freed++;
-	IOMMU_EMIT(hw->machine, EV_PGTABLE_PAGE_FREE, .addr = t->id);
+	IOMMU_EMIT(hw->machine, EV_PGTABLE_PAGE_FREE, .aux = t->domain_id, .addr = t->id);
 	free(t);
 }
 

@@ -56,6 +56,7 @@ Test(iommu_hw, miss_fill_then_hit, .init = setup_big, .fini = teardown)
 	cr_assert_eq(st->iotlb_misses, 1);
 	cr_assert_eq(st->iotlb_hits, 1);
 	cr_assert_eq(st->iotlb_fills, 1);
+	cr_assert_eq(st->iotlb_stale_hits, 0);
 	cr_assert_eq(iommu_hw_iotlb_valid(fx.hw, d->id), 1);
 	iommu_domain_free(d);
 	cr_assert_eq(iommu_hw_iotlb_valid(fx.hw, 0), 0, "domain free invalidates its entries");
@@ -76,6 +77,7 @@ Test(iommu_hw, stale_entry_until_invalidation, .init = setup_big, .fini = teardo
 	cr_assert_eq(iommu_iova_to_phys(d, 0x5000), 0, "the page table no longer maps it");
 	cr_assert_eq(xlate(d, 0x5010, true, &ret), 0x9010);
 	cr_assert_eq(ret, 0, "stale IOTLB hit");
+	cr_assert_eq(iommu_hw_stats(fx.hw)->iotlb_stale_hits, 1);
 	/* After the sync it faults. */
 	iommu_iotlb_sync(d, &gather);
 	xlate(d, 0x5010, true, &ret);
