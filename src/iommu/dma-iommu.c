@@ -712,8 +712,10 @@ void iommu_dma_unmap_phys(struct device *dev, dma_addr_t dma_handle, size_t size
 	}
 
 	phys = iommu_iova_to_phys(domain, dma_handle);
-	if (!phys) /* WARN_ON */
+	if (!phys) { /* WARN_ON: nothing mapped there; the IOVA (if any) stays allocated */
+		domain->iova_cookie->stats.unmap_not_mapped++;
 		return;
+	}
 
 	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC) && !dev_is_dma_coherent(dev))
 		arch_sync_dma_for_cpu(dev, phys, size, dir);

@@ -41,6 +41,7 @@ struct iommu_dma_stats {
 	u64 fq_depth_peak;
 	u64 bounced_maps;        /* map_phys that went through swiotlb */
 	u64 unmap_size_mismatches; /* __iommu_dma_unmap WARN_ON(unmapped != size): a bad unmap */
+	u64 unmap_not_mapped;    /* iommu_dma_unmap_phys WARN_ON(!phys): unmap of nothing */
 };
 
 /* --- domain set-up (called by iommu_probe_device_dma) -------------------- */

@@ -553,6 +553,10 @@ Test(dma_iommu, wrong_size_unmap_is_counted)
 	iommu_dma_unmap_phys(dev, a, 0x2000, DMA_BIDIRECTIONAL, 0);
 	cr_assert_eq(dstats(dev)->unmap_size_mismatches, 1);
 	cr_assert_eq(hwstats()->leaves_live[0], 0);
+	/* A second unmap finds nothing mapped: WARN and return. */
+	iommu_dma_unmap_phys(dev, a, 0x1000, DMA_BIDIRECTIONAL, 0);
+	cr_assert_eq(dstats(dev)->unmap_not_mapped, 1);
+	cr_assert_eq(dstats(dev)->iova_frees, 1);
 }
 
 Test(dma_iommu, reprobe_releases_previous_domain)
