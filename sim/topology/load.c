@@ -151,7 +151,9 @@ static void capture_xml_error(void *data, xmlErrorPtr e)
 static int parse_xml(struct load_ctx *ctx, xmlDocPtr *out)
 {
 	struct xml_first_error first = { 0 };
+	xmlStructuredErrorFunc saved_handler;
 	xmlParserCtxtPtr pctx;
+	void *saved_data;
 	xmlDocPtr doc;
 
 	if (ctx->len > INT_MAX) {
@@ -162,10 +164,12 @@ static int parse_xml(struct load_ctx *ctx, xmlDocPtr *out)
 	pctx = xmlNewParserCtxt();
 	if (!pctx)
 		return load_oom(ctx);
+	saved_handler = xmlStructuredError;
+	saved_data = xmlStructuredErrorContext;
 	xmlSetStructuredErrorFunc(&first, capture_xml_error);
 	doc = xmlCtxtReadMemory(pctx, ctx->buf, (int)ctx->len, ctx->file, NULL,
 				XML_PARSE_NONET | XML_PARSE_BIG_LINES | XML_PARSE_NOCDATA);
-	xmlSetStructuredErrorFunc(NULL, NULL);
+	xmlSetStructuredErrorFunc(saved_data, saved_handler);
 	xmlFreeParserCtxt(pctx);
 	if (!doc || first.seen) {
 		xmlFreeDoc(doc);
@@ -191,10 +195,13 @@ static xmlRelaxNGPtr load_schema(struct load_ctx *ctx)
 	snprintf(path, sizeof(path), "%s/%s", p2psim_data_dir(), SCHEMA_FILE);
 	pctx = xmlRelaxNGNewParserCtxt(path);
 	if (pctx) {
+		xmlStructuredErrorFunc saved_handler = xmlStructuredError;
+		void *saved_data = xmlStructuredErrorContext;
+
 		xmlSetStructuredErrorFunc(&first, capture_xml_error);
 		xmlRelaxNGSetParserStructuredErrors(pctx, capture_xml_error, &first);
 		schema = xmlRelaxNGParse(pctx);
-		xmlSetStructuredErrorFunc(NULL, NULL);
+		xmlSetStructuredErrorFunc(saved_data, saved_handler);
 		xmlRelaxNGFreeParserCtxt(pctx);
 	}
 	if (!schema)
