@@ -138,8 +138,7 @@ static u64 ram_conflict(const struct world *w, u64 base, u64 size)
 }
 
 /* Lowest fit in [lo, hi) of the RAM ranges. */
-static int ram_find_in(const struct world *w, u64 size, u64 align, u64 lo, u64 hi,
-		       phys_addr_t *out)
+static int ram_find_in(const struct world *w, u64 size, u64 align, u64 lo, u64 hi, phys_addr_t *out)
 {
 	u64 best = ~0ULL;
 
@@ -296,9 +295,10 @@ static int world_setup_device(struct world *w, struct device *dev, struct pci_de
 
 	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(pdev->dma_mask_bits));
 	if (ret) {
-		p2psim_error_set(err, P2PSIM_EINPUT, w->topo->source, pdev->line, 0,
-				 "%s: a %u-bit DMA mask is not supported without an IOMMU on this machine",
-				 pdev->id, pdev->dma_mask_bits);
+		p2psim_error_set(
+			err, P2PSIM_EINPUT, w->topo->source, pdev->line, 0,
+			"%s: a %u-bit DMA mask is not supported without an IOMMU on this machine",
+			pdev->id, pdev->dma_mask_bits);
 		return P2PSIM_EINPUT;
 	}
 	return P2PSIM_OK;
@@ -335,8 +335,9 @@ int p2psim_world_new(const p2psim_topology *topo_pub, const struct p2psim_world_
 	w->m = machine_new(topo);
 	if (!w->m) {
 		/* phys_mem regions overlap only in topologies built by hand */
-		p2psim_error_set(err, P2PSIM_EINTERNAL, topo->source, 0, 0,
-				 "cannot build the machine (out of memory or overlapping RAM/BARs)");
+		p2psim_error_set(
+			err, P2PSIM_EINTERNAL, topo->source, 0, 0,
+			"cannot build the machine (out of memory or overlapping RAM/BARs)");
 		ret = P2PSIM_EINTERNAL;
 		goto err_free;
 	}
@@ -567,8 +568,7 @@ nomem:
 	return P2PSIM_EINTERNAL;
 }
 
-static int check_new_buffer(struct world *w, const char *name, u64 size,
-			    struct p2psim_error *err)
+static int check_new_buffer(struct world *w, const char *name, u64 size, struct p2psim_error *err)
 {
 	if (!name || !*name) {
 		p2psim_error_set(err, P2PSIM_EINPUT, NULL, 0, 0, "a buffer needs a name");
@@ -596,8 +596,7 @@ int p2psim_buffer_alloc(p2psim_world *pub, const char *name, uint64_t size, int 
 	if (ret)
 		return ret;
 	if (placement < P2PSIM_PLACE_ANY || placement > P2PSIM_PLACE_ABOVE_4G) {
-		p2psim_error_set(err, P2PSIM_EINPUT, NULL, 0, 0, "unknown placement %d",
-				 placement);
+		p2psim_error_set(err, P2PSIM_EINPUT, NULL, 0, 0, "unknown placement %d", placement);
 		return P2PSIM_EINPUT;
 	}
 	if (size > ~0ULL - PAGE_SIZE ||
@@ -606,7 +605,8 @@ int p2psim_buffer_alloc(p2psim_world *pub, const char *name, uint64_t size, int 
 				 "buffer '%s': no %llu bytes of free RAM%s", name,
 				 (unsigned long long)size,
 				 placement == P2PSIM_PLACE_BELOW_4G ? " below 4 GiB" :
-				 placement == P2PSIM_PLACE_ABOVE_4G ? " above 4 GiB" : "");
+				 placement == P2PSIM_PLACE_ABOVE_4G ? " above 4 GiB" :
+								      "");
 		return P2PSIM_EINPUT;
 	}
 	ret = buffer_insert(w, name, phys, size, err);
@@ -630,9 +630,10 @@ int p2psim_buffer_alloc_at(p2psim_world *pub, const char *name, uint64_t phys, u
 		return P2PSIM_EINPUT;
 	}
 	if (ram_conflict(w, phys, size)) {
-		p2psim_error_set(err, P2PSIM_EINPUT, NULL, 0, 0,
-				 "buffer '%s': [%#llx, +%#llx) overlaps another buffer or the swiotlb pool",
-				 name, (unsigned long long)phys, (unsigned long long)size);
+		p2psim_error_set(
+			err, P2PSIM_EINPUT, NULL, 0, 0,
+			"buffer '%s': [%#llx, +%#llx) overlaps another buffer or the swiotlb pool",
+			name, (unsigned long long)phys, (unsigned long long)size);
 		return P2PSIM_EINPUT;
 	}
 	return buffer_insert(w, name, phys, size, err);
@@ -655,8 +656,7 @@ int p2psim_buffer_free(p2psim_world *pub, const char *name, struct p2psim_error 
 	return P2PSIM_OK;
 }
 
-int p2psim_buffer_lookup(const p2psim_world *pub, const char *name, uint64_t *phys,
-			 uint64_t *size)
+int p2psim_buffer_lookup(const p2psim_world *pub, const char *name, uint64_t *phys, uint64_t *size)
 {
 	const struct world_buffer *b = world_find_buffer(world_from_public_const(pub), name);
 
@@ -693,9 +693,8 @@ static int mem_status(int ret, u64 phys, u64 len, struct p2psim_error *err)
 	if (!ret)
 		return P2PSIM_OK;
 	if (ret == -ENXIO) {
-		p2psim_error_set(err, P2PSIM_EINPUT, NULL, 0, 0,
-				 "no memory at [%#llx, +%#llx)", (unsigned long long)phys,
-				 (unsigned long long)len);
+		p2psim_error_set(err, P2PSIM_EINPUT, NULL, 0, 0, "no memory at [%#llx, +%#llx)",
+				 (unsigned long long)phys, (unsigned long long)len);
 		return P2PSIM_EINPUT;
 	}
 	p2psim_error_set(err, P2PSIM_EINTERNAL, NULL, 0, 0, "out of memory");
@@ -944,8 +943,8 @@ int p2psim_dma_map_sg(p2psim_world *pub, const char *id, struct p2psim_sg *sg, i
 	return P2PSIM_OK;
 }
 
-int p2psim_dma_unmap_sg(p2psim_world *pub, const char *id, struct p2psim_sg *sg, int nents,
-			int dir, unsigned long attrs, struct p2psim_error *err)
+int p2psim_dma_unmap_sg(p2psim_world *pub, const char *id, struct p2psim_sg *sg, int nents, int dir,
+			unsigned long attrs, struct p2psim_error *err)
 {
 	struct world *w = world_from_public(pub);
 	struct device *dev = need_device(w, id, err);
@@ -962,8 +961,8 @@ int p2psim_dma_unmap_sg(p2psim_world *pub, const char *id, struct p2psim_sg *sg,
 	return P2PSIM_OK;
 }
 
-int p2psim_dma_sync_sg(p2psim_world *pub, const char *id, struct p2psim_sg *sg, int nents,
-		       int dir, int for_cpu, struct p2psim_error *err)
+int p2psim_dma_sync_sg(p2psim_world *pub, const char *id, struct p2psim_sg *sg, int nents, int dir,
+		       int for_cpu, struct p2psim_error *err)
 {
 	struct world *w = world_from_public(pub);
 	struct device *dev = need_device(w, id, err);
@@ -1055,21 +1054,57 @@ void p2psim_world_stats(const p2psim_world *pub, struct p2psim_dma_stats *out)
 int p2psim_world_print_stats(const p2psim_world *pub, FILE *out, enum p2psim_format format)
 {
 	static const char *const rows[] = {
-		"maps", "unmaps", "sg_maps", "sg_unmaps", "syncs", "iova_allocs", "iova_frees",
-		"iovas_live", "fq_depth", "pgtable_pages", "iotlb_hits", "iotlb_misses",
-		"iotlb_invalidations", "iommu_faults", "swiotlb_slots_total", "swiotlb_slots_used",
-		"swiotlb_maps", "swiotlb_full", "bounces", "bytes_bounced", "arch_syncs",
-		"arch_sync_cost_ns", "mem_pages_touched",
+		"maps",
+		"unmaps",
+		"sg_maps",
+		"sg_unmaps",
+		"syncs",
+		"iova_allocs",
+		"iova_frees",
+		"iovas_live",
+		"fq_depth",
+		"pgtable_pages",
+		"iotlb_hits",
+		"iotlb_misses",
+		"iotlb_invalidations",
+		"iommu_faults",
+		"swiotlb_slots_total",
+		"swiotlb_slots_used",
+		"swiotlb_maps",
+		"swiotlb_full",
+		"bounces",
+		"bytes_bounced",
+		"arch_syncs",
+		"arch_sync_cost_ns",
+		"mem_pages_touched",
 	};
 	struct p2psim_dma_stats s;
 
 	p2psim_world_stats(pub, &s);
 	const uint64_t values[] = {
-		s.maps, s.unmaps, s.sg_maps, s.sg_unmaps, s.syncs, s.iova_allocs, s.iova_frees,
-		s.iovas_live, s.fq_depth, s.pgtable_pages, s.iotlb_hits, s.iotlb_misses,
-		s.iotlb_invalidations, s.iommu_faults, s.swiotlb_slots_total,
-		s.swiotlb_slots_used, s.swiotlb_maps, s.swiotlb_full, s.bounces,
-		s.bytes_bounced, s.arch_syncs, s.arch_sync_cost_ns, s.mem_pages_touched,
+		s.maps,
+		s.unmaps,
+		s.sg_maps,
+		s.sg_unmaps,
+		s.syncs,
+		s.iova_allocs,
+		s.iova_frees,
+		s.iovas_live,
+		s.fq_depth,
+		s.pgtable_pages,
+		s.iotlb_hits,
+		s.iotlb_misses,
+		s.iotlb_invalidations,
+		s.iommu_faults,
+		s.swiotlb_slots_total,
+		s.swiotlb_slots_used,
+		s.swiotlb_maps,
+		s.swiotlb_full,
+		s.bounces,
+		s.bytes_bounced,
+		s.arch_syncs,
+		s.arch_sync_cost_ns,
+		s.mem_pages_touched,
 	};
 
 	_Static_assert(ARRAY_SIZE(values) == ARRAY_SIZE(rows), "one value per row");
@@ -1079,8 +1114,7 @@ int p2psim_world_print_stats(const p2psim_world *pub, FILE *out, enum p2psim_for
 		if (!o)
 			return P2PSIM_EINTERNAL;
 		for (size_t i = 0; i < ARRAY_SIZE(rows); i++)
-			json_object_object_add(o, rows[i],
-					       json_object_new_uint64(values[i]));
+			json_object_object_add(o, rows[i], json_object_new_uint64(values[i]));
 		fprintf(out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
 		json_object_put(o);
 		return P2PSIM_OK;

@@ -42,8 +42,8 @@ static struct topology *bench_dma_topology(void)
 	t->version = 1;
 	t->cpu.vendor = CPU_VENDOR_INTEL;
 	t->ram[0] = (struct ram_range){ .base = 0, .size_bytes = 2 * SZ_1G, .numa_node = -1 };
-	t->ram[1] = (struct ram_range){ .base = 4 * SZ_1G, .size_bytes = 4 * SZ_1G,
-					.numa_node = -1 };
+	t->ram[1] =
+		(struct ram_range){ .base = 4 * SZ_1G, .size_bytes = 4 * SZ_1G, .numa_node = -1 };
 	t->nr_ram = 2;
 	hb = pci_fabric_add_host_bridge(t->fabric, "hb0", 0, 0);
 	if (!hb || pci_host_bridge_add_aperture(hb, PCI_APERTURE_MEM32, 0xc0000000ULL,
@@ -216,13 +216,14 @@ static int bench_swiotlb_bounce(struct bench_ctx *ctx)
 	base = (double)(t1 - t0) / 1e9;
 	bench_consume(sum);
 
-	bench_note(ctx, "%llu map+unmap pairs of 4 KiB, 32-bit device, buffer at %#llx: %llu bytes bounced",
-		   (unsigned long long)iters, (unsigned long long)env.buf,
-		   (unsigned long long)bytes);
+	bench_note(
+		ctx,
+		"%llu map+unmap pairs of 4 KiB, 32-bit device, buffer at %#llx: %llu bytes bounced",
+		(unsigned long long)iters, (unsigned long long)env.buf, (unsigned long long)bytes);
 	bench_report(ctx, "bytes bounced per second", (double)bytes / secs, "B/s",
 		     (double)bytes / (base > 0 ? base : 1e-9), "B/s plain memcpy", NAN, true);
-	bench_report(ctx, "map+unmap pairs per second", (double)iters / secs, "pairs/s", NAN,
-		     NULL, NAN, true);
+	bench_report(ctx, "map+unmap pairs per second", (double)iters / secs, "pairs/s", NAN, NULL,
+		     NAN, true);
 out:
 	free(src);
 	free(dst);
@@ -238,6 +239,7 @@ const struct bench_case bench_dma_direct_4k = {
 
 const struct bench_case bench_swiotlb_bounce_4k = {
 	.name = "swiotlb-bounce-4k",
-	.summary = "swiotlb bounce of 4 KiB map+unmap (32-bit device, buffer above 4 GiB) vs memcpy",
+	.summary =
+		"swiotlb bounce of 4 KiB map+unmap (32-bit device, buffer above 4 GiB) vs memcpy",
 	.run = bench_swiotlb_bounce,
 };

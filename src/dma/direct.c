@@ -27,9 +27,8 @@
 #include "src/pci/p2pdma.h"
 
 /* The device's P2P view of the page, PCI_P2PDMA_MAP_NONE without P2P memory. */
-static enum pci_p2pdma_map_type dev_p2pdma_state(struct device *dev,
-					     struct pci_p2pdma_map_state *state,
-					     phys_addr_t page)
+static enum pci_p2pdma_map_type
+dev_p2pdma_state(struct device *dev, struct pci_p2pdma_map_state *state, phys_addr_t page)
 {
 	if (!dev->p2pdma)
 		return PCI_P2PDMA_MAP_NONE;
@@ -141,7 +140,8 @@ int dma_direct_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
 			 * address. Kernels ~6.15-7.0 had `break` here, leaving
 			 * dma_address unset (kernel profile switch).
 			 */
-			if (dev->p2pdma->profile && dev->p2pdma->profile->dma_direct_sg_thru_hb_break)
+			if (dev->p2pdma->profile &&
+			    dev->p2pdma->profile->dma_direct_sg_thru_hb_break)
 				break;
 			/* fallthrough */
 		case PCI_P2PDMA_MAP_NONE:

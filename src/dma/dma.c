@@ -28,9 +28,12 @@ int dma_direction_parse(const char *name)
 		const char *name;
 		enum dma_data_direction dir;
 	} names[] = {
-		{ "bidirectional", DMA_BIDIRECTIONAL }, { "bidir", DMA_BIDIRECTIONAL },
-		{ "to_device", DMA_TO_DEVICE },         { "to", DMA_TO_DEVICE },
-		{ "from_device", DMA_FROM_DEVICE },     { "from", DMA_FROM_DEVICE },
+		{ "bidirectional", DMA_BIDIRECTIONAL },
+		{ "bidir", DMA_BIDIRECTIONAL },
+		{ "to_device", DMA_TO_DEVICE },
+		{ "to", DMA_TO_DEVICE },
+		{ "from_device", DMA_FROM_DEVICE },
+		{ "from", DMA_FROM_DEVICE },
 		{ "none", DMA_NONE },
 	};
 

@@ -71,8 +71,8 @@ dma_addr_t dma_map_phys(struct device *dev, phys_addr_t phys, size_t size,
 	return addr;
 }
 
-void dma_unmap_phys(struct device *dev, dma_addr_t addr, size_t size,
-		    enum dma_data_direction dir, unsigned long attrs)
+void dma_unmap_phys(struct device *dev, dma_addr_t addr, size_t size, enum dma_data_direction dir,
+		    unsigned long attrs)
 {
 	if (!valid_dma_direction(dir))
 		return; /* BUG_ON */
@@ -83,8 +83,8 @@ void dma_unmap_phys(struct device *dev, dma_addr_t addr, size_t size,
 	emit_map(dev, EV_DMA_UNMAP, addr, 0, size, dir, attrs, 0);
 }
 
-dma_addr_t dma_map_page_attrs(struct device *dev, phys_addr_t page_phys, size_t offset,
-			      size_t size, enum dma_data_direction dir, unsigned long attrs)
+dma_addr_t dma_map_page_attrs(struct device *dev, phys_addr_t page_phys, size_t offset, size_t size,
+			      enum dma_data_direction dir, unsigned long attrs)
 {
 	/* A struct page is RAM by definition; MMIO goes through dma_map_resource(). */
 	if (attrs & DMA_ATTR_MMIO)
@@ -135,8 +135,8 @@ int dma_mapping_error(struct device *dev, dma_addr_t dma_addr)
 
 /* --- scatter-gather ------------------------------------------------------ */
 
-static void emit_sg(struct device *dev, enum sim_event_kind kind, struct scatterlist *sg,
-		    int nents, int mapped, enum dma_data_direction dir, unsigned long attrs)
+static void emit_sg(struct device *dev, enum sim_event_kind kind, struct scatterlist *sg, int nents,
+		    int mapped, enum dma_data_direction dir, unsigned long attrs)
 {
 	struct machine *m = dev->machine;
 	struct sim_event ev;

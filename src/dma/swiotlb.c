@@ -205,7 +205,8 @@ size_t swiotlb_max_mapping_size(struct device *dev)
 static unsigned int swiotlb_align_offset(const struct device *dev, unsigned int align_mask,
 					 u64 addr)
 {
-	return (unsigned int)(addr & dma_get_min_align_mask(dev) & (align_mask | (IO_TLB_SIZE - 1)));
+	return (unsigned int)(addr & dma_get_min_align_mask(dev) &
+			      (align_mask | (IO_TLB_SIZE - 1)));
 }
 
 /* --- bouncing ------------------------------------------------------------ */
@@ -234,8 +235,10 @@ static void swiotlb_bounce(struct device *dev, phys_addr_t tlb_addr, size_t size
 	alloc_size -= (size_t)tlb_offset;
 
 	if (size > alloc_size) {
-		swiotlb_warn(mem, "%s: Buffer overflow detected. Allocation size: %zu. Mapping size: %zu.",
-			     dev->name, alloc_size, size);
+		swiotlb_warn(
+			mem,
+			"%s: Buffer overflow detected. Allocation size: %zu. Mapping size: %zu.",
+			dev->name, alloc_size, size);
 		mem->stats.overflows++;
 		size = alloc_size;
 	}
@@ -299,8 +302,8 @@ static long swiotlb_search_pool_area(struct device *dev, struct io_tlb_pool *poo
 	alloc_align_mask |= (IO_TLB_SIZE - 1);
 	iotlb_align_mask &= ~alloc_align_mask;
 
-	stride = (unsigned long)get_max_slots(alloc_align_mask > iotlb_align_mask ?
-						      alloc_align_mask : iotlb_align_mask);
+	stride = (unsigned long)get_max_slots(
+		alloc_align_mask > iotlb_align_mask ? alloc_align_mask : iotlb_align_mask);
 
 	if (nslots > pool->area_nslabs - area->used)
 		return -1;
@@ -313,13 +316,15 @@ static long swiotlb_search_pool_area(struct device *dev, struct io_tlb_pool *poo
 		tlb_addr = slot_addr(tbl_dma_addr, slot_index);
 
 		if ((tlb_addr & alloc_align_mask) ||
-		    (orig_addr && (tlb_addr & iotlb_align_mask) != (orig_addr & iotlb_align_mask))) {
+		    (orig_addr &&
+		     (tlb_addr & iotlb_align_mask) != (orig_addr & iotlb_align_mask))) {
 			index = wrap_area_index(pool, index + 1);
 			slots_checked++;
 			continue;
 		}
 
-		if (!iommu_is_span_boundary(slot_index, nslots, nr_slots(tbl_dma_addr), max_slots)) {
+		if (!iommu_is_span_boundary(slot_index, nslots, nr_slots(tbl_dma_addr),
+					    max_slots)) {
 			if (pool->slots[slot_index].list >= nslots)
 				goto found;
 		}
@@ -385,15 +390,19 @@ phys_addr_t swiotlb_tbl_map_single(struct device *dev, phys_addr_t orig_addr, si
 
 	if (!mem || !mem->defpool.nslabs) {
 		if (mem)
-			swiotlb_warn(mem, "%s: Can not allocate SWIOTLB buffer earlier and can't now provide you with the DMA bounce buffer",
-				     dev->name);
+			swiotlb_warn(
+				mem,
+				"%s: Can not allocate SWIOTLB buffer earlier and can't now provide you with the DMA bounce buffer",
+				dev->name);
 		return (phys_addr_t)DMA_MAPPING_ERROR;
 	}
 
 	/* A larger alignment than a page could never use a segment's first slots. */
 	if (alloc_align_mask > PAGE_SIZE - 1)
-		swiotlb_warn(mem, "%s: Alloc alignment may prevent fulfilling requests with max mapping_size",
-			     dev->name);
+		swiotlb_warn(
+			mem,
+			"%s: Alloc alignment may prevent fulfilling requests with max mapping_size",
+			dev->name);
 
 	offset = swiotlb_align_offset(dev, alloc_align_mask, orig_addr);
 	size = ((mapping_size + offset) + alloc_align_mask) & ~(size_t)alloc_align_mask;
@@ -401,9 +410,10 @@ phys_addr_t swiotlb_tbl_map_single(struct device *dev, phys_addr_t orig_addr, si
 	if (index == -1) {
 		mem->stats.full++;
 		if (!(attrs & DMA_ATTR_NO_WARN))
-			swiotlb_warn(mem, "%s: swiotlb buffer is full (sz: %zd bytes), total %lu (slots), used %lu (slots)",
-				     dev->name, size, pool->nslabs,
-				     swiotlb_used_slots(mem));
+			swiotlb_warn(
+				mem,
+				"%s: swiotlb buffer is full (sz: %zd bytes), total %lu (slots), used %lu (slots)",
+				dev->name, size, pool->nslabs, swiotlb_used_slots(mem));
 		return (phys_addr_t)DMA_MAPPING_ERROR;
 	}
 

@@ -33,8 +33,8 @@ struct topology *tb_new(const char *name)
 void tb_add_ram(struct topology *t, phys_addr_t base, u64 size_bytes)
 {
 	t->ram = tb_check(realloc(t->ram, (t->nr_ram + 1) * sizeof(*t->ram)));
-	t->ram[t->nr_ram++] = (struct ram_range){ .base = base, .size_bytes = size_bytes,
-						  .numa_node = -1 };
+	t->ram[t->nr_ram++] =
+		(struct ram_range){ .base = base, .size_bytes = size_bytes, .numa_node = -1 };
 }
 
 int tb_add_iommu(struct topology *t, const char *id, enum iommu_type type, enum iommu_mode mode)
@@ -53,8 +53,7 @@ int tb_add_iommu(struct topology *t, const char *id, enum iommu_type type, enum 
 	return (int)t->nr_iommus++;
 }
 
-struct pci_host_bridge *tb_add_host(struct topology *t, const char *id, u8 bus_nr,
-				    int iommu_index)
+struct pci_host_bridge *tb_add_host(struct topology *t, const char *id, u8 bus_nr, int iommu_index)
 {
 	struct pci_host_bridge *host =
 		tb_check(pci_fabric_add_host_bridge(t->fabric, id, 0, bus_nr));

@@ -14,8 +14,11 @@
 static struct phys_mem *mem_with(phys_addr_t ram_base, u64 ram_size)
 {
 	struct phys_mem *mem = phys_mem_new();
-	struct phys_mem_region r = { .kind = PHYS_MEM_RAM, .base = ram_base, .size_bytes = ram_size,
-				     .bar = -1, .numa_node = -1 };
+	struct phys_mem_region r = { .kind = PHYS_MEM_RAM,
+				     .base = ram_base,
+				     .size_bytes = ram_size,
+				     .bar = -1,
+				     .numa_node = -1 };
 
 	cr_assert_not_null(mem);
 	cr_assert_eq(phys_mem_add_region(mem, &r), 0);
@@ -78,8 +81,9 @@ Test(physmem, unbacked_access_fails_without_side_effects)
 Test(physmem, overlapping_regions_rejected)
 {
 	struct phys_mem *mem = mem_with(0x10000, 0x10000);
-	struct phys_mem_region r = { .kind = PHYS_MEM_BAR, .base = 0x1f000, .size_bytes = 0x2000,
-				     .bar = 0 };
+	struct phys_mem_region r = {
+		.kind = PHYS_MEM_BAR, .base = 0x1f000, .size_bytes = 0x2000, .bar = 0
+	};
 
 	cr_assert_eq(phys_mem_add_region(mem, &r), -EEXIST);
 	r.base = 0xf000;
@@ -141,8 +145,9 @@ Test(physmem, topology_regions_bar_reset_pattern_and_1tib_bar)
 Test(physmem, adjacent_ram_ranges_form_one_span)
 {
 	struct phys_mem *mem = mem_with(0x0, 0x2000);
-	struct phys_mem_region r = { .kind = PHYS_MEM_RAM, .base = 0x2000, .size_bytes = 0x2000,
-				     .bar = -1 };
+	struct phys_mem_region r = {
+		.kind = PHYS_MEM_RAM, .base = 0x2000, .size_bytes = 0x2000, .bar = -1
+	};
 	u8 in[32], out[32];
 
 	cr_assert_eq(phys_mem_add_region(mem, &r), 0);

@@ -65,7 +65,8 @@ static void assert_all_zero(void)
 	cr_assert_eq(s.swiotlb_slots_used, 0);
 	/* no leaf PTE left in any page table (intermediate tables may stay, as in the kernel) */
 	for (size_t i = 0; i < world_from_public(w)->m->nr_iommus; i++) {
-		const struct iommu_hw_stats *hs = iommu_hw_stats(world_from_public(w)->m->iommus[i]);
+		const struct iommu_hw_stats *hs =
+			iommu_hw_stats(world_from_public(w)->m->iommus[i]);
 
 		cr_assert_eq(hs->leaves_live[0] + hs->leaves_live[1] + hs->leaves_live[2], 0);
 	}
@@ -178,7 +179,8 @@ Test(world_own, lazy_unmap_waits_for_the_flush_queue)
 	make(IOMMU_MODE_LAZY, P2PSIM_IOMMU_MODE_TOPOLOGY);
 	cr_assert_eq(p2psim_buffer_alloc(w, "b", 4096, P2PSIM_PLACE_ANY, NULL, NULL), 0);
 	cr_assert_eq(p2psim_dma_map_buffer(w, "nvme0", "b", 0, 4096, P2PSIM_DMA_FROM_DEVICE, 0,
-					   &dma, NULL), 0);
+					   &dma, NULL),
+		     0);
 	cr_assert_eq(p2psim_dma_unmap(w, "nvme0", dma, 4096, P2PSIM_DMA_FROM_DEVICE, 0, NULL), 0);
 	p2psim_world_stats(w, &s);
 	cr_assert_eq(s.fq_depth, 1, "the IOVA waits in the flush queue");
@@ -200,7 +202,8 @@ Test(world, untrusted_unaligned_map_bounces)
 		in[i] = (uint8_t)(i + 1);
 	cr_assert_eq(p2psim_buffer_write(w, "b", 0x10, in, 100, NULL), 0);
 	cr_assert_eq(p2psim_dma_map(w, "ext0", phys + 0x10, 100, P2PSIM_DMA_BIDIRECTIONAL, 0, &dma,
-				    NULL), 0);
+				    NULL),
+		     0);
 	cr_assert_neq(dma, P2PSIM_DMA_ERROR);
 	p2psim_world_stats(w, &s);
 	cr_assert_eq(s.swiotlb_maps, 1, "untrusted + unaligned: bounced");
@@ -429,7 +432,8 @@ static void map_every_device(void)
 		const char *id = p2psim_world_device_id(w, i);
 
 		cr_assert_eq(p2psim_dma_map_buffer(w, id, "x", 0, 4096, P2PSIM_DMA_BIDIRECTIONAL, 0,
-						   &dma, NULL), 0);
+						   &dma, NULL),
+			     0);
 		cr_assert_neq(dma, P2PSIM_DMA_ERROR, "%s", id);
 		cr_assert_eq(p2psim_dma_unmap(w, id, dma, 4096, P2PSIM_DMA_BIDIRECTIONAL, 0, NULL),
 			     0);
@@ -441,9 +445,12 @@ static void map_every_device(void)
 Test(world_shipped, every_topology)
 {
 	static const char *const files[] = {
-		"amd-zen-2s.xml", "azure-ndv5-like.xml", "default.xml", "desktop-nonallowlisted.xml",
-		"dgx2-like.xml", "hygon-dhyana.xml", "intel-2s-acs.xml", "microvm-virtio.xml",
-		"multi-domain.xml", "q35-vm.xml", "sriov-mf.xml",
+		"amd-zen-2s.xml",   "azure-ndv5-like.xml",
+		"default.xml",	    "desktop-nonallowlisted.xml",
+		"dgx2-like.xml",    "hygon-dhyana.xml",
+		"intel-2s-acs.xml", "microvm-virtio.xml",
+		"multi-domain.xml", "q35-vm.xml",
+		"sriov-mf.xml",
 	};
 
 	for (size_t f = 0; f < ARRAY_SIZE(files); f++) {

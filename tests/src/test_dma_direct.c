@@ -214,8 +214,8 @@ Test(dma_direct, mmio_is_untranslated_and_never_bounced)
 	/* MMIO ignores the dma_range_map offset */
 	nvme->dma_range_map = shifted;
 	cr_assert_eq(dma_map_resource(nvme, 0xc1000000ULL, 64, DMA_TO_DEVICE, 0), 0xc1000000ULL);
-	cr_assert_eq(dma_map_phys(nvme, 0x100000ULL, 64, DMA_TO_DEVICE, 0),
-		     0x1000100000ULL, "RAM goes through the range map");
+	cr_assert_eq(dma_map_phys(nvme, 0x100000ULL, 64, DMA_TO_DEVICE, 0), 0x1000100000ULL,
+		     "RAM goes through the range map");
 	nvme->dma_range_map = NULL;
 	/* the MMIO page mapping was refused before dma_map_phys: 4 map events */
 	cr_assert_eq(w->m->events.counts[EV_DMA_MAP], 4);
@@ -418,9 +418,9 @@ Test(dma_direct_world, map_sg_not_supported_unwinds)
 	nic = dev("nic0");
 	hi = buffer("hi", 8192, P2PSIM_PLACE_ABOVE_4G);
 	memset(sg, 0, sizeof(sg));
-	sg[0] = (struct scatterlist){ .page_phys = hi, .length = 4096 };        /* bounced */
-	sg[1] = (struct scatterlist){ .page_phys = hi + 4096, .length = 100 };  /* bounced */
-	sg[2] = (struct scatterlist){ .page_phys = P2P_PAGE, .length = 4096 };  /* NOT_SUPPORTED */
+	sg[0] = (struct scatterlist){ .page_phys = hi, .length = 4096 }; /* bounced */
+	sg[1] = (struct scatterlist){ .page_phys = hi + 4096, .length = 100 }; /* bounced */
+	sg[2] = (struct scatterlist){ .page_phys = P2P_PAGE, .length = 4096 }; /* NOT_SUPPORTED */
 	cr_assert_eq(dma_map_sgtable(nic, &sgt, DMA_BIDIRECTIONAL, 0), -EREMOTEIO);
 	cr_assert_eq(swiotlb_used_slots(w->swiotlb), 0, "both bounce slots released");
 	cr_assert_eq(w->swiotlb->stats.maps, 2);
@@ -463,8 +463,8 @@ Test(dma_direct_world, force_bounce)
 	cr_assert_eq(dma_max_mapping_size(nvme), 256 * 1024);
 	d = dma_map_phys(nvme, 0x100000, 64, DMA_TO_DEVICE, 0);
 	cr_assert_eq(d, POOL, "even a reachable buffer bounces");
-	cr_assert_eq(dma_map_resource(nvme, 0xc1000000ULL, 64, DMA_TO_DEVICE, 0),
-		     DMA_MAPPING_ERROR, "force + MMIO: error");
+	cr_assert_eq(dma_map_resource(nvme, 0xc1000000ULL, 64, DMA_TO_DEVICE, 0), DMA_MAPPING_ERROR,
+		     "force + MMIO: error");
 	dma_unmap_phys(nvme, d, 64, DMA_TO_DEVICE, 0);
 	cr_assert_eq(swiotlb_used_slots(w->swiotlb), 0);
 }

@@ -24,8 +24,11 @@ static struct io_tlb_mem *tlb;
 
 static void setup_pool(u64 pool_bytes, unsigned int nr_cpus)
 {
-	struct phys_mem_region ram = { .kind = PHYS_MEM_RAM, .base = 0, .size_bytes = 512ULL << 20,
-				       .bar = -1, .numa_node = -1 };
+	struct phys_mem_region ram = { .kind = PHYS_MEM_RAM,
+				       .base = 0,
+				       .size_bytes = 512ULL << 20,
+				       .bar = -1,
+				       .numa_node = -1 };
 
 	memset(&mach, 0, sizeof(mach));
 	event_bus_init(&mach.events, &mach.now_ns);
@@ -225,13 +228,15 @@ Test(swiotlb, full_pool_fails_and_recovers)
 	x = map(0x2000, 2048, 0, DMA_TO_DEVICE);
 	cr_assert_eq(x, (phys_addr_t)DMA_MAPPING_ERROR);
 	cr_assert_eq(tlb->stats.full, 1);
-	cr_assert_str_eq(tlb->last_warning,
-			 "dev0: swiotlb buffer is full (sz: 2048 bytes), total 512 (slots), used 512 (slots)");
+	cr_assert_str_eq(
+		tlb->last_warning,
+		"dev0: swiotlb buffer is full (sz: 2048 bytes), total 512 (slots), used 512 (slots)");
 	/* sz is the aligned request: 100 bytes at min_align offset 0x600 -> 0x664 */
 	dev.min_align_mask = 0xfff;
 	cr_assert_eq(map(0x5600, 100, 0, DMA_TO_DEVICE), (phys_addr_t)DMA_MAPPING_ERROR);
-	cr_assert_str_eq(tlb->last_warning,
-			 "dev0: swiotlb buffer is full (sz: 1636 bytes), total 512 (slots), used 512 (slots)");
+	cr_assert_str_eq(
+		tlb->last_warning,
+		"dev0: swiotlb buffer is full (sz: 1636 bytes), total 512 (slots), used 512 (slots)");
 	dev.min_align_mask = 0;
 	/* NO_WARN: fails quietly */
 	tlb->last_warning[0] = 0;
@@ -286,7 +291,8 @@ Test(swiotlb, overflowing_sync_is_clamped)
 	cr_assert_eq(phys_mem_write(mach.mem, t, big, sizeof(big)), 0); /* device writes too much */
 	swiotlb_sync_single_for_cpu(&dev, t, 200, DMA_FROM_DEVICE);
 	cr_assert_eq(tlb->stats.overflows, 1);
-	cr_assert(strstr(tlb->last_warning, "Buffer overflow detected. Allocation size: 100. Mapping size: 200."));
+	cr_assert(strstr(tlb->last_warning,
+			 "Buffer overflow detected. Allocation size: 100. Mapping size: 200."));
 	memset(big, 0, sizeof(big));
 	cr_assert_eq(phys_mem_read(mach.mem, 0x1000, big, sizeof(big)), 0);
 	cr_assert_eq(big[99], 0x77);
