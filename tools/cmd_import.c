@@ -143,7 +143,7 @@ static int import_run(int argc, char **argv)
 	struct imp_machine *m = NULL;
 	struct p2psim_error err;
 	bool do_verify = true;
-	char *buf = NULL;
+	char *buf = NULL, *options = NULL;
 	size_t len = 0, nr_fns = 0, nr_hbs = 0;
 	int opt, ret, status = EXIT_OK;
 
@@ -225,6 +225,37 @@ static int import_run(int argc, char **argv)
 	}
 	format = argv[optind];
 	input = argv[optind + 1];
+	/* The options, for the output's header: every argument but FORMAT, INPUT and -o OUT. */
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		size_t need;
+		char *grown;
+
+		if (i == optind || i == optind + 1)
+			continue;
+		if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+			i++;
+			continue;
+		}
+		if (!strncmp(a, "-o", 2) || !strncmp(a, "--output=", 9))
+			continue;
+		while (*a == '-')
+			a++;
+		need = (options ? strlen(options) + 1 : 0) + strlen(a) + 1;
+		grown = realloc(options, need);
+		if (!grown) {
+			fprintf(stderr, "p2psim import: out of memory\n");
+			status = EXIT_INTERNAL;
+			goto out;
+		}
+		if (!options)
+			grown[0] = '\0';
+		else
+			strcat(grown, " ");
+		strcat(grown, a);
+		options = grown;
+	}
+	opts.options_text = options;
 	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
 		if (!strcmp(format, formats[i].name))
 			reader = formats[i].read;
@@ -307,6 +338,7 @@ static int import_run(int argc, char **argv)
 	}
 out:
 	free(buf);
+	free(options);
 	free(opts.host_bridges);
 	imp_machine_free(m);
 	return status;

@@ -240,3 +240,45 @@ Test(import_hwloc, stdout_output_is_deterministic)
 	run_free(&a);
 	run_free(&b);
 }
+
+/*
+ * filtered-io.xml: no 00.0 function, an empty downstream port, a PCIe-to-PCI
+ * bridge with a device directly below (folded), a conventional PCI device at
+ * dev 3 on a link, and a GPU hanging off the Package with no bridge above.
+ */
+Test(import_hwloc, filtered_io_shapes)
+{
+	char out[256], *s;
+	struct p2psim_error err;
+	p2psim_topology *t = NULL;
+
+	tmp_xml(out, sizeof(out), "filt");
+	import_ok("hwloc", IMPORT_DATA "/hwloc/filtered-io.xml", out, "--acs", "as-is", NULL);
+	p2psim_error_clear(&err);
+	cr_assert_eq(p2psim_topology_load_file(out, &t, &err), P2PSIM_OK, "%s", err.message);
+	/* 4 PCIDev + 7 PCI bridges - the folded 07:00.0 */
+	cr_assert_eq(p2psim_topology_function_count(t), 10);
+	cr_assert_eq(p2psim_topology_hostbridge_count(t), 2);
+	cr_assert_null(p2psim_topology_find(t, "0000:07:00.0"));
+	cr_assert_str_eq(p2psim_function_kind(p2psim_topology_find(t, "0000:08:00.0")), "endpoint");
+	cr_assert_str_eq(p2psim_function_kind(p2psim_topology_find(t, "0000:02:01.0")), "downstream");
+	cr_assert_str_eq(p2psim_function_kind(p2psim_topology_find(t, "0000:09:03.0")), "endpoint");
+	cr_assert_str_eq(p2psim_function_kind(p2psim_topology_find(t, "0000:81:00.0")), "rciep");
+	p2psim_topology_free(t);
+	/* the empty downstream port stays, with no link below it */
+	assert_xpath(out, "string(count(//downstream[@dev='1']/*))", "0");
+	/* the folded port takes the bridge's secondary bus */
+	assert_xpath(out, "string(//rootport[@dev='28']/@secondary)", "0x08");
+	s = xpath_string(out, "string(//rootport[@dev='28']/comment())");
+	cr_assert(strstr(s, "07:00.0") && strstr(s, "folded"), "%s", s);
+	xmlFree(s);
+	s = xpath_string(out, "string(/topology/comment()[contains(., 'root bus 0000:81')])");
+	cr_assert(strstr(s, "ASSUMED"), "%s", s);
+	xmlFree(s);
+	assert_xpath(out, "string(/topology/cpu/@vendor)", "amd");
+	assert_xpath(out, "string(/topology/cpu/@family)", "0x19");
+	if (have_matrix())
+		/* different root ports, no common bridge; AMD family 0x19 allows the host bridge */
+		assert_pair(out, "0000:03:00.0", "0000:08:00.0", "THRU_HOST_BRIDGE", -1);
+	unlink(out);
+}

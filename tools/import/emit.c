@@ -1043,7 +1043,13 @@ int imp_emit(struct imp_machine *m, const struct imp_options *opts, char **out, 
 
 	/* The header: what was read, and every assumption. */
 	header = root;
-	add_comment(&c, header, " Imported by `p2psim import %s %s`. ", m->format, m->input);
+	if (opts->options_text && opts->options_text[0])
+		add_comment(&c, header,
+			    " Imported by `p2psim import %s %s` with options: %s (written without their "
+			    "leading dashes, which an XML comment cannot hold). ",
+			    m->format, m->input, opts->options_text);
+	else
+		add_comment(&c, header, " Imported by `p2psim import %s %s`. ", m->format, m->input);
 	for (size_t i = 0; i < m->nr_notes; i++)
 		add_comment(&c, header, " %s ", m->notes[i]);
 	if (opts->cpu_given && m->cpu_known)

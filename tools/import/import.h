@@ -129,6 +129,7 @@ struct imp_options {
 	struct imp_host_bridge_opt *host_bridges;
 	size_t nr_host_bridges;
 	bool keep_addresses; /* write BAR addresses the input gives */
+	const char *options_text; /* the options as given, without leading dashes (may be NULL) */
 };
 
 /* Building the intermediate form (emit.c). */
