@@ -178,6 +178,64 @@ Test(dma_direct, skip_cpu_sync_unmap_skips_the_copy_back)
 	dma_unmap_phys(nic, d, 512, DMA_FROM_DEVICE, DMA_ATTR_SKIP_CPU_SYNC);
 }
 
+Test(dma_direct, sg_sync_bounces_each_segment)
+{
+	struct device *nic = dev("nic0");
+	phys_addr_t hi = buffer("hi", 8192, P2PSIM_PLACE_ABOVE_4G);
+	struct scatterlist sg[2];
+	u8 b[2];
+
+	memset(sg, 0, sizeof(sg));
+	sg[0] = (struct scatterlist){ .page_phys = hi, .offset = 8, .length = 100 };
+	sg[1] = (struct scatterlist){ .page_phys = hi + 4096, .length = 4096 };
+	cr_assert_eq(dma_map_sg_attrs(nic, sg, 2, DMA_FROM_DEVICE, 0), 2);
+	/* 100 bytes: slot 0 (offset 8 is not kept: min_align_mask 0); 4 KiB: page aligned, slot 2 */
+	cr_assert_eq(sg[0].dma_address, POOL);
+	cr_assert_eq(sg[1].dma_address, POOL + 2 * 2048);
+	cr_assert_eq(phys_mem_fill(w->m->mem, POOL, 0x61, 100), 0);
+	cr_assert_eq(phys_mem_fill(w->m->mem, POOL + 0x1000, 0x62, 4096), 0);
+	dma_sync_sg_for_cpu(nic, sg, 2, DMA_FROM_DEVICE);
+	cr_assert_eq(p2psim_buffer_read(pw, "hi", 8 + 99, &b[0], 1, NULL), 0);
+	cr_assert_eq(p2psim_buffer_read(pw, "hi", 8192 - 1, &b[1], 1, NULL), 0);
+	cr_assert_eq(b[0], 0x61);
+	cr_assert_eq(b[1], 0x62);
+	dma_unmap_sg_attrs(nic, sg, 2, DMA_FROM_DEVICE, DMA_ATTR_SKIP_CPU_SYNC);
+	cr_assert_eq(swiotlb_used_slots(w->swiotlb), 0);
+	cr_assert_eq(w->swiotlb->stats.bounces, 4, "2 at map + 2 at sync, none at unmap");
+}
+
+static enum sim_event_kind seen[16];
+static unsigned int nr_seen;
+
+static void record(void *ctx, const struct sim_event *ev)
+{
+	if (nr_seen < 16)
+		seen[nr_seen++] = ev->kind;
+}
+
+Test(dma_direct, event_order_of_a_bounced_mapping)
+{
+	struct device *nic = dev("nic0");
+	phys_addr_t hi = buffer("hi", 4096, P2PSIM_PLACE_ABOVE_4G);
+	dma_addr_t d;
+	const enum sim_event_kind expect[] = {
+		EV_SWIOTLB_MAP, EV_BOUNCE,
+		EV_DMA_MAP, /* map: slots, copy in, the map */
+		EV_BOUNCE,	EV_SWIOTLB_UNMAP,
+		EV_DMA_UNMAP, /* unmap: copy back, slots, the unmap */
+	};
+
+	nr_seen = 0;
+	cr_assert_eq(event_bus_subscribe(&w->m->events, record, NULL), 0);
+	d = dma_map_phys(nic, hi, 256, DMA_BIDIRECTIONAL, 0);
+	dma_unmap_phys(nic, d, 256, DMA_BIDIRECTIONAL, 0);
+	event_bus_unsubscribe(&w->m->events, record, NULL);
+	cr_assert_eq(nr_seen, ARRAY_SIZE(expect));
+	for (unsigned int i = 0; i < nr_seen; i++)
+		cr_assert_eq(seen[i], expect[i], "event %u: %s, expected %s", i,
+			     sim_event_kind_name(seen[i]), sim_event_kind_name(expect[i]));
+}
+
 Test(dma_direct, require_coherent_refuses_bouncing)
 {
 	struct device *nic = dev("nic0");

@@ -216,6 +216,32 @@ Test(swiotlb, segment_boundary)
 	check_invariants();
 }
 
+Test(swiotlb, cursor_wraps_to_the_area_start)
+{
+	phys_addr_t t[3], tail, x;
+
+	for (int i = 0; i < 3; i++)
+		t[i] = map(0x100000, 256 * 1024, 0, DMA_TO_DEVICE); /* slots 0..383 */
+	tail = map(0x200000, 120 * 2048, 0, DMA_TO_DEVICE); /* slots 384..503 */
+	cr_assert_eq(tail, POOL + 384 * 2048);
+	cr_assert_eq(tlb->defpool.areas[0].index, 504);
+	swiotlb_tbl_unmap_single(&dev, t[0], 256 * 1024, DMA_TO_DEVICE, 0);
+	/*
+	 * 16 slots (32 KiB, page aligned, stride 2): 504 has only 8 free to the
+	 * end of the pool, 506..510 fewer; 512 wraps to 0, which fits.
+	 */
+	x = map(0x300000, 32 * 1024, 0, DMA_TO_DEVICE);
+	cr_assert_eq(x, POOL);
+	cr_assert_eq(tlb->defpool.areas[0].index, 16);
+	check_invariants();
+	swiotlb_tbl_unmap_single(&dev, x, 32 * 1024, DMA_TO_DEVICE, 0);
+	swiotlb_tbl_unmap_single(&dev, t[1], 256 * 1024, DMA_TO_DEVICE, 0);
+	swiotlb_tbl_unmap_single(&dev, t[2], 256 * 1024, DMA_TO_DEVICE, 0);
+	swiotlb_tbl_unmap_single(&dev, tail, 120 * 2048, DMA_TO_DEVICE, 0);
+	cr_assert_eq(swiotlb_used_slots(tlb), 0);
+	check_invariants();
+}
+
 Test(swiotlb, full_pool_fails_and_recovers)
 {
 	phys_addr_t t[4], x;
