@@ -72,6 +72,12 @@ static const struct malformed_case cases[] = {
 	{ "overlapping_bars", 10,
 	  "BAR 0 of 'b' [cpu 0xc0000000-0xc01fffff] overlaps BAR 0 of 'a'" },
 	{ "nonpref_window_above_4g", 7, "the non-prefetchable window of 'rp0'" },
+	{ "bars_behind_bridge_do_not_fit", 8,
+	  "the BARs behind 'rp0' (non-prefetchable window of 257 MiB; largest: BAR 0 of 'a', 128 "
+	  "MiB) do not fit in the mem32 aperture of 'hb0'" },
+	{ "sibling_windows_overlap", 11,
+	  "the non-prefetchable window of 'rp1' [bus 0xc0000000-0xc00fffff] overlaps the "
+	  "non-prefetchable window of 'rp0'" },
 	/* links and switches */
 	{ "two_links", 7, "port 'rp0' already has a link to device 0" },
 	{ "endpoint_and_switch", 10, "port 'dn0' already has a link to <endpoint 'a'> (line 9)" },
