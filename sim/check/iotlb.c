@@ -18,7 +18,10 @@
  * Reports:
  *   stale-iotlb-hit     EV_IOTLB_HIT on an UNMAP_FLUSHED range: a translation
  *                       used after a strict unmap returned (or after the
- *                       lazy flush) - the device reached freed memory;
+ *                       lazy flush) - the device reached freed memory; also
+ *                       a hit the IOTLB model flags stale (flags bit 0: the
+ *                       page table no longer maps it so) outside any range
+ *                       we track, e.g. an IOVA remapped without invalidation;
  *   stale-pte           EV_IOTLB_FILL for an unmapped range: the page walk
  *                       still found a PTE after unmap;
  *   iova-reused-before-flush  EV_IOMMU_MAP over a range whose lazy window is
@@ -137,8 +140,23 @@ static void on_hit(struct checkers *cs, const struct sim_event *ev, bool fill)
 {
 	struct track_entry *e = track_find_containing(&cs->unmapped, ev->aux, ev->addr);
 
-	if (!e)
+	if (!e) {
+		/*
+		 * The IOTLB model flags a hit whose page-table entry is gone or
+		 * now says something else (flags bit 0): an entry that outlived
+		 * an unmap we did not see, or a remap done without invalidating.
+		 */
+		if (!fill && (ev->flags & 1)) {
+			cs->chunk_stale_hit = true;
+			check_report(cs, CHECK_IOTLB, "stale-iotlb-hit", RULE_STRICT, ev, ev->line,
+				     NULL, NULL,
+				     "domain %llu: IOTLB hit for IOVA %#llx returns %#llx, which the "
+				     "page table no longer maps there (an invalidation was missed)",
+				     (unsigned long long)ev->aux, (unsigned long long)ev->addr,
+				     (unsigned long long)ev->phys);
+		}
 		return;
+	}
 	if (fill) {
 		/* the walk found a PTE for an unmapped IOVA */
 		check_report(cs, CHECK_IOTLB, "stale-pte", RULE_PTE, ev, ev->line, e->dev, NULL,

@@ -182,3 +182,26 @@ Test(iotlb, model_unmap_without_iotlb_sync_is_caught)
 	iommu_iotlb_sync(dom, &gather); /* frees the gathered page-table pages */
 	iommu_hw_domain_free(dom);
 }
+
+Test(iotlb, model_remap_without_invalidation_is_caught)
+{
+	struct iommu_domain *dom = iommu_hw_domain_alloc(sm.m->iommus[0], IOMMU_DOMAIN_DMA);
+	struct iommu_iotlb_gather gather;
+	u8 buf[8];
+
+	cr_assert_not_null(dom);
+	cr_assert_eq(iommu_map(dom, IOVA, 0x200000, SZ_4K, IOMMU_READ | IOMMU_WRITE), 0);
+	cr_assert_eq(pci_route_dma(sm.router, sm.c, dom, IOVA, buf, 8, false, NULL), 0);
+	/* unmap without invalidation, then the IOVA goes to another buffer */
+	iommu_iotlb_gather_init(&gather);
+	cr_assert_eq(iommu_unmap_fast(dom, IOVA, SZ_4K, &gather), SZ_4K);
+	cr_assert_eq(iommu_map(dom, IOVA, 0x400000, SZ_4K, IOMMU_READ | IOMMU_WRITE), 0);
+	/* the device still reaches the old buffer through the stale entry */
+	cr_assert_eq(pci_route_dma(sm.router, sm.c, dom, IOVA, buf, 8, false, NULL), 0);
+	cr_assert_eq(checkers_nr_violations(cs), 1);
+	cr_assert_str_eq(checkers_violation(cs, 0)->kind, "stale-iotlb-hit");
+	cr_assert(strstr(checkers_violation(cs, 0)->message, "returns 0x200000"), "%s",
+		  checkers_violation(cs, 0)->message);
+	iommu_iotlb_sync(dom, &gather);
+	iommu_hw_domain_free(dom);
+}
