@@ -654,11 +654,12 @@ static int build_iommu(struct load_ctx *ctx, const xmlNode *node)
 			u64 v;
 
 			if (topology_parse_u64(t, true, &v) || !is_pow2(v) || v < SZ_4K) {
-				free(copy);
-				return load_error(ctx, node, "pgsizes",
-						  "%s: pgsizes '%s': '%s' is not a power-of-two "
-						  "page size of at least 4K",
-						  d, pg, t);
+				load_error(ctx, node, "pgsizes",
+					   "%s: pgsizes '%s': '%s' is not a power-of-two page size "
+					   "of at least 4K",
+					   d, pg, t);
+				free(copy); /* after the message: t points into it */
+				return -EINVAL;
 			}
 			io->pgsize_bitmap |= v;
 		}

@@ -112,6 +112,8 @@ static const struct malformed_case cases[] = {
 	{ "dangling_iommu", 5, "iommu 'dmar1' is not declared" },
 	{ "iotlb_ways", 4, "iotlb-entries 10 is not a multiple of iotlb-ways 4" },
 	{ "pgsizes_without_4k", 4, "pgsizes '2M,1G' must include 4K" },
+	{ "pgsizes_not_power_of_two", 4,
+	  "pgsizes '4K,3M,1G': '3M' is not a power-of-two page size of at least 4K" },
 };
 
 Test(topology_malformed, each_file_is_refused_at_its_line)
