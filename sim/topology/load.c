@@ -115,6 +115,17 @@ int load_error_line(struct load_ctx *ctx, int line, const char *fmt, ...)
 	return ret;
 }
 
+void load_ctx_release(struct load_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->nr_values; i++)
+		xmlFree(ctx->values[i]);
+	free(ctx->values);
+	free(ctx->switches);
+	ctx->values = NULL;
+	ctx->switches = NULL;
+	ctx->nr_values = ctx->nr_switches = 0;
+}
+
 int load_oom(struct load_ctx *ctx)
 {
 	p2psim_error_set(ctx->err, P2PSIM_EINTERNAL, ctx->file, 0, 0, "out of memory");
@@ -335,8 +346,7 @@ static int load(struct load_ctx *ctx, p2psim_topology **out)
 	if (ret)
 		goto fail;
 	xmlFreeDoc(doc);
-	free(ctx->switches);
-	xmlFree(ctx->scratch_value);
+	load_ctx_release(ctx);
 	*out = topology_to_public(topo);
 	return P2PSIM_OK;
 
@@ -346,8 +356,7 @@ fail:
 		load_oom(ctx);
 	p2psim_error_set(ctx->err, P2PSIM_EINTERNAL, ctx->file, 0, 0, "loading failed (%s)",
 			 strerror(-ret));
-	free(ctx->switches);
-	xmlFree(ctx->scratch_value);
+	load_ctx_release(ctx);
 	xmlFreeDoc(doc);
 	topology_free(topo);
 	return ctx->err && ctx->err->status != P2PSIM_OK ? (int)ctx->err->status : P2PSIM_EINTERNAL;

@@ -43,7 +43,9 @@ struct load_ctx {
 	struct named_id *switches;
 	size_t nr_switches, cap_switches;
 	unsigned int nr_default_apertures; /* host bridges given default apertures so far */
-	xmlChar *scratch_value; /* last attribute value that needed a copy */
+	/* attribute values that needed a copy (entity references): freed when loading ends */
+	xmlChar **values;
+	size_t nr_values, cap_values;
 };
 
 /* Record an input error about @node (its line; column of @attr or the element). Returns -EINVAL. */
@@ -52,6 +54,8 @@ int load_error(struct load_ctx *ctx, const xmlNode *node, const char *attr, cons
 /* Record an input error about source line @line. Returns -EINVAL. */
 int load_error_line(struct load_ctx *ctx, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Free what the load context holds (values, switch ids). */
+void load_ctx_release(struct load_ctx *ctx);
 /* Record an out-of-memory (internal) error. Returns -ENOMEM. */
 int load_oom(struct load_ctx *ctx);
 

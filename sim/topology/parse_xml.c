@@ -233,9 +233,20 @@ static const char *attr(struct load_ctx *ctx, const xmlNode *node, const char *n
 		return NULL;
 	if (a->children && a->children->type == XML_TEXT_NODE && !a->children->next)
 		return a->children->content ? (const char *)a->children->content : "";
-	xmlFree(ctx->scratch_value);
-	ctx->scratch_value = xmlNodeListGetString(node->doc, a->children, 1);
-	return ctx->scratch_value ? (const char *)ctx->scratch_value : "";
+	/* several children (entity references): a copy that lives until the load ends */
+	if (ctx->nr_values == ctx->cap_values) {
+		size_t ncap = ctx->cap_values ? ctx->cap_values * 2 : 8;
+		xmlChar **n = realloc(ctx->values, ncap * sizeof(*n));
+
+		if (!n)
+			return "";
+		ctx->values = n;
+		ctx->cap_values = ncap;
+	}
+	ctx->values[ctx->nr_values] = xmlNodeListGetString(node->doc, a->children, 1);
+	if (!ctx->values[ctx->nr_values])
+		return "";
+	return (const char *)ctx->values[ctx->nr_values++];
 }
 
 /* "<endpoint 'gpu0'>", "<bar> of 'gpu0'", "<cpu>" */

@@ -477,6 +477,30 @@ Test(topology_load, given_bus_numbers_in_any_order)
 	p2psim_topology_free(topo);
 }
 
+/* Internal entities and character references in attribute values are expanded. */
+Test(topology_load, entity_references_in_attributes)
+{
+	static const char xml[] =
+		"<?xml version=\"1.0\"?>\n"
+		"<!DOCTYPE topology [<!ENTITY g \"gpu\"><!ENTITY v \"0x10de\">]>\n"
+		"<topology version=\"1\" name=\"&g;s\">\n"
+		"  <hostbridge id=\"hb0\">\n"
+		"    <endpoint id=\"&g;0\" dev=\"2\" vendor=\"&v;\" device=\"0x2\" "
+		"class=\"0x&#x33;0200\"/>\n"
+		"  </hostbridge>\n"
+		"</topology>\n";
+	struct p2psim_error err;
+	p2psim_topology *topo = NULL;
+
+	p2psim_error_clear(&err);
+	cr_assert_eq(p2psim_topology_load_buffer(xml, sizeof(xml) - 1, "ent.xml", &topo, &err),
+		     P2PSIM_OK, "%d: %s", err.line, err.message);
+	cr_expect_str_eq(p2psim_topology_name(topo), "gpus");
+	cr_expect_eq(dev_of(topo, "gpu0")->vendor, 0x10de);
+	cr_expect_eq(dev_of(topo, "gpu0")->class_code, 0x030200);
+	p2psim_topology_free(topo);
+}
+
 /* topology_generate() makes exactly the endpoints asked for; the text loads. */
 Test(topology_load, generator_exact_endpoints)
 {
