@@ -55,7 +55,8 @@ static int run_run(int argc, char **argv)
 			opts.check_disable = optarg;
 			break;
 		case 'f':
-			if (!cli_parse_format(optarg, FORMAT_BIT(P2PSIM_FORMAT_TEXT) |
+			if (!cli_parse_format(optarg,
+					      FORMAT_BIT(P2PSIM_FORMAT_TEXT) |
 						      FORMAT_BIT(P2PSIM_FORMAT_JSON),
 					      &opts.format))
 				return cli_usage_error(&cmd_run, "bad --format '%s' (text or json)",
@@ -103,8 +104,9 @@ static int run_run(int argc, char **argv)
 const struct command cmd_run = {
 	.name = "run",
 	.summary = "run a scenario with the checkers on: every stray DMA, leak and misuse, by line",
-	.usage = "p2psim run TOPO SCENARIO [--seed N] [--trace FILE.jsonl]\n"
-		 "                  [--check NAME,...|--no-check NAME,...] [--format text|json] [--quiet]",
+	.usage =
+		"p2psim run TOPO SCENARIO [--seed N] [--trace FILE.jsonl]\n"
+		"                  [--check NAME,...|--no-check NAME,...] [--format text|json] [--quiet]",
 	.help = "Execute SCENARIO (docs/scenario.md) on the machine described by TOPO: allocate\n"
 		"and fill buffers, map them for devices with the kernel's streaming DMA API\n"
 		"(dma-direct, dma-iommu, swiotlb, P2P), let devices read and write through\n"

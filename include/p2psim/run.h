@@ -20,29 +20,29 @@ extern "C" {
 #endif
 
 struct p2psim_run_opts {
-	int seed_given;             /* override the scenario's `seed` with @seed */
+	int seed_given; /* override the scenario's `seed` with @seed */
 	unsigned long long seed;
-	const char *trace_path;     /* write the JSON Lines trace here; NULL: none */
-	const char *check_enable;   /* comma-separated checker names; NULL: all */
-	const char *check_disable;  /* comma-separated checker names to switch off; NULL: none */
-	enum p2psim_format format;  /* P2PSIM_FORMAT_TEXT or P2PSIM_FORMAT_JSON */
-	int quiet;                  /* text: print only failures and the summary line */
+	const char *trace_path; /* write the JSON Lines trace here; NULL: none */
+	const char *check_enable; /* comma-separated checker names; NULL: all */
+	const char *check_disable; /* comma-separated checker names to switch off; NULL: none */
+	enum p2psim_format format; /* P2PSIM_FORMAT_TEXT or P2PSIM_FORMAT_JSON */
+	int quiet; /* text: print only failures and the summary line */
 };
 
 /* What a run did (for embedders and tests; the CLI prints it). */
 struct p2psim_run_summary {
 	unsigned long long steps;
-	unsigned long long dmas;            /* device DMA steps */
-	unsigned long long dma_bytes;       /* bytes delivered by them */
-	unsigned long long maps, unmaps;    /* streaming map / map-sg, unmap steps */
+	unsigned long long dmas; /* device DMA steps */
+	unsigned long long dma_bytes; /* bytes delivered by them */
+	unsigned long long maps, unmaps; /* streaming map / map-sg, unmap steps */
 	unsigned long long iotlb_hits, iotlb_misses;
-	unsigned long long faults;          /* TLP chunks that failed (IOMMU fault, UR, ACS) */
-	unsigned long long bounces;         /* swiotlb bounce copies */
-	unsigned long long exposures;       /* lazy-mode exposure events (not violations) */
-	unsigned long long violations;      /* checker violations not claimed by `expect violation` */
+	unsigned long long faults; /* TLP chunks that failed (IOMMU fault, UR, ACS) */
+	unsigned long long bounces; /* swiotlb bounce copies */
+	unsigned long long exposures; /* lazy-mode exposure events (not violations) */
+	unsigned long long violations; /* checker violations not claimed by `expect violation` */
 	unsigned long long expects, expects_failed;
 	unsigned long long trace_records;
-	unsigned long long time_ns;         /* logical clock at the end */
+	unsigned long long time_ns; /* logical clock at the end */
 };
 
 /*

@@ -63,9 +63,8 @@ int scn_parse_size(const char *tok, u64 *out)
 		const char *suffix;
 		unsigned int shift;
 	} units[] = {
-		{ "KiB", 10 }, { "MiB", 20 }, { "GiB", 30 }, { "TiB", 40 },
-		{ "K", 10 },   { "M", 20 },   { "G", 30 },   { "T", 40 },
-		{ "k", 10 },
+		{ "KiB", 10 }, { "MiB", 20 }, { "GiB", 30 }, { "TiB", 40 }, { "K", 10 },
+		{ "M", 20 },   { "G", 30 },   { "T", 40 },   { "k", 10 },
 	};
 	size_t n = strlen(tok);
 	unsigned int shift = 0;
@@ -99,7 +98,10 @@ int scn_parse_duration(const char *tok, u64 *ns_out)
 		const char *suffix;
 		u64 mult;
 	} units[] = {
-		{ "ns", 1 }, { "us", 1000 }, { "ms", 1000000 }, { "s", 1000000000 },
+		{ "ns", 1 },
+		{ "us", 1000 },
+		{ "ms", 1000000 },
+		{ "s", 1000000000 },
 	};
 	size_t n = strlen(tok);
 
@@ -126,11 +128,11 @@ static const struct {
 	const char *name;
 	int value;
 } errno_names[] = {
-	{ "EPERM", EPERM },	    { "ENOENT", ENOENT },   { "EIO", EIO },
-	{ "E2BIG", E2BIG },	    { "EAGAIN", EAGAIN },   { "ENOMEM", ENOMEM },
-	{ "EFAULT", EFAULT },	    { "EBUSY", EBUSY },	    { "EEXIST", EEXIST },
-	{ "ENODEV", ENODEV },	    { "EINVAL", EINVAL },   { "ENOSPC", ENOSPC },
-	{ "ERANGE", ERANGE },	    { "ENOTSUP", EOPNOTSUPP }, { "EOPNOTSUPP", EOPNOTSUPP },
+	{ "EPERM", EPERM },	    { "ENOENT", ENOENT },	{ "EIO", EIO },
+	{ "E2BIG", E2BIG },	    { "EAGAIN", EAGAIN },	{ "ENOMEM", ENOMEM },
+	{ "EFAULT", EFAULT },	    { "EBUSY", EBUSY },		{ "EEXIST", EEXIST },
+	{ "ENODEV", ENODEV },	    { "EINVAL", EINVAL },	{ "ENOSPC", ENOSPC },
+	{ "ERANGE", ERANGE },	    { "ENOTSUP", EOPNOTSUPP },	{ "EOPNOTSUPP", EOPNOTSUPP },
 	{ "EREMOTEIO", EREMOTEIO }, { "EOVERFLOW", EOVERFLOW }, { "ENXIO", ENXIO },
 };
 

@@ -24,8 +24,8 @@
 #define MAX_TOKENS 256
 
 struct token {
-	char *s;  /* raw text, quotes and escapes kept */
-	int col;  /* 1-based */
+	char *s; /* raw text, quotes and escapes kept */
+	int col; /* 1-based */
 };
 
 struct parser {
@@ -33,17 +33,18 @@ struct parser {
 	struct p2psim_error *err;
 	struct scenario *scn;
 	int line;
-	char *linebuf;            /* the current line, NUL-terminated (tokens point into it) */
+	char *linebuf; /* the current line, NUL-terminated (tokens point into it) */
 	struct token toks[MAX_TOKENS];
 	int nr_toks;
-	bool *live;               /* per symbol: handle currently mapped */
+	bool *live; /* per symbol: handle currently mapped */
 	size_t cap_steps, cap_syms;
-	bool past_setup;          /* a non-setup step has been seen */
-	int last_outcome_step;    /* index of the last map/map-sg/dma step, -1 if none yet */
-	bool last_was_action;     /* the previous step (ignoring expect/echo) has an outcome */
+	bool past_setup; /* a non-setup step has been seen */
+	int last_outcome_step; /* index of the last map/map-sg/dma step, -1 if none yet */
+	bool last_was_action; /* the previous step (ignoring expect/echo) has an outcome */
 };
 
-static int perr(struct parser *p, int col, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int perr(struct parser *p, int col, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static int perr(struct parser *p, int col, const char *fmt, ...)
 {
@@ -79,8 +80,8 @@ static int tokenize(struct parser *p, char *line)
 		if (!*c || *c == '#')
 			break;
 		if (p->nr_toks == MAX_TOKENS)
-			return perr(p, (int)(c - line) + 1, "too many words on one line (at most %d)",
-				    MAX_TOKENS);
+			return perr(p, (int)(c - line) + 1,
+				    "too many words on one line (at most %d)", MAX_TOKENS);
 		start = c;
 		while (*c && (in_quote || (*c != ' ' && *c != '\t' && *c != '#'))) {
 			if (*c == '"') {
@@ -146,7 +147,8 @@ static int unquote(struct parser *p, const struct token *t, const char *s, char 
 				i += 2;
 			} else {
 				free(buf);
-				return perr(p, t->col, "unknown escape '\\%c' in string", e ? e : ' ');
+				return perr(p, t->col, "unknown escape '\\%c' in string",
+					    e ? e : ' ');
 			}
 		}
 		buf[len++] = c;
@@ -248,8 +250,9 @@ static int get_size(struct parser *p, const struct token *t, const char *s, cons
 	if (ret == -ERANGE)
 		return perr(p, t->col, "%s '%s' is too large", what, s);
 	if (ret)
-		return perr(p, t->col, "bad %s '%s' (a number, 0x hex, with an optional K/M/G/T suffix)",
-			    what, s);
+		return perr(p, t->col,
+			    "bad %s '%s' (a number, 0x hex, with an optional K/M/G/T suffix)", what,
+			    s);
 	return 0;
 }
 
@@ -271,9 +274,12 @@ static int get_dir(struct parser *p, const struct token *t, const char *s, int *
 		const char *name;
 		int dir;
 	} names[] = {
-		{ "to-device", DMA_TO_DEVICE },	    { "to-dev", DMA_TO_DEVICE },
-		{ "from-device", DMA_FROM_DEVICE }, { "from-dev", DMA_FROM_DEVICE },
-		{ "bidirectional", DMA_BIDIRECTIONAL }, { "bidir", DMA_BIDIRECTIONAL },
+		{ "to-device", DMA_TO_DEVICE },
+		{ "to-dev", DMA_TO_DEVICE },
+		{ "from-device", DMA_FROM_DEVICE },
+		{ "from-dev", DMA_FROM_DEVICE },
+		{ "bidirectional", DMA_BIDIRECTIONAL },
+		{ "bidir", DMA_BIDIRECTIONAL },
 		{ "none", DMA_NONE },
 	};
 
@@ -283,8 +289,8 @@ static int get_dir(struct parser *p, const struct token *t, const char *s, int *
 			return 0;
 		}
 	}
-	return perr(p, t->col,
-		    "bad direction '%s' (to-device, from-device, bidirectional or none)", s);
+	return perr(p, t->col, "bad direction '%s' (to-device, from-device, bidirectional or none)",
+		    s);
 }
 
 static int get_attrs(struct parser *p, const struct token *t, const char *s, unsigned long *attrs)
@@ -320,8 +326,9 @@ static int get_attrs(struct parser *p, const struct token *t, const char *s, uns
 			}
 		}
 		if (!found)
-			return perr(p, t->col, "unknown DMA attribute '%.*s' (see docs/scenario.md)",
-				    (int)n, c);
+			return perr(p, t->col,
+				    "unknown DMA attribute '%.*s' (see docs/scenario.md)", (int)n,
+				    c);
 		if (!end)
 			break;
 		c = end + 1;
@@ -382,9 +389,10 @@ static int get_pattern(struct parser *p, const struct token *t, const char *s,
 		pat->byte = (u8)v;
 		return 0;
 	}
-	return perr(p, t->col,
-		    "bad pattern '%s' (a byte like 0xa5, zero, ones, seq[:N], rand[:N] or \"text\")",
-		    s);
+	return perr(
+		p, t->col,
+		"bad pattern '%s' (a byte like 0xa5, zero, ones, seq[:N], rand[:N] or \"text\")",
+		s);
 }
 
 /*
@@ -441,9 +449,10 @@ static int get_ref(struct parser *p, const struct token *t, char want, struct sc
 			goto out;
 		ref->sym = ret;
 		if (ref->kind == SCN_REF_BUS && !p->scn->syms[ret].is_bar) {
-			ret = perr(p, t->col,
-				   "'%s' is a RAM buffer: bus: addresses are for BAR buffers (bar=DEV:N)",
-				   name);
+			ret = perr(
+				p, t->col,
+				"'%s' is a RAM buffer: bus: addresses are for BAR buffers (bar=DEV:N)",
+				name);
 			goto out;
 		}
 		if (at)
@@ -504,8 +513,9 @@ static int check_options(struct parser *p, const struct args *a, const char *ver
 		if (!ok) {
 			if (!*allowed)
 				return perr(p, a->opt[i]->col, "'%s' takes no options", verb);
-			return perr(p, a->opt[i]->col, "unknown option '%.*s' for '%s' (allowed: %s)",
-				    (int)n, s, verb, allowed);
+			return perr(p, a->opt[i]->col,
+				    "unknown option '%.*s' for '%s' (allowed: %s)", (int)n, s, verb,
+				    allowed);
 		}
 		if (!s[n + 1])
 			return perr(p, a->opt[i]->col, "option '%.*s' needs a value", (int)n, s);
@@ -594,16 +604,19 @@ static int parse_buf(struct parser *p, struct scn_step *st, const struct args *a
 {
 	const struct token *t;
 	const char *v;
-	int ret = need_pos(p, a, 2, 2, "buf NAME SIZE [at=ADDR] [align=SIZE] [bar=DEV[:N]] [off=OFF] [fill=PATTERN]");
+	int ret = need_pos(
+		p, a, 2, 2,
+		"buf NAME SIZE [at=ADDR] [align=SIZE] [bar=DEV[:N]] [off=OFF] [fill=PATTERN]");
 
 	if (!ret)
 		ret = check_options(p, a, "buf", "at,align,bar,off,fill");
 	if (ret)
 		return ret;
 	if (!valid_name(a->pos[0]->s))
-		return perr(p, a->pos[0]->col,
-			    "bad buffer name '%s' (a letter or '_', then letters, digits, '_', '-', '.')",
-			    a->pos[0]->s);
+		return perr(
+			p, a->pos[0]->col,
+			"bad buffer name '%s' (a letter or '_', then letters, digits, '_', '-', '.')",
+			a->pos[0]->s);
 	if (sym_find(p->scn, a->pos[0]->s) >= 0)
 		return perr(p, a->pos[0]->col, "'%s' is already defined (line %d)", a->pos[0]->s,
 			    p->scn->syms[sym_find(p->scn, a->pos[0]->s)].line);
@@ -716,9 +729,10 @@ static int define_handle(struct parser *p, const struct token *t, bool is_sg)
 
 	if (i < 0) {
 		if (!valid_name(t->s))
-			return perr(p, t->col,
-				    "bad handle name '%s' (a letter or '_', then letters, digits, '_', '-', '.')",
-				    t->s);
+			return perr(
+				p, t->col,
+				"bad handle name '%s' (a letter or '_', then letters, digits, '_', '-', '.')",
+				t->s);
 		i = sym_add(p, t->s, SCN_SYM_HANDLE);
 		if (i < 0)
 			return i;
@@ -726,9 +740,10 @@ static int define_handle(struct parser *p, const struct token *t, bool is_sg)
 		return perr(p, t->col, "'%s' is a buffer (line %d), not a handle", t->s,
 			    p->scn->syms[i].line);
 	} else if (p->live[i]) {
-		return perr(p, t->col,
-			    "handle '%s' is still mapped (line %d): unmap it first or use another name",
-			    t->s, p->scn->syms[i].line);
+		return perr(
+			p, t->col,
+			"handle '%s' is still mapped (line %d): unmap it first or use another name",
+			t->s, p->scn->syms[i].line);
 	}
 	p->scn->syms[i].line = p->line;
 	p->scn->syms[i].is_sg = is_sg;
@@ -743,9 +758,11 @@ static int parse_map(struct parser *p, struct scn_step *st, const struct args *a
 	int nr_refs, ret;
 
 	if (sg)
-		ret = need_pos(p, a, 4, MAX_TOKENS - 1, "map-sg HANDLE DEV DIR BUF[@OFF][+LEN]... [attrs=LIST]");
+		ret = need_pos(p, a, 4, MAX_TOKENS - 1,
+			       "map-sg HANDLE DEV DIR BUF[@OFF][+LEN]... [attrs=LIST]");
 	else
-		ret = need_pos(p, a, 4, 5, "map HANDLE DEV DIR BUF[@OFF][+LEN] [unchecked] [attrs=LIST]");
+		ret = need_pos(p, a, 4, 5,
+			       "map HANDLE DEV DIR BUF[@OFF][+LEN] [unchecked] [attrs=LIST]");
 	if (!ret)
 		ret = check_options(p, a, sg ? "map-sg" : "map", "attrs");
 	if (ret)
@@ -753,7 +770,8 @@ static int parse_map(struct parser *p, struct scn_step *st, const struct args *a
 	nr_refs = a->nr_pos - 3;
 	if (!sg && a->nr_pos == 5) {
 		if (strcmp(a->pos[4]->s, "unchecked"))
-			return perr(p, a->pos[4]->col, "unexpected '%s' (only 'unchecked' may follow the buffer)",
+			return perr(p, a->pos[4]->col,
+				    "unexpected '%s' (only 'unchecked' may follow the buffer)",
 				    a->pos[4]->s);
 		st->unchecked = true;
 		nr_refs = 1;
@@ -828,7 +846,9 @@ static int parse_unmap(struct parser *p, struct scn_step *st, const struct args 
 {
 	const struct token *t;
 	const char *v;
-	int ret = need_pos(p, a, 1, 1, "unmap HANDLE [size=SIZE] [dir=DIR] [as=single|sg] [nents=N] [attrs=LIST]");
+	int ret = need_pos(
+		p, a, 1, 1,
+		"unmap HANDLE [size=SIZE] [dir=DIR] [as=single|sg] [nents=N] [attrs=LIST]");
 
 	if (!ret)
 		ret = check_options(p, a, "unmap", "size,dir,as,nents,attrs");
@@ -866,7 +886,9 @@ static int parse_sync(struct parser *p, struct scn_step *st, const struct args *
 {
 	const struct token *t;
 	const char *v;
-	int ret = need_pos(p, a, 2, 2, "sync HANDLE for-cpu|for-device [dir=DIR] [off=OFF] [len=LEN] [nents=N] [as=single|sg]");
+	int ret = need_pos(
+		p, a, 2, 2,
+		"sync HANDLE for-cpu|for-device [dir=DIR] [off=OFF] [len=LEN] [nents=N] [as=single|sg]");
 
 	if (!ret)
 		ret = check_options(p, a, "sync", "dir,off,len,nents,as");
@@ -879,7 +901,8 @@ static int parse_sync(struct parser *p, struct scn_step *st, const struct args *
 	if (!strcmp(a->pos[1]->s, "for-cpu"))
 		st->for_cpu = true;
 	else if (strcmp(a->pos[1]->s, "for-device"))
-		return perr(p, a->pos[1]->col, "bad sync '%s' (for-cpu or for-device)", a->pos[1]->s);
+		return perr(p, a->pos[1]->col, "bad sync '%s' (for-cpu or for-device)",
+			    a->pos[1]->s);
 	if ((v = opt_get(a, "dir", &t))) {
 		ret = get_dir(p, t, v, &st->dir);
 		if (ret)
@@ -944,7 +967,8 @@ static int parse_dma(struct parser *p, struct scn_step *st, const struct args *a
 		if (!ret && !v)
 			ret = perr(p, p->toks[0].col, "dma write needs data=PATTERN");
 	} else {
-		return perr(p, a->pos[0]->col, "bad DMA '%s' (read or write): %s", a->pos[0]->s, usage);
+		return perr(p, a->pos[0]->col, "bad DMA '%s' (read or write): %s", a->pos[0]->s,
+			    usage);
 	}
 	if (ret)
 		return ret;
@@ -981,7 +1005,8 @@ static int parse_advance(struct parser *p, struct scn_step *st, const struct arg
 		return perr(p, a->pos[0]->col, "duration '%s' is too long", a->pos[0]->s);
 	if (ret)
 		return perr(p, a->pos[0]->col,
-			    "bad duration '%s' (a number with a unit: ns, us, ms or s)", a->pos[0]->s);
+			    "bad duration '%s' (a number with a unit: ns, us, ms or s)",
+			    a->pos[0]->s);
 	return 0;
 }
 
@@ -1021,9 +1046,10 @@ static int parse_echo(struct parser *p, struct scn_step *st)
 
 static int parse_expect(struct parser *p, struct scn_step *st, const struct args *a)
 {
-	const char *usage = "expect ok | error [ERRNO] | fault [KIND] | no-fault | data BUF PATTERN | "
-			    "maptype HANDLE TYPE | count COUNTER [OP] N | violation CHECKER [RULE] | "
-			    "p2p CLIENT PROVIDER TYPE";
+	const char *usage =
+		"expect ok | error [ERRNO] | fault [KIND] | no-fault | data BUF PATTERN | "
+		"maptype HANDLE TYPE | count COUNTER [OP] N | violation CHECKER [RULE] | "
+		"p2p CLIENT PROVIDER TYPE";
 	const char *kind;
 	int ret;
 
@@ -1052,7 +1078,8 @@ static int parse_expect(struct parser *p, struct scn_step *st, const struct args
 			return ret;
 		st->err = scn_errno_from_name(a->pos[1]->s);
 		if (!st->err)
-			return perr(p, a->pos[1]->col, "unknown errno name '%s' (e.g. ENOMEM, EINVAL, EREMOTEIO)",
+			return perr(p, a->pos[1]->col,
+				    "unknown errno name '%s' (e.g. ENOMEM, EINVAL, EREMOTEIO)",
 				    a->pos[1]->s);
 		return 0;
 	}
@@ -1067,7 +1094,8 @@ static int parse_expect(struct parser *p, struct scn_step *st, const struct args
 			return set_str(p, &st->what, "any");
 		if (strcmp(a->pos[1]->s, "iommu") && strcmp(a->pos[1]->s, "ur") &&
 		    strcmp(a->pos[1]->s, "blocked") && strcmp(a->pos[1]->s, "any"))
-			return perr(p, a->pos[1]->col, "bad fault kind '%s' (iommu, ur, blocked or any)",
+			return perr(p, a->pos[1]->col,
+				    "bad fault kind '%s' (iommu, ur, blocked or any)",
 				    a->pos[1]->s);
 		return set_str(p, &st->what, a->pos[1]->s);
 	}
@@ -1094,7 +1122,9 @@ static int parse_expect(struct parser *p, struct scn_step *st, const struct args
 		bool ok = false;
 
 		st->verb = SCN_EXPECT_MAPTYPE;
-		ret = need_pos(p, a, 3, 3, "expect maptype HANDLE direct|iommu|bounce|bus-addr|thru-host-bridge [seg=N]");
+		ret = need_pos(
+			p, a, 3, 3,
+			"expect maptype HANDLE direct|iommu|bounce|bus-addr|thru-host-bridge [seg=N]");
 		if (!ret)
 			ret = check_options(p, a, "expect maptype", "seg");
 		if (!ret)
@@ -1106,9 +1136,10 @@ static int parse_expect(struct parser *p, struct scn_step *st, const struct args
 		for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
 			ok |= !strcmp(a->pos[2]->s, types[i]);
 		if (!ok)
-			return perr(p, a->pos[2]->col,
-				    "bad map type '%s' (direct, iommu, bounce, bus-addr or thru-host-bridge)",
-				    a->pos[2]->s);
+			return perr(
+				p, a->pos[2]->col,
+				"bad map type '%s' (direct, iommu, bounce, bus-addr or thru-host-bridge)",
+				a->pos[2]->s);
 		ret = get_seg(p, a, st);
 		if (ret)
 			return ret;
@@ -1119,8 +1150,8 @@ static int parse_expect(struct parser *p, struct scn_step *st, const struct args
 			const char *op;
 			enum scn_cmp cmp;
 		} ops[] = {
-			{ "=", SCN_CMP_EQ }, { "==", SCN_CMP_EQ }, { "!=", SCN_CMP_NE },
-			{ "<", SCN_CMP_LT }, { "<=", SCN_CMP_LE }, { ">", SCN_CMP_GT },
+			{ "=", SCN_CMP_EQ },  { "==", SCN_CMP_EQ }, { "!=", SCN_CMP_NE },
+			{ "<", SCN_CMP_LT },  { "<=", SCN_CMP_LE }, { ">", SCN_CMP_GT },
 			{ ">=", SCN_CMP_GE },
 		};
 		int nidx = 2;
@@ -1142,7 +1173,8 @@ static int parse_expect(struct parser *p, struct scn_step *st, const struct args
 				}
 			}
 			if (!found)
-				return perr(p, a->pos[2]->col, "bad comparison '%s' (=, !=, <, <=, >, >=)",
+				return perr(p, a->pos[2]->col,
+					    "bad comparison '%s' (=, !=, <, <=, >, >=)",
 					    a->pos[2]->s);
 			nidx = 3;
 		}
@@ -1164,16 +1196,19 @@ static int parse_expect(struct parser *p, struct scn_step *st, const struct args
 	}
 	if (!strcmp(kind, "p2p")) {
 		st->verb = SCN_EXPECT_P2P;
-		ret = need_pos(p, a, 4, 4, "expect p2p CLIENT PROVIDER bus-addr|thru-host-bridge|not-supported");
+		ret = need_pos(
+			p, a, 4, 4,
+			"expect p2p CLIENT PROVIDER bus-addr|thru-host-bridge|not-supported");
 		if (!ret)
 			ret = check_options(p, a, "expect p2p", "");
 		if (ret)
 			return ret;
 		if (strcmp(a->pos[3]->s, "bus-addr") && strcmp(a->pos[3]->s, "thru-host-bridge") &&
 		    strcmp(a->pos[3]->s, "not-supported"))
-			return perr(p, a->pos[3]->col,
-				    "bad P2P map type '%s' (bus-addr, thru-host-bridge or not-supported)",
-				    a->pos[3]->s);
+			return perr(
+				p, a->pos[3]->col,
+				"bad P2P map type '%s' (bus-addr, thru-host-bridge or not-supported)",
+				a->pos[3]->s);
 		st->dev_col = a->pos[1]->col;
 		ret = set_str(p, &st->dev, a->pos[1]->s);
 		if (!ret)
@@ -1222,8 +1257,8 @@ const char *scn_verb_name(enum scn_verb verb)
 
 /* The words a line may start with. */
 static const char *const first_words[] = {
-	"seed", "iommu", "buf", "fill", "dma-mask", "map", "map-sg", "unmap", "sync",
-	"dma", "advance", "release", "echo", "expect",
+	"seed",	 "iommu", "buf", "fill",    "dma-mask", "map",	"map-sg",
+	"unmap", "sync",  "dma", "advance", "release",	"echo", "expect",
 };
 
 /* Reserved for later steps (DESIGN.md §5.2): refused clearly, never misread. */
@@ -1231,12 +1266,9 @@ static const struct {
 	const char *prefix;
 	const char *what;
 } reserved[] = {
-	{ "thread", "named threads" },
-	{ "iova-", "the two-step IOVA API" },
-	{ "hmm-", "HMM pfn mapping" },
-	{ "dmabuf-", "dma-buf export and attachments" },
-	{ "event", "device events" },
-	{ "explore", "interleaving exploration" },
+	{ "thread", "named threads" }, { "iova-", "the two-step IOVA API" },
+	{ "hmm-", "HMM pfn mapping" }, { "dmabuf-", "dma-buf export and attachments" },
+	{ "event", "device events" },  { "explore", "interleaving exploration" },
 };
 
 /* Edit distance, small and bounded: for "did you mean" hints. */
@@ -1277,7 +1309,8 @@ static int unknown_verb(struct parser *p, const struct token *t)
 		size_t n = strlen(reserved[i].prefix);
 		bool prefix = reserved[i].prefix[n - 1] == '-';
 
-		if (prefix ? !strncmp(t->s, reserved[i].prefix, n) : !strcmp(t->s, reserved[i].prefix))
+		if (prefix ? !strncmp(t->s, reserved[i].prefix, n) :
+			     !strcmp(t->s, reserved[i].prefix))
 			return perr(p, t->col, "'%s' is not supported yet (reserved for %s)", t->s,
 				    reserved[i].what);
 	}
@@ -1414,7 +1447,8 @@ static int parse_line(struct parser *p, char *line)
 	if (is_setup(st->verb)) {
 		if (p->past_setup)
 			return perr(p, p->toks[0].col,
-				    "'%s' must come before the first step that uses the machine", verb);
+				    "'%s' must come before the first step that uses the machine",
+				    verb);
 	} else if (st->verb != SCN_ECHO) {
 		p->past_setup = true;
 	}
@@ -1471,7 +1505,9 @@ int scenario_parse_buffer(const char *text, size_t len, const char *path, struct
 
 		p.line++;
 		if (memchr(text + pos, '\0', n)) {
-			ret = perr(&p, (int)((const char *)memchr(text + pos, '\0', n) - (text + pos)) + 1,
+			ret = perr(&p,
+				   (int)((const char *)memchr(text + pos, '\0', n) - (text + pos)) +
+					   1,
 				   "NUL byte in scenario text");
 			goto fail;
 		}
@@ -1532,7 +1568,8 @@ int scenario_parse_file(const char *path, struct scenario **out, struct p2psim_e
 			if (!nbuf) {
 				fclose(f);
 				free(buf);
-				p2psim_error_set(err, P2PSIM_EINTERNAL, path, 0, 0, "out of memory");
+				p2psim_error_set(err, P2PSIM_EINTERNAL, path, 0, 0,
+						 "out of memory");
 				return -ENOMEM;
 			}
 			buf = nbuf;

@@ -54,12 +54,9 @@ enum map_kind {
 };
 
 static const char *const map_kind_names[] = {
-	[MAP_KIND_NONE] = "none",
-	[MAP_KIND_DIRECT] = "direct",
-	[MAP_KIND_IOMMU] = "iommu",
-	[MAP_KIND_BOUNCE] = "bounce",
-	[MAP_KIND_BUS_ADDR] = "bus-addr",
-	[MAP_KIND_THRU_HOST_BRIDGE] = "thru-host-bridge",
+	[MAP_KIND_NONE] = "none",	  [MAP_KIND_DIRECT] = "direct",
+	[MAP_KIND_IOMMU] = "iommu",	  [MAP_KIND_BOUNCE] = "bounce",
+	[MAP_KIND_BUS_ADDR] = "bus-addr", [MAP_KIND_THRU_HOST_BRIDGE] = "thru-host-bridge",
 };
 
 /* A buffer, resolved. */
@@ -68,15 +65,15 @@ struct buf_rt {
 	u64 size;
 	const struct pci_dev *bar_dev; /* BAR buffer: its function */
 	int bar;
-	pci_bus_addr_t bus;            /* BAR buffer: bus address of byte 0 */
+	pci_bus_addr_t bus; /* BAR buffer: bus address of byte 0 */
 };
 
 /* A handle's current (or last) mapping. */
 struct handle_rt {
 	const struct scn_step *map_step; /* the map / map-sg that defined it last */
 	struct device *dev;
-	bool mapped;      /* mapped and not unmapped since */
-	bool failed;      /* the last map failed */
+	bool mapped; /* mapped and not unmapped since */
+	bool failed; /* the last map failed */
 	bool is_sg;
 	int dir;
 	unsigned long attrs;
@@ -90,14 +87,14 @@ struct handle_rt {
 	struct scatterlist *sgl;
 	struct sg_table sgt;
 	enum map_kind *seg_kind; /* per original entry */
-	enum map_kind ram_kind;  /* what the RAM entries got */
+	enum map_kind ram_kind; /* what the RAM entries got */
 };
 
 /* The outcome of the last map / map-sg / dma step. */
 struct outcome {
 	const struct scn_step *step;
 	bool failed;
-	int err;                 /* map: negative errno */
+	int err; /* map: negative errno */
 	enum route_status fault; /* dma: why the described chunk failed */
 	bool acknowledged;
 };
@@ -123,10 +120,10 @@ struct runner {
 	u64 seed;
 
 	/* bind results, indexed like the scenario */
-	const struct pci_dev **step_dev;  /* per step: dev (and bar_dev for buf) */
+	const struct pci_dev **step_dev; /* per step: dev (and bar_dev for buf) */
 	const struct pci_dev **step_dev2; /* per step: expect p2p provider */
-	struct buf_rt *bufs;              /* per symbol (buffers only) */
-	struct handle_rt *handles;        /* per symbol (handles only) */
+	struct buf_rt *bufs; /* per symbol (buffers only) */
+	struct handle_rt *handles; /* per symbol (handles only) */
 
 	/* execution */
 	p2psim_world *pw;
@@ -138,8 +135,8 @@ struct runner {
 	struct step_events sev;
 	struct outcome last;
 	int last_action_line;
-	bool *dev_used;                   /* per world device */
-	bool *claimed;                    /* per violation */
+	bool *dev_used; /* per world device */
+	bool *claimed; /* per violation */
 	size_t nr_claimed_cap;
 
 	struct failure *failures;
@@ -170,7 +167,8 @@ static int internal_error(struct runner *r, const char *what, int ret)
 	return ret;
 }
 
-static void fail(struct runner *r, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fail(struct runner *r, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static void fail(struct runner *r, int line, const char *fmt, ...)
 {
@@ -248,20 +246,23 @@ static int bind_bar_buffer(struct runner *r, const struct scn_step *st, struct b
 			    pdev->bars[i].kind != PCI_BAR_NONE)
 				idx = i;
 		for (int i = 0; i < PCI_NUM_BARS && idx < 0; i++)
-			if (pdev->bars[i].kind == PCI_BAR_MEM32 || pdev->bars[i].kind == PCI_BAR_MEM64)
+			if (pdev->bars[i].kind == PCI_BAR_MEM32 ||
+			    pdev->bars[i].kind == PCI_BAR_MEM64)
 				idx = i;
 		if (idx < 0)
-			return input_error(r, st, st->dev_col, "'%s' has no memory BAR", st->bar_dev);
+			return input_error(r, st, st->dev_col, "'%s' has no memory BAR",
+					   st->bar_dev);
 	}
 	bar = &pdev->bars[idx];
 	if (bar->kind != PCI_BAR_MEM32 && bar->kind != PCI_BAR_MEM64)
 		return input_error(r, st, st->dev_col, "BAR %d of '%s' is not a memory BAR", idx,
 				   st->bar_dev);
 	if (st->bar_off >= bar->size_bytes || st->size > bar->size_bytes - st->bar_off)
-		return input_error(r, st, st->dev_col,
-				   "%llu bytes at offset %llu do not fit in BAR %d of '%s' (%llu bytes)",
-				   (unsigned long long)st->size, (unsigned long long)st->bar_off,
-				   idx, st->bar_dev, (unsigned long long)bar->size_bytes);
+		return input_error(
+			r, st, st->dev_col,
+			"%llu bytes at offset %llu do not fit in BAR %d of '%s' (%llu bytes)",
+			(unsigned long long)st->size, (unsigned long long)st->bar_off, idx,
+			st->bar_dev, (unsigned long long)bar->size_bytes);
 	b->bar_dev = pdev;
 	b->bar = idx;
 	b->phys = bar->cpu_addr + st->bar_off;
@@ -286,10 +287,11 @@ static int bind_region(struct runner *r, const struct scn_step *st, const struct
 	u64 len = ref->len_given ? ref->len : size - (ref->off < size ? ref->off : size);
 
 	if (ref->off >= size || len > size - ref->off)
-		return input_error(r, st, ref->col,
-				   "%s '%s': offset %llu + length %llu is past its end (%llu bytes)",
-				   what, sym_name(r, ref->sym), (unsigned long long)ref->off,
-				   (unsigned long long)len, (unsigned long long)size);
+		return input_error(
+			r, st, ref->col,
+			"%s '%s': offset %llu + length %llu is past its end (%llu bytes)", what,
+			sym_name(r, ref->sym), (unsigned long long)ref->off,
+			(unsigned long long)len, (unsigned long long)size);
 	return 0;
 }
 
@@ -321,15 +323,16 @@ static int bind(struct runner *r)
 		switch (st->verb) {
 		case SCN_IOMMU:
 			if (pdev && !pdev->host->iommu_id)
-				ret = input_error(r, st, st->dev_col,
-						  "'%s' has no IOMMU (its host bridge '%s' has none)",
-						  st->dev, pdev->host->id);
+				ret = input_error(
+					r, st, st->dev_col,
+					"'%s' has no IOMMU (its host bridge '%s' has none)",
+					st->dev, pdev->host->id);
 			break;
 		case SCN_EXPECT_P2P:
 			r->step_dev2[i] = pci_fabric_find(r->topo->fabric, st->dev2);
 			if (!r->step_dev2[i])
-				ret = input_error(r, st, 0, "no device '%s' in topology '%s'", st->dev2,
-						  r->topo->name);
+				ret = input_error(r, st, 0, "no device '%s' in topology '%s'",
+						  st->dev2, r->topo->name);
 			break;
 		case SCN_BUF:
 			if (st->bar_dev) {
@@ -339,14 +342,16 @@ static int bind(struct runner *r)
 			r->bufs[st->sym].size = st->size;
 			r->bufs[st->sym].bar = -1;
 			if (st->at_given && !ram_contains(r->topo, st->at, st->size))
-				ret = input_error(r, st, 0,
-						  "buffer '%s' at 0x%llx (+%llu bytes) is not inside RAM",
-						  sym_name(r, st->sym), (unsigned long long)st->at,
-						  (unsigned long long)st->size);
+				ret = input_error(
+					r, st, 0,
+					"buffer '%s' at 0x%llx (+%llu bytes) is not inside RAM",
+					sym_name(r, st->sym), (unsigned long long)st->at,
+					(unsigned long long)st->size);
 			break;
 		case SCN_FILL:
 		case SCN_EXPECT_DATA:
-			ret = bind_region(r, st, &st->refs[0], r->bufs[st->refs[0].sym].size, "buffer");
+			ret = bind_region(r, st, &st->refs[0], r->bufs[st->refs[0].sym].size,
+					  "buffer");
 			break;
 		case SCN_MAP:
 		case SCN_MAP_SG: {
@@ -355,12 +360,13 @@ static int bind(struct runner *r)
 			for (size_t k = 0; k < st->nr_refs && !ret; k++) {
 				u64 len;
 
-				ret = bind_region(r, st, &st->refs[k], r->bufs[st->refs[k].sym].size,
-						  "buffer");
+				ret = bind_region(r, st, &st->refs[k],
+						  r->bufs[st->refs[k].sym].size, "buffer");
 				len = ref_len(&st->refs[k], r->bufs[st->refs[k].sym].size);
 				if (!ret && st->verb == SCN_MAP_SG && len > UINT32_MAX)
-					ret = input_error(r, st, st->refs[k].col,
-							  "a scatterlist entry holds at most 4 GiB - 1");
+					ret = input_error(
+						r, st, st->refs[k].col,
+						"a scatterlist entry holds at most 4 GiB - 1");
 				total += len;
 			}
 			handle_len[st->sym] = st->verb == SCN_MAP ? total : 0; /* sg: per segment */
@@ -379,14 +385,18 @@ static int bind(struct runner *r)
 				len = ref_len(ref, handle_len[ref->sym]);
 			}
 			if (!ret && len > MAX_DMA_BYTES)
-				ret = input_error(r, st, ref->col, "one dma step moves at most 1 GiB");
+				ret = input_error(r, st, ref->col,
+						  "one dma step moves at most 1 GiB");
 			break;
 		}
 		case SCN_EXPECT_COUNT: {
 			static const char *const counters[] = {
-				"steps",     "dmas",	      "bytes",	     "maps",
-				"unmaps",    "faults",	      "iommu-faults", "iotlb-hits",
-				"iotlb-misses", "iotlb-invalidations", "bounces", "exposures",
+				"steps",	"dmas",
+				"bytes",	"maps",
+				"unmaps",	"faults",
+				"iommu-faults", "iotlb-hits",
+				"iotlb-misses", "iotlb-invalidations",
+				"bounces",	"exposures",
 				"violations",
 			};
 			bool ok = false;
@@ -394,11 +404,12 @@ static int bind(struct runner *r)
 			for (size_t k = 0; k < sizeof(counters) / sizeof(counters[0]); k++)
 				ok |= !strcmp(st->what, counters[k]);
 			if (!ok)
-				ret = input_error(r, st, 0,
-						  "unknown counter '%s' (steps, dmas, bytes, maps, unmaps, "
-						  "faults, iommu-faults, iotlb-hits, iotlb-misses, "
-						  "iotlb-invalidations, bounces, exposures, violations)",
-						  st->what);
+				ret = input_error(
+					r, st, 0,
+					"unknown counter '%s' (steps, dmas, bytes, maps, unmaps, "
+					"faults, iommu-faults, iotlb-hits, iotlb-misses, "
+					"iotlb-invalidations, bounces, exposures, violations)",
+					st->what);
 			break;
 		}
 		case SCN_EXPECT_VIOLATION:
@@ -679,7 +690,8 @@ static void do_map(struct runner *r, const struct scn_step *st, struct device *d
 			break;
 		default: /* THRU_HOST_BRIDGE, or MMIO that is not P2P memory */
 			h->attrs |= DMA_ATTR_MMIO;
-			addr = dma_map_phys(dev, phys, len, (enum dma_data_direction)st->dir, h->attrs);
+			addr = dma_map_phys(dev, phys, len, (enum dma_data_direction)st->dir,
+					    h->attrs);
 			h->kind = MAP_KIND_THRU_HOST_BRIDGE;
 			break;
 		}
@@ -812,7 +824,8 @@ static int do_unmap(struct runner *r, const struct scn_step *st)
 			dma_unmap_sg_attrs(h->dev, sgl, nents, (enum dma_data_direction)dir, attrs);
 			free(sgl);
 		} else {
-			dma_unmap_sg_attrs(h->dev, h->sgl, nents, (enum dma_data_direction)dir, attrs);
+			dma_unmap_sg_attrs(h->dev, h->sgl, nents, (enum dma_data_direction)dir,
+					   attrs);
 		}
 	} else {
 		/* The wrong function: unmap the first segment as a single mapping. */
@@ -844,7 +857,8 @@ static void do_sync(struct runner *r, const struct scn_step *st)
 		else if (off < len)
 			len -= off;
 		if (st->for_cpu)
-			dma_sync_single_for_cpu(h->dev, addr + off, len, (enum dma_data_direction)dir);
+			dma_sync_single_for_cpu(h->dev, addr + off, len,
+						(enum dma_data_direction)dir);
 		else
 			dma_sync_single_for_device(h->dev, addr + off, len,
 						   (enum dma_data_direction)dir);
@@ -914,7 +928,8 @@ static void do_dma(struct runner *r, const struct scn_step *st, struct device *d
 		u64 hlen;
 
 		if (!h->map_step || h->failed) {
-			fail(r, st->line, "handle '%s' holds no mapping (its map at line %d failed)",
+			fail(r, st->line,
+			     "handle '%s' holds no mapping (its map at line %d failed)",
 			     sym_name(r, ref->sym), h->map_step ? h->map_step->line : 0);
 			return;
 		}
@@ -943,7 +958,8 @@ static void do_dma(struct runner *r, const struct scn_step *st, struct device *d
 						      0;
 		}
 		if (ref->off >= hlen || (ref->len_given && ref->len > hlen - ref->off)) {
-			fail(r, st->line, "%s@%llu+%llu is past the end of the mapping (%llu bytes)",
+			fail(r, st->line,
+			     "%s@%llu+%llu is past the end of the mapping (%llu bytes)",
 			     sym_name(r, ref->sym), (unsigned long long)ref->off,
 			     (unsigned long long)ref->len, (unsigned long long)hlen);
 			return;
@@ -1160,9 +1176,10 @@ static void do_expect(struct runner *r, const struct scn_step *st)
 		at = pattern_mismatch(r, &st->data, data, len);
 		if (at >= 0) {
 			scn_pattern_describe(&st->data, want, sizeof(want));
-			fail(r, st->line, "data of %s@%llu: byte %lld is 0x%02x, expected %s (0x%02x)",
-			     sym_name(r, ref->sym), (unsigned long long)ref->off, at, data[at], want,
-			     scn_pattern_byte(&st->data, r->seed, (u64)at));
+			fail(r, st->line,
+			     "data of %s@%llu: byte %lld is 0x%02x, expected %s (0x%02x)",
+			     sym_name(r, ref->sym), (unsigned long long)ref->off, at, data[at],
+			     want, scn_pattern_byte(&st->data, r->seed, (u64)at));
 		}
 		free(data);
 		return;
@@ -1218,9 +1235,9 @@ static void do_expect(struct runner *r, const struct scn_step *st)
 			found = true;
 		}
 		if (!found)
-			fail(r, st->line, "expected a %s violation%s%s at line %d, none was reported",
-			     st->what, st->rule ? " " : "", st->rule ? st->rule : "",
-			     r->last_action_line);
+			fail(r, st->line,
+			     "expected a %s violation%s%s at line %d, none was reported", st->what,
+			     st->rule ? " " : "", st->rule ? st->rule : "", r->last_action_line);
 		return;
 	}
 	case SCN_EXPECT_P2P: {
@@ -1298,8 +1315,8 @@ static int run_step(struct runner *r, size_t i)
 	if (r->step_dev[i] && st->verb != SCN_EXPECT_P2P) {
 		dev = world_dev(r, r->step_dev[i]);
 		if (!dev)
-			return input_error(r, st, st->dev_col, "'%s' has no DMA device in the world",
-					   st->dev);
+			return input_error(r, st, st->dev_col,
+					   "'%s' has no DMA device in the world", st->dev);
 	}
 	switch (st->verb) {
 	case SCN_SEED:
@@ -1316,7 +1333,8 @@ static int run_step(struct runner *r, size_t i)
 
 		mark_used(r, dev);
 		if (res)
-			fail(r, st->line, "dma_set_mask_and_coherent(DMA_BIT_MASK(%llu)) failed: %s",
+			fail(r, st->line,
+			     "dma_set_mask_and_coherent(DMA_BIT_MASK(%llu)) failed: %s",
 			     (unsigned long long)st->value, scn_errno_name(res));
 		break;
 	}
@@ -1443,8 +1461,8 @@ static void print_text(struct runner *r)
 		"IOTLB %llu hits / %llu misses, %llu faults, %llu bounces, %llu exposures, "
 		"%llu violations, %llu/%llu expects passed\n",
 		s->steps, s->dmas, s->dma_bytes, s->maps, s->unmaps, s->iotlb_hits, s->iotlb_misses,
-		s->faults, s->bounces, s->exposures, s->violations,
-		s->expects - s->expects_failed, s->expects);
+		s->faults, s->bounces, s->exposures, s->violations, s->expects - s->expects_failed,
+		s->expects);
 	fprintf(r->out, "result: %s\n", s->violations || s->expects_failed ? "FAIL" : "PASS");
 }
 
@@ -1459,15 +1477,16 @@ static int print_json(struct runner *r)
 	json_object_object_add(doc, "scenario", json_object_new_string(r->scn->path));
 	json_object_object_add(doc, "topology", json_object_new_string(r->topo->name));
 	json_object_object_add(doc, "seed", json_object_new_uint64(r->seed));
-	json_object_object_add(doc, "result", json_object_new_string(
-						      s->violations || s->expects_failed ? "fail" :
-											   "pass"));
+	json_object_object_add(
+		doc, "result",
+		json_object_new_string(s->violations || s->expects_failed ? "fail" : "pass"));
 	fails = json_object_new_array();
 	for (size_t i = 0; fails && i < r->nr_failures; i++) {
 		struct json_object *f = json_object_new_object();
 
 		json_object_object_add(f, "line", json_object_new_int(r->failures[i].line));
-		json_object_object_add(f, "message", json_object_new_string(r->failures[i].message));
+		json_object_object_add(f, "message",
+				       json_object_new_string(r->failures[i].message));
 		json_object_array_add(fails, f);
 	}
 	json_object_object_add(doc, "failures", fails);
@@ -1489,7 +1508,8 @@ static int print_json(struct runner *r)
 		json_object_object_add(sum, "maps", json_object_new_uint64(s->maps));
 		json_object_object_add(sum, "unmaps", json_object_new_uint64(s->unmaps));
 		json_object_object_add(sum, "iotlb_hits", json_object_new_uint64(s->iotlb_hits));
-		json_object_object_add(sum, "iotlb_misses", json_object_new_uint64(s->iotlb_misses));
+		json_object_object_add(sum, "iotlb_misses",
+				       json_object_new_uint64(s->iotlb_misses));
 		json_object_object_add(sum, "faults", json_object_new_uint64(s->faults));
 		json_object_object_add(sum, "bounces", json_object_new_uint64(s->bounces));
 		json_object_object_add(sum, "exposures", json_object_new_uint64(s->exposures));
@@ -1562,8 +1582,9 @@ static int run_scenario(const struct topology *topo, const struct scenario *scn,
 	if (opts->trace_path) {
 		r.trace_file = fopen(opts->trace_path, "w");
 		if (!r.trace_file) {
-			p2psim_error_set(err, P2PSIM_EINPUT, NULL, 0, 0, "cannot write trace '%s': %s",
-					 opts->trace_path, strerror(errno));
+			p2psim_error_set(err, P2PSIM_EINPUT, NULL, 0, 0,
+					 "cannot write trace '%s': %s", opts->trace_path,
+					 strerror(errno));
 			ret = -EINVAL;
 			goto out;
 		}

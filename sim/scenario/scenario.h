@@ -70,16 +70,16 @@ enum scn_verb {
 /* Fill / expected-data patterns: value of byte i of the region they apply to. */
 enum scn_pattern_kind {
 	SCN_PAT_BYTE, /* every byte the same: 0xNN, zero, ones */
-	SCN_PAT_SEQ,  /* (start + i) & 0xff */
+	SCN_PAT_SEQ, /* (start + i) & 0xff */
 	SCN_PAT_RAND, /* seeded stream keyed by (scenario seed, key) */
 	SCN_PAT_TEXT, /* a quoted string, repeated */
 };
 
 struct scn_pattern {
 	enum scn_pattern_kind kind;
-	u8 byte;     /* BYTE: the value; SEQ: the start */
-	u64 key;     /* RAND: the key */
-	char *text;  /* TEXT: bytes (may hold NUL), owned */
+	u8 byte; /* BYTE: the value; SEQ: the start */
+	u64 key; /* RAND: the key */
+	char *text; /* TEXT: bytes (may hold NUL), owned */
 	size_t text_len;
 };
 
@@ -92,9 +92,9 @@ enum scn_symbol_kind {
 struct scn_symbol {
 	char *name;
 	enum scn_symbol_kind kind;
-	int line;        /* where it was defined (first map, for handles) */
-	bool is_sg;      /* handle: defined by map-sg (the last map that defined it) */
-	bool is_bar;     /* buffer: a BAR range (bar=DEV:N), not RAM */
+	int line; /* where it was defined (first map, for handles) */
+	bool is_sg; /* handle: defined by map-sg (the last map that defined it) */
+	bool is_bar; /* buffer: a BAR range (bar=DEV:N), not RAM */
 };
 
 /*
@@ -103,15 +103,15 @@ struct scn_symbol {
  */
 enum scn_ref_kind {
 	SCN_REF_SYMBOL, /* a buffer (CPU side) or a handle (device side) */
-	SCN_REF_ADDR,   /* a raw address a device is programmed with */
-	SCN_REF_BUS,    /* the PCI bus address of a BAR buffer */
-	SCN_REF_PHYS,   /* the CPU physical address of a buffer */
+	SCN_REF_ADDR, /* a raw address a device is programmed with */
+	SCN_REF_BUS, /* the PCI bus address of a BAR buffer */
+	SCN_REF_PHYS, /* the CPU physical address of a buffer */
 };
 
 struct scn_ref {
 	enum scn_ref_kind kind;
-	int sym;   /* index into scenario->syms, -1 for SCN_REF_ADDR */
-	u64 addr;  /* SCN_REF_ADDR */
+	int sym; /* index into scenario->syms, -1 for SCN_REF_ADDR */
+	u64 addr; /* SCN_REF_ADDR */
 	u64 off;
 	u64 len;
 	bool len_given;
@@ -131,65 +131,65 @@ enum scn_cmp {
 struct scn_step {
 	enum scn_verb verb;
 	int line;
-	int thread;       /* 0: the main thread (room for `thread NAME:` blocks) */
-	char *src;        /* the step as written, trimmed, without its comment */
+	int thread; /* 0: the main thread (room for `thread NAME:` blocks) */
+	char *src; /* the step as written, trimmed, without its comment */
 
-	char *dev;        /* device id or BDF (iommu, dma-mask, map*, dma, release, expect p2p) */
+	char *dev; /* device id or BDF (iommu, dma-mask, map*, dma, release, expect p2p) */
 	int dev_col;
-	char *dev2;       /* expect p2p: the provider device */
-	int sym;          /* buf/map/map-sg: symbol defined; unmap/sync/expect maptype: used */
+	char *dev2; /* expect p2p: the provider device */
+	int sym; /* buf/map/map-sg: symbol defined; unmap/sync/expect maptype: used */
 	int sym_col;
 
 	/* buf */
 	u64 size;
 	bool at_given;
-	u64 at;           /* buf: fixed physical address */
-	u64 align;        /* buf: alignment (0: page) */
-	char *bar_dev;    /* buf bar=DEV:N */
+	u64 at; /* buf: fixed physical address */
+	u64 align; /* buf: alignment (0: page) */
+	char *bar_dev; /* buf bar=DEV:N */
 	int bar_index;
 	u64 bar_off;
 	bool has_fill;
 	struct scn_pattern fill;
 
 	/* map / map-sg / unmap / sync / fill / dma / expect data */
-	int dir;          /* enum dma_data_direction */
+	int dir; /* enum dma_data_direction */
 	bool dir_given;
 	unsigned long attrs;
-	bool unchecked;   /* map: do not call dma_mapping_error() */
+	bool unchecked; /* map: do not call dma_mapping_error() */
 	struct scn_ref *refs; /* map: 1, map-sg: nr_refs, fill/expect data/dma: 1 */
 	size_t nr_refs;
 
 	/* unmap / sync deliberate mistakes */
-	bool size_given;  /* unmap size= / sync len= */
+	bool size_given; /* unmap size= / sync len= */
 	u64 bad_size;
-	bool off_given;   /* sync off= */
+	bool off_given; /* sync off= */
 	u64 sync_off;
 	bool nents_given;
 	int nents;
-	int as_sg;        /* -1 as mapped, 0 as=single, 1 as=sg */
-	bool for_cpu;     /* sync */
+	int as_sg; /* -1 as mapped, 0 as=single, 1 as=sg */
+	bool for_cpu; /* sync */
 
 	/* dma */
-	bool has_data;    /* write data= / read expect= */
+	bool has_data; /* write data= / read expect= */
 	struct scn_pattern data;
 
 	/* seed, advance, iommu, dma-mask */
-	u64 value;        /* seed value, ns to advance, mask bits */
-	int mode;         /* iommu: enum iommu_mode */
+	u64 value; /* seed value, ns to advance, mask bits */
+	int mode; /* iommu: enum iommu_mode */
 
 	/* expect */
-	int err;          /* expect error: positive errno, 0 = any */
-	char *what;       /* expect fault kind / maptype / counter / checker / p2p type */
-	char *rule;       /* expect violation: optional rule id */
+	int err; /* expect error: positive errno, 0 = any */
+	char *what; /* expect fault kind / maptype / counter / checker / p2p type */
+	char *rule; /* expect violation: optional rule id */
 	enum scn_cmp cmp;
 	u64 count;
-	int seg;          /* expect maptype seg=N; dma seg=N */
+	int seg; /* expect maptype seg=N; dma seg=N */
 
-	char *text;       /* echo */
+	char *text; /* echo */
 };
 
 struct scenario {
-	char *path;       /* file name used in messages */
+	char *path; /* file name used in messages */
 	struct scn_step *steps;
 	size_t nr_steps;
 	struct scn_symbol *syms;

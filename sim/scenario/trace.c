@@ -121,7 +121,7 @@ struct json_object *trace_event_to_json(const struct sim_event *ev, unsigned lon
 static void emit(struct trace_writer *tw, struct json_object *o)
 {
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-							      JSON_C_TO_STRING_NOSLASHESCAPE);
+								  JSON_C_TO_STRING_NOSLASHESCAPE);
 	char *copy;
 
 	if (!s) {

@@ -38,7 +38,9 @@ static int run_once(const char *topo_file, const char *scn, unsigned long long s
 {
 	char trace_path[] = "/tmp/p2psim-det-trace-XXXXXX";
 	char report_path[] = "/tmp/p2psim-det-report-XXXXXX";
-	struct p2psim_run_opts opts = { .format = P2PSIM_FORMAT_TEXT, .seed_given = 1, .seed = seed };
+	struct p2psim_run_opts opts = { .format = P2PSIM_FORMAT_TEXT,
+					.seed_given = 1,
+					.seed = seed };
 	struct p2psim_error err;
 	p2psim_topology *topo = NULL;
 	int tfd = mkstemp(trace_path), rfd = mkstemp(report_path), ret;
@@ -101,9 +103,9 @@ Test(scenario_determinism, trace_is_json_lines_in_key_order)
 	unsigned long long seq = 0;
 	bool saw_step = false, saw_map = false;
 
-	cr_assert_eq(run_once(TOPO_DEFAULT, SCN("clean-streaming.scn"), 5, &trace, &tl, &report,
-			      &rl),
-		     P2PSIM_OK);
+	cr_assert_eq(
+		run_once(TOPO_DEFAULT, SCN("clean-streaming.scn"), 5, &trace, &tl, &report, &rl),
+		P2PSIM_OK);
 	for (line = strtok_r(trace, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		struct json_object *o = json_tokener_parse(line);
 		const char *keys[4] = { 0 };
@@ -131,12 +133,12 @@ Test(scenario_determinism, trace_is_json_lines_in_key_order)
 			if (!saw_map) {
 				cr_expect_eq(json_object_get_int(json_object_object_get(o, "line")),
 					     12);
-				cr_expect_str_eq(json_object_get_string(
-							 json_object_object_get(o, "dev")),
-						 "nic0");
-				cr_expect_str_eq(json_object_get_string(
-							 json_object_object_get(o, "dir")),
-						 "to-device");
+				cr_expect_str_eq(
+					json_object_get_string(json_object_object_get(o, "dev")),
+					"nic0");
+				cr_expect_str_eq(
+					json_object_get_string(json_object_object_get(o, "dir")),
+					"to-device");
 			}
 			saw_map = true;
 		}

@@ -79,8 +79,8 @@ Test(scenario_malformed, each_file_fails_at_its_line)
 		cr_expect_null(scn, "%s: a failed parse returns no scenario", cases[i].file);
 		cr_expect_eq(err.status, P2PSIM_EINPUT, "%s", cases[i].file);
 		cr_expect_str_eq(err.file, path);
-		cr_expect_eq(err.line, cases[i].line, "%s: line %d, expected %d (%s)", cases[i].file,
-			     err.line, cases[i].line, err.message);
+		cr_expect_eq(err.line, cases[i].line, "%s: line %d, expected %d (%s)",
+			     cases[i].file, err.line, cases[i].line, err.message);
 		cr_expect_eq(err.column, cases[i].col, "%s: column %d, expected %d (%s)",
 			     cases[i].file, err.column, cases[i].col, err.message);
 		cr_expect(strstr(err.message, cases[i].message) != NULL,
@@ -125,7 +125,8 @@ Test(scenario_malformed, p2psim_run_exits_2_with_the_line)
 
 		cr_assert(fd >= 0);
 		close(fd);
-		snprintf(cmd, sizeof(cmd), "'%s' run '%s/topologies/default.xml' '%s/%s' >/dev/null 2>'%s'",
+		snprintf(cmd, sizeof(cmd),
+			 "'%s' run '%s/topologies/default.xml' '%s/%s' >/dev/null 2>'%s'",
 			 P2PSIM_BIN, P2PSIM_SRCDIR, DIR_MALFORMED, cases[i].file, errfile);
 		status = system(cmd);
 		cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 2, "%s: status %d",
@@ -174,10 +175,11 @@ Test(scenario_malformed, run_time_input_errors)
 
 		cr_assert(fd >= 0);
 		close(fd);
-		snprintf(cmd, sizeof(cmd),
-			 "'%s' run '%s/topologies/default.xml' '%s/scenario-bad-run/%s' >'%s.out' 2>'%s'",
-			 P2PSIM_BIN, P2PSIM_SRCDIR, P2PSIM_TESTDATA, bad_run[i].file, errfile,
-			 errfile);
+		snprintf(
+			cmd, sizeof(cmd),
+			"'%s' run '%s/topologies/default.xml' '%s/scenario-bad-run/%s' >'%s.out' 2>'%s'",
+			P2PSIM_BIN, P2PSIM_SRCDIR, P2PSIM_TESTDATA, bad_run[i].file, errfile,
+			errfile);
 		status = system(cmd);
 		cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 2, "%s: status %d",
 			  bad_run[i].file, status);

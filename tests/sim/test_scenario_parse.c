@@ -286,12 +286,13 @@ Test(scenario_parse, release_is_last)
 
 Test(scenario_parse, handles_are_reusable_after_unmap)
 {
-	struct scenario *scn = parse_ok("buf rx 4K\n"
-					"map h gpu0 to-device rx\n"
-					"unmap h\n"
-					"map-sg h gpu0 from-device rx\n"
-					"unmap h\n"
-					"unmap h\n" /* a double unmap is legal text: dma-debug catches it */);
+	struct scenario *scn =
+		parse_ok("buf rx 4K\n"
+			 "map h gpu0 to-device rx\n"
+			 "unmap h\n"
+			 "map-sg h gpu0 from-device rx\n"
+			 "unmap h\n"
+			 "unmap h\n" /* a double unmap is legal text: dma-debug catches it */);
 
 	cr_expect_eq(scn->nr_syms, 2);
 	cr_expect(scn->syms[1].is_sg);

@@ -21,14 +21,19 @@ Test(cli_run, usage_errors_exit_2)
 {
 	const char *const none[] = { "run", NULL };
 	const char *const one[] = { "run", TOPO, NULL };
-	const char *const fmt[] = { "run", TOPO, SCN("clean-streaming.scn"), "--format", "csv", NULL };
-	const char *const both[] = { "run", TOPO, SCN("clean-streaming.scn"), "--check", "route",
-				     "--no-check", "p2p", NULL };
-	const char *const badseed[] = { "run", TOPO, SCN("clean-streaming.scn"), "--seed", "x1", NULL };
-	const char *const badcheck[] = { "run", TOPO, SCN("clean-streaming.scn"), "--check", "nope",
-					 NULL };
-	const char *const badtrace[] = { "run", TOPO, SCN("clean-streaming.scn"), "--trace",
-					 "/nonexistent-dir/t.jsonl", NULL };
+	const char *const fmt[] = {
+		"run", TOPO, SCN("clean-streaming.scn"), "--format", "csv", NULL
+	};
+	const char *const both[] = { "run",	TOPO,	 SCN("clean-streaming.scn"),
+				     "--check", "route", "--no-check",
+				     "p2p",	NULL };
+	const char *const badseed[] = { "run",	  TOPO, SCN("clean-streaming.scn"),
+					"--seed", "x1", NULL };
+	const char *const badcheck[] = { "run",	    TOPO,   SCN("clean-streaming.scn"),
+					 "--check", "nope", NULL };
+	const char *const badtrace[] = {
+		"run", TOPO, SCN("clean-streaming.scn"), "--trace", "/nonexistent-dir/t.jsonl", NULL
+	};
 	struct run_result r;
 
 	cr_expect_eq(run_status(none), 2);
@@ -51,12 +56,13 @@ Test(cli_run, checker_selection_changes_the_verdict)
 {
 	/* uaf-direct-violation.scn: only the route oracle sees the late write. */
 	const char *const all[] = { "run", TOPO, SCN("uaf-direct-violation.scn"), NULL };
-	const char *const no_route[] = { "run", TOPO, SCN("uaf-direct-violation.scn"),
+	const char *const no_route[] = { "run",	       TOPO,	SCN("uaf-direct-violation.scn"),
 					 "--no-check", "route", NULL };
-	const char *const only_dd[] = { "run", TOPO, SCN("uaf-direct-violation.scn"), "--check",
-					"dma-debug,leaks", NULL };
-	const char *const only_route[] = { "run", TOPO, SCN("uaf-direct-violation.scn"), "--check",
-					   "route", NULL };
+	const char *const only_dd[] = {
+		"run", TOPO, SCN("uaf-direct-violation.scn"), "--check", "dma-debug,leaks", NULL
+	};
+	const char *const only_route[] = { "run",     TOPO,    SCN("uaf-direct-violation.scn"),
+					   "--check", "route", NULL };
 
 	cr_expect_eq(run_status(all), 1);
 	cr_expect_eq(run_status(no_route), 0);
@@ -66,8 +72,9 @@ Test(cli_run, checker_selection_changes_the_verdict)
 
 Test(cli_run, json_report)
 {
-	const char *const args[] = { "run", TOPO, SCN("leak-at-end.scn"), "--format", "json",
-				     "--seed", "12", NULL };
+	const char *const args[] = { "run",	 TOPO,	 SCN("leak-at-end.scn"),
+				     "--format", "json", "--seed",
+				     "12",	 NULL };
 	struct run_result r = run_p2psim(args);
 	struct json_object *doc, *v, *sum;
 
@@ -75,7 +82,8 @@ Test(cli_run, json_report)
 	doc = json_tokener_parse(r.out);
 	cr_assert_not_null(doc, "not JSON: %s", r.out);
 	cr_expect_str_eq(json_object_get_string(json_object_object_get(doc, "result")), "fail");
-	cr_expect_str_eq(json_object_get_string(json_object_object_get(doc, "topology")), "default");
+	cr_expect_str_eq(json_object_get_string(json_object_object_get(doc, "topology")),
+			 "default");
 	cr_expect_eq(json_object_get_int64(json_object_object_get(doc, "seed")), 12);
 	v = json_object_object_get(doc, "violations");
 	cr_assert(json_object_is_type(v, json_type_array));
