@@ -22,8 +22,6 @@
 /* x86: __alignof__(unsigned long long); no kmalloc bouncing. */
 #define ARCH_DMA_MINALIGN 8
 #define CONFIG_DMA_BOUNCE_UNALIGNED_KMALLOC 0
-/* IOMMU-backed opt mapping size (the IOVA rcache limit, 32 pages). */
-#define IOMMU_DMA_OPT_MAPPING_SIZE (128 * 1024)
 
 static inline bool dma_kmalloc_safe(const struct device *dev, enum dma_data_direction dir)
 {

@@ -184,3 +184,28 @@ Test(physmem, copy_is_overlap_safe_and_many_pages_grow_the_table)
 	cr_assert_eq(st.pages_touched, 3 + 1000);
 	phys_mem_free(mem);
 }
+
+Test(physmem, regions_sharing_a_page_keep_their_own_reset_bytes)
+{
+	struct phys_mem *mem = mem_with(0x10000, 0x800); /* RAM [0x10000, 0x10800) */
+	struct phys_mem_region bar = { .kind = PHYS_MEM_BAR,
+				       .base = 0x10800,
+				       .size_bytes = 0x400,
+				       .reset_byte = 0xff,
+				       .bar = 0 };
+	u8 b[4];
+
+	cr_assert_eq(phys_mem_add_region(mem, &bar), 0);
+	/* [0x10c00, 0x11000) of the same page is a hole */
+	b[0] = 0x12;
+	cr_assert_eq(phys_mem_write(mem, 0x107fe, b, 1), 0);
+	cr_assert_eq(phys_mem_read(mem, 0x107fe, b, 4), 0, "RAM and BAR bytes in one read");
+	cr_assert_eq(b[0], 0x12);
+	cr_assert_eq(b[1], 0x00, "RAM resets to zero");
+	cr_assert_eq(b[2], 0xff, "the BAR to its pattern");
+	cr_assert_eq(b[3], 0xff);
+	cr_assert_eq(phys_mem_read(mem, 0x10bff, b, 2), -ENXIO, "runs into the hole");
+	cr_assert(phys_mem_is_backed(mem, 0x10000, 0xc00));
+	cr_assert_not(phys_mem_is_ram(mem, 0x10000, 0xc00));
+	phys_mem_free(mem);
+}
