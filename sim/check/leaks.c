@@ -20,12 +20,17 @@
  *   swiotlb-leak              a bounce slot never released;
  *   iova-leak                 an IOVA range allocated, neither freed nor queued
  *                             for freeing, and not behind any live mapping.
+ *   pgtable-leak              at the end of the run, with no unmap waiting for
+ *                             its IOTLB flush: page-table pages counted live by
+ *                             the IOMMU statistics but attached to no live
+ *                             domain's table (detached by an unmap, never
+ *                             freed). Intermediate tables still attached are
+ *                             not leaks: drivers keep them until the domain
+ *                             is freed.
  * Objects that existed before the checkers subscribed are unknown to them
- * and never reported. Page-table pages are not leak-checked here: drivers
- * keep intermediate tables until the domain is freed (their use-after-free
- * ordering is the iotlb checker's); stats.pgtable pages live are in the
- * IOMMU statistics.
+ * and never reported.
  */
+#include "models/iommu/iommu_hw.h"
 #include "sim/check/check_internal.h"
 
 #define RULE_MAP_LEAK                                                         \
@@ -35,6 +40,9 @@
 #define RULE_SWIOTLB                                                          \
 	"kernel/dma/swiotlb.c swiotlb_tbl_unmap_single(): every bounce slot " \
 	"taken by a mapping is released by its unmap; the pool is finite"
+#define RULE_PGTABLE                                                                  \
+	"drivers/iommu: page-table pages an unmap detached are freed after the IOTLB sync "   \
+	"(strict) or when the flush queue frees the entry (lazy, fq_ring_free())"
 #define RULE_IOVA                                                                    \
 	"drivers/iommu/dma-iommu.c: every IOVA allocated by iommu_dma_alloc_iova() " \
 	"(or dma_iova_try_alloc()) is freed by the unmap (or dma_iova_free())"
@@ -182,9 +190,36 @@ static bool iova_in_use(struct checkers *cs, const struct track_entry *e)
 	return false;
 }
 
+/*
+ * Page-table pages: the IOMMU statistics count every page not yet freed;
+ * the live domains' tables hold the attached ones. With no unmap waiting
+ * for its IOTLB flush, the difference is pages detached and never freed.
+ */
+static void pgtable_finish(struct checkers *cs)
+{
+	if (cs->nr_open_unmaps)
+		return;
+	for (size_t i = 0; i < cs->m->nr_iommus; i++) {
+		const struct iommu_hw *hw = cs->m->iommus[i];
+		u64 live = iommu_hw_stats(hw)->pgtable_pages_live, attached = 0;
+
+		for (const struct iommu_domain *d = iommu_hw_domains(hw); d; d = d->next)
+			if (d->pgtable)
+				attached += io_pgtable_pages(d->pgtable);
+		if (live > attached)
+			check_report(cs, CHECK_LEAKS, "pgtable-leak", RULE_PGTABLE, NULL, 0, NULL,
+				     NULL,
+				     "%s: %llu page-table page(s) detached from every domain's table "
+				     "were never freed (no IOTLB flush is pending)",
+				     iommu_hw_desc(hw)->id, (unsigned long long)(live - attached));
+	}
+}
+
 void leaks_finish(struct checkers *cs)
 {
 	struct track_entry *e;
+
+	pgtable_finish(cs);
 
 	for (struct dd_entry *d = dma_debug_first(cs); d; d = dma_debug_next(cs, d)) {
 		if (d->released)

@@ -11,8 +11,10 @@
 #include <json-c/json.h>
 
 #include "helpers/switch_machine.h"
+#include "models/iommu/iommu_hw.h"
 #include "sim/check/check.h"
 #include "src/dma/dma.h"
+#include "src/iommu/iommu.h"
 
 static struct switch_machine sm;
 static struct checkers *cs;
@@ -183,4 +185,39 @@ Test(leaks, iova_held_at_release_is_reported_once)
 	cr_assert_eq(checkers_nr_violations(cs), 3);
 	cr_assert_str_eq(checkers_violation(cs, 2)->kind, "iova-leak");
 	cr_assert_eq(checkers_violation(cs, 2)->dev, sm.a);
+}
+
+Test(leaks, pgtable_pages_detached_and_never_freed)
+{
+	struct iommu_domain *dom = iommu_hw_domain_alloc(sm.m->iommus[0], IOMMU_DOMAIN_DMA);
+	struct iommu_iotlb_gather gather;
+
+	start("leaks");
+	cr_assert_not_null(dom);
+	/* 2 MiB of 4 KiB pages (the physical side is not 2 MiB aligned): one leaf table */
+	cr_assert_eq(iommu_map(dom, 0x200000, 0x201000, SZ_2M, IOMMU_READ | IOMMU_WRITE), 0);
+	iommu_iotlb_gather_init(&gather);
+	cr_assert_eq(iommu_unmap_fast(dom, 0x200000, SZ_2M, &gather), SZ_2M);
+	cr_assert_not_null(gather.freelist, "the leaf table was detached");
+	/* the unmap "returns" without the sync that would free the table */
+	EMIT(.kind = EV_DMA_UNMAP, .dev = sm.c, .addr = 0x200000, .len = SZ_2M);
+	checkers_finish(cs);
+	cr_assert_eq(checkers_nr_violations(cs), 1);
+	cr_assert_str_eq(checkers_violation(cs, 0)->kind, "pgtable-leak");
+	cr_assert(strstr(checkers_violation(cs, 0)->message, "iommu0: 1 page-table page"), "%s",
+		  checkers_violation(cs, 0)->message);
+	io_pgtable_free_list(sm.m->iommus[0], gather.freelist);
+	iommu_hw_domain_free(dom);
+}
+
+Test(leaks, pgtable_pages_synced_are_not_leaks)
+{
+	struct iommu_domain *dom = iommu_hw_domain_alloc(sm.m->iommus[0], IOMMU_DOMAIN_DMA);
+
+	start("leaks");
+	cr_assert_eq(iommu_map(dom, 0x200000, 0x201000, SZ_2M, IOMMU_READ | IOMMU_WRITE), 0);
+	cr_assert_eq(iommu_unmap(dom, 0x200000, SZ_2M), SZ_2M);
+	checkers_finish(cs);
+	cr_assert_eq(checkers_nr_violations(cs), 0);
+	iommu_hw_domain_free(dom);
 }
