@@ -137,6 +137,7 @@ struct runner {
 	int last_action_line;
 	bool *dev_used; /* per world device */
 	bool *claimed; /* per violation */
+	size_t nr_traced_violations; /* violations already written to the trace */
 	size_t nr_claimed_cap;
 
 	struct failure *failures;
@@ -1289,6 +1290,28 @@ static void settle_outcome(struct runner *r)
 	memset(o, 0, sizeof(*o));
 }
 
+/* Write the violations reported since the last call as "violation" trace records. */
+static void trace_new_violations(struct runner *r)
+{
+	size_t n = checkers_nr_violations(r->checkers);
+
+	for (; r->nr_traced_violations < n; r->nr_traced_violations++) {
+		const struct check_violation *v =
+			checkers_violation(r->checkers, r->nr_traced_violations);
+		struct json_object *fields = json_object_new_object();
+
+		if (fields) {
+			json_object_object_add(fields, "checker",
+					       json_object_new_string(v->checker));
+			json_object_object_add(fields, "kind", json_object_new_string(v->kind));
+			json_object_object_add(
+				fields, "message",
+				json_object_new_string(v->message ? v->message : ""));
+		}
+		trace_writer_record(r->trace, r->w->m->now_ns, v->line, "violation", fields);
+	}
+}
+
 static void trace_step(struct runner *r, const struct scn_step *st)
 {
 	struct json_object *fields = json_object_new_object();
@@ -1371,6 +1394,7 @@ static int run_step(struct runner *r, size_t i)
 		do_expect(r, st);
 		break;
 	}
+	trace_new_violations(r);
 	return ret;
 }
 
@@ -1382,18 +1406,19 @@ static void teardown(struct runner *r)
 		if (r->dev_used[i])
 			do_release(r, r->w->devs[i].pdev);
 	checkers_finish(r->checkers);
+	trace_new_violations(r);
 }
 
 /* --- reporting ------------------------------------------------------------- */
 
-static void print_event_short(FILE *out, const struct sim_event *ev)
+static void print_event_short(FILE *out, const char *indent, const struct sim_event *ev)
 {
 	struct json_object *o = trace_event_to_json(ev, 0);
 
 	if (!o)
 		return;
 	json_object_object_del(o, "seq");
-	fprintf(out, "      %s\n",
+	fprintf(out, "%s%s\n", indent,
 		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 							  JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
@@ -1444,13 +1469,15 @@ static void print_text(struct runner *r)
 			fprintf(r->out, "  kernel says: \"%s\"\n", v->kernel_msg);
 		if (v->rule)
 			fprintf(r->out, "  rule: %s\n", v->rule);
+		if (v->event.kind < EV__COUNT)
+			print_event_short(r->out, "  event: ", &v->event);
 		if (v->nr_trace) {
 			/* The last few events are what a reader needs; JSON has them all. */
 			unsigned int first = v->nr_trace > 8 ? v->nr_trace - 8 : 0;
 
 			fprintf(r->out, "  trace tail:\n");
 			for (unsigned int k = first; k < v->nr_trace; k++)
-				print_event_short(r->out, &v->trace[k]);
+				print_event_short(r->out, "      ", &v->trace[k]);
 		}
 	}
 	for (size_t i = 0; i < r->nr_failures; i++)
