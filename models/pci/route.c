@@ -478,6 +478,9 @@ static void route_root(struct pci_router *r, struct tlp *t, const struct pci_dev
 			t->status = ROUTE_IOMMU_FAULT;
 			return;
 		}
+		/* passthrough: the untranslated bus address meets the window offset */
+		if (domain->type == IOMMU_DOMAIN_IDENTITY)
+			phys = bus_to_cpu(host, phys);
 	} else {
 		phys = bus_to_cpu(host, addr);
 	}

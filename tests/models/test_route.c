@@ -391,3 +391,25 @@ Test(route, bad_arguments)
 	cr_assert_eq(pci_route_dma(r, NULL, NULL, 0, buf, 1, false, NULL), -EINVAL);
 	cr_assert_str_eq(route_status_name(ROUTE_ACS_BLOCKED), "acs-blocked");
 }
+
+Test(route, identity_and_blocked_domains)
+{
+	struct iommu_domain *id = iommu_hw_domain_alloc(m->iommus[0], IOMMU_DOMAIN_IDENTITY);
+	struct iommu_domain *blk = iommu_hw_domain_alloc(m->iommus[0], IOMMU_DOMAIN_BLOCKED);
+	struct route_result res;
+	u8 buf[4];
+
+	cr_assert_not_null(id);
+	cr_assert_not_null(blk);
+	/* passthrough: the device address is the RAM address */
+	cr_assert_eq(pci_route_dma(r, c, id, 0x5000, "idnt", 4, true, &res), 0);
+	cr_assert_eq(res.target, ROUTE_TARGET_RAM);
+	cr_assert_eq(res.phys, 0x5000);
+	cr_assert(res.flags & ROUTE_EVF_TRANSLATED);
+	/* blocked: every request faults, reads see all-ones */
+	cr_assert_eq(pci_route_dma(r, c, blk, 0x5000, buf, 4, false, &res), -EIO);
+	cr_assert_eq(res.status, ROUTE_IOMMU_FAULT);
+	cr_assert_eq(buf[0], 0xff);
+	iommu_hw_domain_free(id);
+	iommu_hw_domain_free(blk);
+}
