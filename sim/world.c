@@ -344,7 +344,7 @@ int p2psim_world_new(const p2psim_topology *topo_pub, const struct p2psim_world_
 	w->m->nr_cpus = w->opts.nr_cpus;
 
 	if (w->opts.swiotlb_bytes) {
-		u64 bytes = swiotlb_pool_bytes(w->opts.swiotlb_bytes);
+		u64 bytes = swiotlb_pool_bytes(w->opts.swiotlb_bytes, w->opts.nr_cpus);
 		phys_addr_t base;
 
 		if (ram_find_low_top_down(w, bytes, &base)) {

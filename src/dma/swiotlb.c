@@ -71,12 +71,23 @@ static void swiotlb_warn(struct io_tlb_mem *mem, const char *fmt, ...)
 
 /* --- pool set-up ---------------------------------------------------------- */
 
-u64 swiotlb_pool_bytes(u64 size_bytes)
+static unsigned int swiotlb_nareas(unsigned int nr_cpus)
 {
-	u64 nslabs = size_bytes >> IO_TLB_SHIFT;
+	return (unsigned int)roundup_pow_of_two_u64(nr_cpus ? nr_cpus : 1);
+}
 
-	if (nslabs < IO_TLB_SEGSIZE)
-		nslabs = IO_TLB_SEGSIZE;
+/*
+ * swiotlb=<nslabs> aligned to a segment, then round_up_default_nslabs(): at
+ * least one segment per area, and a power of two.
+ */
+u64 swiotlb_pool_bytes(u64 size_bytes, unsigned int nr_cpus)
+{
+	u64 nslabs =
+		((size_bytes >> IO_TLB_SHIFT) + IO_TLB_SEGSIZE - 1) & ~(u64)(IO_TLB_SEGSIZE - 1);
+	u64 min_nslabs = (u64)IO_TLB_SEGSIZE * swiotlb_nareas(nr_cpus);
+
+	if (nslabs < min_nslabs)
+		nslabs = min_nslabs;
 	return roundup_pow_of_two_u64(nslabs) << IO_TLB_SHIFT;
 }
 
@@ -93,8 +104,9 @@ struct io_tlb_mem *swiotlb_mem_new(struct machine *m, phys_addr_t start, u64 siz
 {
 	struct io_tlb_mem *mem;
 	struct io_tlb_pool *pool;
-	unsigned long nslabs = (unsigned long)(swiotlb_pool_bytes(size_bytes) >> IO_TLB_SHIFT);
-	unsigned int nareas = (unsigned int)roundup_pow_of_two_u64(nr_cpus ? nr_cpus : 1);
+	unsigned long nslabs =
+		(unsigned long)(swiotlb_pool_bytes(size_bytes, nr_cpus) >> IO_TLB_SHIFT);
+	unsigned int nareas = swiotlb_nareas(nr_cpus);
 
 	if (start & (PAGE_SIZE - 1))
 		return NULL;

@@ -65,16 +65,17 @@ struct io_tlb_mem {
 /*
  * Set up a pool of @size_bytes at @start in @m's RAM (the caller chose a
  * free, page-aligned, low range), with areas for @nr_cpus CPUs:
- * nslabs = size >> IO_TLB_SHIFT rounded up to a power of two and to at least
- * one segment; nareas = nr_cpus rounded up to a power of two, limited so that
- * each area keeps a full segment. The memory is assumed zero (fresh RAM).
+ * nareas = nr_cpus rounded up to a power of two; nslabs = size >> IO_TLB_SHIFT
+ * aligned to a segment, raised to one segment per area and rounded up to a
+ * power of two (the kernel's round_up_default_nslabs()). The memory is
+ * assumed zero (fresh RAM).
  * Returns NULL on allocation failure or a size/alignment the pool can't use.
  */
 struct io_tlb_mem *swiotlb_mem_new(struct machine *m, phys_addr_t start, u64 size_bytes,
 				   unsigned int nr_cpus, bool force_bounce);
 void swiotlb_mem_free(struct io_tlb_mem *mem);
-/* The size swiotlb_mem_new() will really use for @size_bytes. */
-u64 swiotlb_pool_bytes(u64 size_bytes);
+/* The size swiotlb_mem_new() will really use for @size_bytes and @nr_cpus. */
+u64 swiotlb_pool_bytes(u64 size_bytes, unsigned int nr_cpus);
 /* Slots in use over all areas. */
 unsigned long swiotlb_used_slots(const struct io_tlb_mem *mem);
 

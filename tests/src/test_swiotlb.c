@@ -94,9 +94,11 @@ Test(swiotlb, pool_geometry)
 	cr_assert_eq(tlb->defpool.nslabs, 512);
 	cr_assert_eq(tlb->defpool.nareas, 1);
 	cr_assert_eq(tlb->defpool.end, POOL + (1 << 20));
-	cr_assert_eq(swiotlb_pool_bytes(64ULL << 20), 64ULL << 20);
-	cr_assert_eq(swiotlb_pool_bytes(3ULL << 20), 4ULL << 20, "rounded to a power of two");
-	cr_assert_eq(swiotlb_pool_bytes(1000), 256 * 1024, "at least one segment");
+	cr_assert_eq(swiotlb_pool_bytes(64ULL << 20, 1), 64ULL << 20);
+	cr_assert_eq(swiotlb_pool_bytes(3ULL << 20, 1), 4ULL << 20, "rounded to a power of two");
+	cr_assert_eq(swiotlb_pool_bytes(1000, 1), 256 * 1024, "at least one segment");
+	cr_assert_eq(swiotlb_pool_bytes(1 << 20, 16), 4 << 20, "one segment per area (16 CPUs)");
+	cr_assert_eq(swiotlb_pool_bytes(1 << 20, 3), 1 << 20, "3 CPUs: 4 areas of 128 slots");
 	cr_assert(is_swiotlb_active(&dev));
 	cr_assert_not(is_swiotlb_force_bounce(&dev));
 	cr_assert(is_swiotlb_buffer(&dev, POOL));
@@ -345,10 +347,12 @@ Test(swiotlb, areas_start_at_the_current_cpu)
 	cr_assert_eq(swiotlb_used_slots(tlb), 0);
 	check_invariants();
 
-	/* a 256 KiB pool cannot have more than one area */
+	/* a 256 KiB pool for 8 CPUs grows to one segment per area */
 	teardown();
 	setup_pool(256 * 1024, 8);
-	cr_assert_eq(tlb->defpool.nareas, 1);
+	cr_assert_eq(tlb->defpool.nareas, 8);
+	cr_assert_eq(tlb->defpool.nslabs, 8 * 128);
+	cr_assert_eq(tlb->defpool.area_nslabs, 128);
 }
 
 /* --- the copy table of §5.3 ------------------------------------------------ */
