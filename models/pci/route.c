@@ -42,6 +42,7 @@ struct pci_router {
 	const struct pci_fabric *fab;
 	struct route_bar *bars; /* sorted by (host_index, bus_start) */
 	size_t nr_bars;
+	bool bars_outside_apertures; /* some BAR lies outside its host bridge's apertures */
 	/* chain[chain_start[dev->index] ...]: the bridges above dev, nearest first */
 	const struct pci_dev **chain;
 	size_t *chain_start;
@@ -79,6 +80,17 @@ static int cmp_bar(const void *a, const void *b)
 static bool bar_is_mem(const struct pci_bar *bar)
 {
 	return (bar->kind == PCI_BAR_MEM32 || bar->kind == PCI_BAR_MEM64) && bar->size_bytes;
+}
+
+static bool in_aperture(const struct pci_host_bridge *host, phys_addr_t cpu)
+{
+	for (size_t i = 0; i < host->nr_apertures; i++) {
+		const struct pci_aperture *ap = &host->apertures[i];
+
+		if (cpu >= ap->cpu_base && cpu - ap->cpu_base < ap->size_bytes)
+			return true;
+	}
+	return false;
 }
 
 struct pci_router *pci_router_new(struct machine *m)
@@ -135,6 +147,9 @@ struct pci_router *pci_router_new(struct machine *m)
 	}
 	r->nr_bars = n;
 	qsort(r->bars, n, sizeof(*r->bars), cmp_bar);
+	for (size_t i = 0; i < n; i++)
+		if (!in_aperture(r->bars[i].dev->host, r->bars[i].cpu_start))
+			r->bars_outside_apertures = true;
 	return r;
 }
 
@@ -429,7 +444,7 @@ static const struct route_bar *find_bar_cpu(const struct pci_router *r, phys_add
 		}
 	}
 	/* BARs outside every aperture (hand-built fabrics): linear scan */
-	for (size_t i = 0; i < r->nr_bars; i++) {
+	for (size_t i = 0; r->bars_outside_apertures && i < r->nr_bars; i++) {
 		const struct route_bar *b = &r->bars[i];
 
 		if (phys >= b->cpu_start && phys - b->cpu_start < b->bus_end - b->bus_start)
