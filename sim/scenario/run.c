@@ -42,6 +42,9 @@
 #include "src/pci/p2pdma.h"
 
 #define MAX_DMA_BYTES (1ULL << 30) /* one dma step moves at most 1 GiB */
+/* The CPU writes or checks at most this much per step: memory is sparse (a
+ * 1 TiB buffer costs nothing until written), a fill of all of it would not be. */
+#define MAX_CPU_BYTES (1ULL << 30)
 
 /* What a handle's mapping is, for `expect maptype`. */
 enum map_kind {
@@ -336,6 +339,14 @@ static int bind(struct runner *r)
 						  st->dev2, r->topo->name);
 			break;
 		case SCN_BUF:
+			if (st->has_fill && st->size > MAX_CPU_BYTES &&
+			    (st->bar_dev || st->fill.kind != SCN_PAT_BYTE || st->fill.byte))
+				ret = input_error(
+					r, st, 0,
+					"fill= covers at most 1 GiB (this buffer is %llu bytes)",
+					(unsigned long long)st->size);
+			if (ret)
+				break;
 			if (st->bar_dev) {
 				ret = bind_bar_buffer(r, st, &r->bufs[st->sym]);
 				break;
@@ -353,6 +364,11 @@ static int bind(struct runner *r)
 		case SCN_EXPECT_DATA:
 			ret = bind_region(r, st, &st->refs[0], r->bufs[st->refs[0].sym].size,
 					  "buffer");
+			if (!ret &&
+			    ref_len(&st->refs[0], r->bufs[st->refs[0].sym].size) > MAX_CPU_BYTES)
+				ret = input_error(r, st, st->refs[0].col,
+						  "a %s step covers at most 1 GiB",
+						  st->verb == SCN_FILL ? "fill" : "expect data");
 			break;
 		case SCN_MAP:
 		case SCN_MAP_SG: {
@@ -596,8 +612,18 @@ static int do_buf(struct runner *r, const struct scn_step *st)
 			return input_error(r, st, 0, "%s", werr.message);
 		b->phys = phys;
 	}
-	if (!st->has_fill)
+	/*
+	 * A fresh RAM buffer reads as zeros: a zero fill of one larger than the
+	 * 1 GiB a step may write is skipped rather than refused (memory stays
+	 * sparse). Smaller ones are really written.
+	 */
+	if (!st->has_fill || (!b->bar_dev && b->size > MAX_CPU_BYTES &&
+			      st->fill.kind == SCN_PAT_BYTE && !st->fill.byte))
 		return 0;
+	if (b->size > MAX_CPU_BYTES)
+		return input_error(r, st, 0,
+				   "fill= covers at most 1 GiB (this buffer is %llu bytes)",
+				   (unsigned long long)b->size);
 	/* Fill in 1 MiB pieces: a 1 TiB buffer filled with zero must not need 1 TiB here. */
 	data = malloc(b->size < (1u << 20) ? b->size : (1u << 20));
 	if (!data)
