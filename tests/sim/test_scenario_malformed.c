@@ -162,6 +162,8 @@ static const struct {
 	{ "unknown-counter.scn", "1", "unknown counter 'cupcakes'" },
 	{ "unknown-checker.scn", "5", "unknown checker 'dma-doctor'" },
 	{ "region-past-end.scn", "2:22", "offset 2048 + length 4096 is past its end (4096 bytes)" },
+	{ "fill-too-large.scn", "2",
+	  "fill= covers at most 1 GiB (this buffer is 2147483648 bytes)" },
 };
 
 Test(scenario_malformed, run_time_input_errors)
