@@ -32,6 +32,7 @@ int p2p_matrix_compute(struct p2psim_p2p *view, const struct pci_dev *const *pro
 		/* a provider's driver binds (pcim_p2pdma_init) and unbinds around its row */
 		if (transient && pcim_p2pdma_init(ctx, provider))
 			return -ENOMEM;
+		p2pdma_ctx_reserve_cache(ctx, provider, nr_clients); /* failure: it just grows */
 		for (size_t j = 0; j < nr_clients; j++)
 			row[j].map = calc_map_type_and_dist(ctx, provider, clients[j], &row[j].dist,
 							    false);

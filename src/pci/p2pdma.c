@@ -57,12 +57,14 @@ const char *pci_p2pdma_map_type_name(enum pci_p2pdma_map_type map)
 
 /* --- the context --------------------------------------------------------- */
 
-/* pci_upstream_bridge(), answered from the table built at set-up. */
-static inline const struct pci_dev *p2pdma_upstream_bridge(const struct pci_dev *const *up,
-							   const struct pci_dev *dev)
-{
-	return up[dev->index];
-}
+/*
+ * The hot walk works on device indexes (fabric->devs[] positions): the chain
+ * of pci_upstream_bridge() answers is a small int array built at set-up, so a
+ * step is one load from it instead of two from large, scattered pci_dev
+ * structures. Index equality is pointer equality.
+ */
+static int whitelist_lookup(const struct p2pdma_ctx *ctx, const struct pci_dev *root,
+			    const struct pci_p2pdma_whitelist_entry **out);
 
 int p2pdma_ctx_init(struct p2pdma_ctx *ctx, const struct pci_fabric *fabric,
 		    const struct cpu_desc *cpu, const struct kernel_profile *profile, u64 seed)
@@ -83,14 +85,27 @@ int p2pdma_ctx_init(struct p2pdma_ctx *ctx, const struct pci_fabric *fabric,
 	ctx->p2pdma = calloc(n ? n : 1, sizeof(*ctx->p2pdma));
 	if (!ctx->p2pdma)
 		goto err_free_up;
+	ctx->hb_entry = calloc(fabric->nr_hosts ? fabric->nr_hosts : 1, sizeof(*ctx->hb_entry));
+	if (!ctx->hb_entry)
+		goto err_free_p2pdma;
 	for (size_t i = 0; i < n; i++) {
 		const struct pci_dev *dev = fabric->devs[i];
+		const struct pci_dev *up = pci_upstream_bridge(dev);
 
 		ctx->acs_ctrl[i] = dev->acs_ctrl;
-		ctx->up[i] = pci_upstream_bridge(dev);
+		ctx->up[i] = up ? (int)up->index : -1;
+	}
+	for (size_t h = 0; h < fabric->nr_hosts; h++) {
+		const struct pci_dev *root = pci_host_bridge_dev(ctx, fabric->hosts[h]);
+
+		if (root)
+			whitelist_lookup(ctx, root, &ctx->hb_entry[h]);
 	}
 	return 0;
 
+err_free_p2pdma:
+	free(ctx->p2pdma);
+	ctx->p2pdma = NULL;
 err_free_up:
 	free(ctx->up);
 	ctx->up = NULL;
@@ -120,6 +135,8 @@ void p2pdma_ctx_destroy(struct p2pdma_ctx *ctx)
 	free(ctx->pgmap_index);
 	ctx->pgmap_index = NULL;
 	ctx->nr_pgmap_index = 0;
+	free(ctx->hb_entry);
+	ctx->hb_entry = NULL;
 	free(ctx->up);
 	free(ctx->acs_ctrl);
 	ctx->p2pdma = NULL;
@@ -281,6 +298,12 @@ bool pci_bridge_has_acs_redir(const struct p2pdma_ctx *ctx, const struct pci_dev
 	return ctx->acs_ctrl[pdev->index] & PCI_ACS_REDIR_MASK;
 }
 
+/* pci_bridge_has_acs_redir() by index: the Control register first, the capability only if needed. */
+static inline bool has_acs_redir_idx(const struct p2pdma_ctx *ctx, int idx)
+{
+	return (ctx->acs_ctrl[idx] & PCI_ACS_REDIR_MASK) && ctx->fabric->devs[idx]->has_acs;
+}
+
 static bool whitelist_entry_matches(const struct p2pdma_ctx *ctx,
 				    const struct pci_p2pdma_whitelist_entry *entry,
 				    const struct pci_dev *root)
@@ -293,12 +316,28 @@ static bool whitelist_entry_matches(const struct p2pdma_ctx *ctx,
 	return ctx->profile->p2pdma_whitelist_any_id && entry->device == PCI_ANY_ID;
 }
 
+/* Scan the profile's table in order for @root; the row number, or 0 and *@out NULL. */
+static int whitelist_lookup(const struct p2pdma_ctx *ctx, const struct pci_dev *root,
+			    const struct pci_p2pdma_whitelist_entry **out)
+{
+	const struct pci_p2pdma_whitelist_entry *const *entry;
+
+	for (entry = ctx->profile->p2pdma_whitelist; *entry; entry++) {
+		if (whitelist_entry_matches(ctx, *entry, root)) {
+			*out = *entry;
+			return (int)p2pdma_whitelist_row_number(*entry);
+		}
+	}
+	*out = NULL;
+	return 0;
+}
+
 static bool __host_bridge_whitelist(const struct p2pdma_ctx *ctx,
 				    const struct pci_host_bridge *host, bool same_host_bridge,
 				    bool warn)
 {
 	const struct pci_dev *root = pci_host_bridge_dev(ctx, host);
-	const struct pci_p2pdma_whitelist_entry *const *entry;
+	const struct pci_p2pdma_whitelist_entry *entry;
 	struct p2pdma_hb_check *check = NULL;
 
 	if (ctx->walk && ctx->walk->nr_hb < 2) {
@@ -312,12 +351,12 @@ static bool __host_bridge_whitelist(const struct p2pdma_ctx *ctx,
 	if (!root)
 		return false;
 
-	for (entry = ctx->profile->p2pdma_whitelist; *entry; entry++) {
-		if (!whitelist_entry_matches(ctx, *entry, root))
-			continue;
+	/* the first matching row decides (looked up once, at set-up) */
+	entry = ctx->hb_entry[host->index];
+	if (entry) {
 		if (check)
-			check->entry = *entry;
-		if (((*entry)->flags & REQ_SAME_HOST_BRIDGE) && !same_host_bridge)
+			check->entry = entry;
+		if ((entry->flags & REQ_SAME_HOST_BRIDGE) && !same_host_bridge)
 			return false;
 		if (check)
 			check->allowed = true;
@@ -398,10 +437,12 @@ enum pci_p2pdma_map_type calc_map_type_and_dist(struct p2pdma_ctx *ctx,
 						bool verbose)
 {
 	enum pci_p2pdma_map_type map_type = PCI_P2PDMA_MAP_THRU_HOST_BRIDGE;
-	const struct pci_dev *const *up = ctx->up;
+	struct pci_dev *const *devs = ctx->fabric->devs;
 	const struct pci_dev *acs_devs[P2PDMA_WALK_MAX];
 	struct p2pdma_walk *walk = ctx->walk;
-	const struct pci_dev *a = provider, *bb;
+	const int *up = ctx->up;
+	const int client_idx = (int)client->index;
+	int a = (int)provider->index, bb;
 	bool acs_redirects = false;
 	struct pci_p2pdma *p2pdma;
 	int acs_cnt = 0;
@@ -430,27 +471,27 @@ enum pci_p2pdma_map_type calc_map_type_and_dist(struct p2pdma_ctx *ctx,
 	 * the ACS list changes; without one, only the provider's chain is
 	 * counted (and ignored) and the provider's host bridge is asked first.
 	 */
-	while (a) {
-		bool redir = pci_bridge_has_acs_redir(ctx, a);
+	while (a >= 0) {
+		bool redir = has_acs_redir_idx(ctx, a);
 
 		dist_b = 0;
 		if (redir) {
 			if (acs_cnt < P2PDMA_WALK_MAX)
-				acs_devs[acs_cnt] = a;
+				acs_devs[acs_cnt] = devs[a];
 			acs_cnt++;
 		}
 		if (walk)
-			walk_note_acs(walk, ctx, a, true, redir);
+			walk_note_acs(walk, ctx, devs[a], true, redir);
 
-		bb = client;
-		while (bb) {
+		bb = client_idx;
+		while (bb >= 0) {
 			if (a == bb)
 				goto check_b_path_acs;
-			bb = p2pdma_upstream_bridge(up, bb);
+			bb = up[bb];
 			dist_b++;
 		}
 
-		a = p2pdma_upstream_bridge(up, a);
+		a = up[a];
 		dist_a++;
 	}
 
@@ -458,27 +499,27 @@ enum pci_p2pdma_map_type calc_map_type_and_dist(struct p2pdma_ctx *ctx,
 	goto map_through_host_bridge;
 
 check_b_path_acs:
-	bb = client;
+	bb = client_idx;
 
-	while (bb) {
+	while (bb >= 0) {
 		bool redir;
 
 		if (a == bb)
 			break;
-		redir = pci_bridge_has_acs_redir(ctx, bb);
+		redir = has_acs_redir_idx(ctx, bb);
 		if (redir) {
 			if (acs_cnt < P2PDMA_WALK_MAX)
-				acs_devs[acs_cnt] = bb;
+				acs_devs[acs_cnt] = devs[bb];
 			acs_cnt++;
 		}
 		if (walk)
-			walk_note_acs(walk, ctx, bb, false, redir);
-		bb = p2pdma_upstream_bridge(up, bb);
+			walk_note_acs(walk, ctx, devs[bb], false, redir);
+		bb = up[bb];
 	}
 
 	*dist = dist_a + dist_b;
 	if (walk)
-		walk->common = a;
+		walk->common = devs[a];
 
 	if (!acs_cnt) {
 		map_type = PCI_P2PDMA_MAP_BUS_ADDR;
@@ -628,6 +669,16 @@ int pcim_p2pdma_init(struct p2pdma_ctx *ctx, const struct pci_dev *pdev)
 	}
 	ctx->p2pdma[pdev->index] = p2p;
 	return 0;
+}
+
+int p2pdma_ctx_reserve_cache(struct p2pdma_ctx *ctx, const struct pci_dev *pdev,
+			     size_t nr_clients)
+{
+	struct pci_p2pdma *p2p = ctx->p2pdma[pdev->index];
+
+	if (!p2p || p2p->map_types.cap >= 2 * nr_clients)
+		return 0;
+	return cache_grow(&p2p->map_types, nr_clients);
 }
 
 void pci_p2pdma_release(struct p2pdma_ctx *ctx, const struct pci_dev *pdev)

@@ -143,7 +143,11 @@ struct p2pdma_ctx {
 	const struct kernel_profile *profile;
 	struct cpu_desc cpu;            /* cpu_data(0) */
 	u16 *acs_ctrl;                  /* per fabric->devs[] index: ACS Control as config space holds it */
-	const struct pci_dev **up;      /* per index: pci_upstream_bridge(), computed once */
+	int *up;                        /* per index: index of pci_upstream_bridge(), -1 for none */
+	/* per host bridge: the first allowlist row matching pci_host_bridge_dev(), NULL if none
+	 * (the table scan of __host_bridge_whitelist(), done once: the profile is fixed for the
+	 * life of the context) */
+	const struct pci_p2pdma_whitelist_entry **hb_entry;
 	struct pci_p2pdma **p2pdma;     /* per index: pdev->p2pdma, NULL until pcim_p2pdma_init() */
 	u64 rng_state;                  /* get_random_u32_below() */
 	p2pdma_log_fn log;
@@ -213,6 +217,14 @@ static inline int pci_p2pdma_distance(struct p2pdma_ctx *ctx, const struct pci_d
 
 /* pcim_p2pdma_init(): create @pdev's P2PDMA state and per-BAR providers. 0 or -ENOMEM. */
 int pcim_p2pdma_init(struct p2pdma_ctx *ctx, const struct pci_dev *pdev);
+
+/*
+ * Size @pdev's map_types cache for @nr_clients entries up front (p2psim only:
+ * the xarray grows as needed; this saves rehashing in all-pairs loops).
+ * 0, or -ENOMEM (the cache then simply grows later).
+ */
+int p2pdma_ctx_reserve_cache(struct p2pdma_ctx *ctx, const struct pci_dev *pdev,
+			     size_t nr_clients);
 
 /* pci_p2pdma_release(): what unbinding the provider's driver does (drops the cache). */
 void pci_p2pdma_release(struct p2pdma_ctx *ctx, const struct pci_dev *pdev);
