@@ -15,14 +15,20 @@
  * Differences from the kernel, all deliberate:
  *  - every function takes the context first (the kernel reaches the same
  *    facts through globals and struct pci_dev);
- *  - pci_upstream_bridge() is precomputed per device at context set-up, so
- *    the nested walk costs one load per step (the walk itself is unchanged);
+ *  - pci_upstream_bridge() is precomputed per device at context set-up and
+ *    the nested walk runs on device indexes, one load per step (the walk
+ *    itself, its order and its comparisons are unchanged);
+ *  - the allowlist row matching each host bridge's device is looked up once
+ *    at set-up (the first match decides, as in the kernel's scan);
+ *  - ACS Control values live in the context (a what-if view); reading the
+ *    Control word before the capability flag gives the same answer;
  *  - the ACS redirect list is collected as device pointers and formatted into
  *    a seq_buf of the profile's size only when it is printed or observed;
  *    the upstream one-byte-past-the-end NUL write on overflow is reported
  *    (walk->acs_list_overflow), not performed;
  *  - there is no genpool / ZONE_DEVICE memory: add_resource records the
- *    range and marks the pool present.
+ *    range (in a sorted index standing in for page->pgmap) and marks the
+ *    pool present.
  */
 #include <errno.h>
 #include <limits.h>
