@@ -317,6 +317,8 @@ static long swiotlb_search_pool_area(struct device *dev, struct io_tlb_pool *poo
 	stride = (unsigned long)get_max_slots(
 		alloc_align_mask > iotlb_align_mask ? alloc_align_mask : iotlb_align_mask);
 
+	if (!nslots)
+		return -1; /* BUG_ON(!nslots) in the kernel: a zero-sized bounce */
 	if (nslots > pool->area_nslabs - area->used)
 		return -1;
 

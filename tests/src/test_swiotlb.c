@@ -296,6 +296,14 @@ Test(swiotlb, larger_than_a_segment_never_fits)
 	cr_assert_eq(swiotlb_max_mapping_size(&dev), 262144 - 2048);
 }
 
+Test(swiotlb, zero_sized_bounce_is_refused)
+{
+	/* the kernel BUG()s on zero slots; the model refuses the mapping */
+	cr_assert_eq(map(0x1000, 0, 0, DMA_TO_DEVICE), (phys_addr_t)DMA_MAPPING_ERROR);
+	cr_assert_eq(swiotlb_used_slots(tlb), 0);
+	check_invariants();
+}
+
 Test(swiotlb, first_bounce_resets_skip_sync)
 {
 	phys_addr_t t;
