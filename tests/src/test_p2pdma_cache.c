@@ -317,3 +317,34 @@ Test(p2pdma_cache, page_index_ranges_overlap_and_release)
 	cr_assert_eq(pci_p2pdma_state(&ctx, &state, D("b"), 0x4000010000ull), PCI_P2PDMA_MAP_NONE,
 		     "unbound: no longer P2P memory");
 }
+
+/* Example 9, T2 row: B at depth 6 behind cascaded switches; a shallow host-bridge path wins. */
+Test(p2pdma_cache, find_many_t2_host_bridge_path_beats_deep_switch_path)
+{
+	struct pci_fabric *f = fb_new();
+	struct pci_host_bridge *hb = fb_host(f, "hb0", 0, 0);
+	struct pci_dev *rp1, *s0u, *s0d0, *s0d1, *s1u, *s1d, *s2u, *s2d;
+
+	fb_dev(f, hb->bus, "hostfn", PCI_TYPE_ROOT_FUNCTION, 0, 0, 0x8086, 0x2020);
+	rp1 = fb_bridge(f, hb->bus, "rp1", PCI_TYPE_ROOT_PORT, 1, 0, 0x01);
+	s0u = fb_bridge(f, rp1->subordinate, "s0u", PCI_TYPE_UPSTREAM, 0, 0, 0x02);
+	s0d0 = fb_bridge(f, s0u->subordinate, "s0d0", PCI_TYPE_DOWNSTREAM, 0, 0, 0x03);
+	s0d1 = fb_bridge(f, s0u->subordinate, "s0d1", PCI_TYPE_DOWNSTREAM, 1, 0, 0x06);
+	s1u = fb_bridge(f, s0d0->subordinate, "s1u", PCI_TYPE_UPSTREAM, 0, 0, 0x04);
+	s1d = fb_bridge(f, s1u->subordinate, "s1d", PCI_TYPE_DOWNSTREAM, 0, 0, 0x05);
+	s2u = fb_bridge(f, s0d1->subordinate, "s2u", PCI_TYPE_UPSTREAM, 0, 0, 0x07);
+	s2d = fb_bridge(f, s2u->subordinate, "s2d", PCI_TYPE_DOWNSTREAM, 0, 0, 0x08);
+	fb_bar(fb_dev(f, s1d->subordinate, "a", PCI_TYPE_ENDPOINT, 0, 0, 0x10de, 0x2330), 0,
+	       PCI_BAR_MEM64, 1 << 20, 0x4000000000ull, 0, true);
+	fb_dev(f, s2d->subordinate, "b", PCI_TYPE_ENDPOINT, 0, 0, 0x10de, 0x2330);
+	fb_bar(fb_dev(f, hb->bus, "z", PCI_TYPE_RC_END, 5, 0, 0x8086, 0x0b25), 0, PCI_BAR_MEM64,
+	       1 << 20, 0x4000100000ull, 0, true);
+	fb_finalize(f);
+	setup(f, NULL, 1);
+	cr_assert_eq(D("b")->depth, 6);
+	publish("a");
+	publish("z");
+	cr_assert_eq(pci_p2pdma_distance(&ctx, D("a"), D("b"), false), 8, "BUS_ADDR, 4 + 4");
+	cr_assert_eq(pci_p2pdma_distance(&ctx, D("z"), D("b"), false), 7, "THRU, 1 + 6");
+	cr_assert_eq(pci_p2pmem_find(&ctx, D("b")), D("z"));
+}
