@@ -96,3 +96,34 @@ Test(import_nccl, malformed_inputs_exit_2_with_file_and_line)
 	import_fails("nccl", IMPORT_DATA "/hwloc/bad-truncated.xml", "bad-truncated.xml:6");
 	import_fails("nccl", IMPORT_DATA "/hwloc/nvidiaDGX2.xml", "not an NCCL topology file");
 }
+
+/*
+ * nested-switch.xml: a bare-metal dump with a switch nested in a switch,
+ * <gpu>/<nic><net> names and a switch with no devices. GPU 43:00.0 sits below
+ * the first switch's downstream port 0, the NIC below the nested switch behind
+ * downstream port 1: GPU -> dp0 -> up0 (2 hops) and NIC -> dp -> up1 -> dp1 ->
+ * up0 (4 hops) meet at up0: BUS_ADDR 6 with ACS as-is.
+ */
+Test(import_nccl, nested_switches_and_names)
+{
+	char out[256], *s;
+
+	tmp_xml(out, sizeof(out), "nest");
+	import_ok("nccl", IMPORT_DATA "/nccl/nested-switch.xml", out, "--acs", "as-is", NULL);
+	assert_xpath(out, "string(count(//switch))", "3");
+	assert_xpath(out, "string(count(//switch/downstream/switch))", "1");
+	/* the empty switch keeps its upstream port and has no downstream port */
+	assert_xpath(out, "string(count(//rootport[@dev='2']/switch/downstream))", "0");
+	assert_xpath(out, "string(/topology/cpu/@vendor)", "amd");
+	assert_xpath(out, "string(/topology/cpu/@family)", "0x19");
+	assert_xpath(out, "string(//endpoint[@id='gpu0']/@device)", "0x2330");
+	s = xpath_string(out, "string(//endpoint[@id='gpu0']/preceding-sibling::comment()[1])");
+	cr_assert(strstr(s, "0000:43:00.0") && strstr(s, "gpu dev=0"), "%s", s);
+	xmlFree(s);
+	s = xpath_string(out, "string(//endpoint[@id='nic0']/preceding-sibling::comment()[1])");
+	cr_assert(strstr(s, "net=mlx5_0"), "%s", s);
+	xmlFree(s);
+	if (have_matrix())
+		assert_pair(out, "0000:03:00.0", "0000:06:00.0", "BUS_ADDR", 6);
+	unlink(out);
+}
