@@ -51,6 +51,11 @@ void sm_init(struct switch_machine *sm, enum iommu_mode mode)
 			     4, SM_B_BAR, SM_B_BAR + 0xfffff);
 	sm->a = tb_add_endpoint(t, sm->dsp0->subordinate, "a", PCI_DEVFN(0, 0), 64);
 	tb_add_bar(sm->a, 0, PCI_BAR_MEM64, SM_A_BAR, 0x100000, true);
+	sm->a->num_vfs = 1; /* a.vf0 at 03:00.2 (First VF Offset 2) */
+	sm->a->vf_offset = 2;
+	sm->a->vf_stride = 1;
+	if (pci_fabric_add_vfs(t->fabric, sm->a))
+		sm_check(NULL);
 	sm->a1 = tb_add_endpoint(t, sm->dsp0->subordinate, "a1", PCI_DEVFN(0, 1), 64);
 	tb_add_bar(sm->a1, 0, PCI_BAR_MEM64, SM_A1_BAR, 0x100000, true);
 	sm->b = tb_add_endpoint(t, sm->dsp1->subordinate, "b", PCI_DEVFN(0, 0), 64);
@@ -74,6 +79,7 @@ void sm_init(struct switch_machine *sm, enum iommu_mode mode)
 	sm->hb1->p2p_forwarding = false;
 	sm->topo = tb_finalize(t);
 
+	sm->a_vf0 = sm->a->virtfn[0];
 	sm->m = machine_new(sm->topo);
 	sm_check(sm->m);
 	sm->router = pci_router_new(sm->m);

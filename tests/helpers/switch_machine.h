@@ -7,6 +7,7 @@
  *   RAM [0, 2 GiB)
  *   hb0 (bus 00, iommu0 intel @mode): MEM32 0xc0000000+256M, MEM64 0x4000000000+1T, offset 0
  *     rp0 00:01.0 -> usp 01:00.0 -> dsp0 02:00.0 -> a 03:00.0 (BAR0 1M @SM_A_BAR)
+ *                                                  a.vf0 03:00.2 (VF of a, no BAR)
  *                                                  a1 03:00.1 (BAR0 1M @SM_A1_BAR)
  *                                -> dsp1 02:01.0 -> b 04:00.0 (BAR0 1M @SM_B_BAR)
  *     rp1 00:02.0 -> c 05:00.0 (BAR0 1M @SM_C_BAR)
@@ -38,7 +39,7 @@ struct switch_machine {
 	struct pci_router *router;
 	struct pci_host_bridge *hb0, *hb1;
 	struct pci_dev *rp0, *usp, *dsp0, *dsp1, *rp1, *rp2, *rp3;
-	struct pci_dev *a, *a1, *b, *c, *d, *e;
+	struct pci_dev *a, *a1, *b, *c, *d, *e, *a_vf0;
 };
 
 /* Build it (aborts on failure). */

@@ -413,3 +413,19 @@ Test(route, identity_and_blocked_domains)
 	iommu_hw_domain_free(id);
 	iommu_hw_domain_free(blk);
 }
+
+Test(route, vf_routes_through_its_pf_port)
+{
+	struct route_result res;
+	u8 buf[4];
+
+	cr_assert_str_eq(sm.a_vf0->name, "0000:03:00.2");
+	cr_assert_eq(pci_route_dma(r, sm.a_vf0, NULL, B_BAR, buf, 4, false, &res), 0);
+	cr_assert_eq(res.target_dev, b);
+	cr_assert_eq(res.hops[0].port, dsp0);
+	/* the PF's downstream port's ACS applies to its VFs' requests too */
+	dsp0->has_acs = true;
+	dsp0->acs_ctrl = PCI_ACS_EC;
+	cr_assert_eq(pci_route_dma(r, sm.a_vf0, NULL, B_BAR, buf, 4, false, &res), -EIO);
+	cr_assert_eq(res.status, ROUTE_ACS_BLOCKED);
+}
