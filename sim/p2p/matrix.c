@@ -117,6 +117,9 @@ static void print_header(const struct p2psim_p2p *view, FILE *out)
 		p2psim_acs_mode_name(view->acs));
 }
 
+/* Above this many pairs the closest-provider section is left out (its caches cost memory). */
+#define P2P_CLOSEST_MAX_PAIRS (1u << 20)
+
 /*
  * Which provider pci_p2pmem_find() would hand each client if every listed
  * provider published its memory BAR (as nvmet does with p2pmem): each one
@@ -133,6 +136,13 @@ static int print_closest(struct p2psim_p2p *view, const struct pci_dev *const *p
 
 	if (!transient)
 		return P2PSIM_EINTERNAL;
+	if (np * nc > P2P_CLOSEST_MAX_PAIRS) {
+		/* every published provider caches a verdict per client: keep memory bounded */
+		fprintf(out, "\n(Closest provider per client left out for %zu pairs; name fewer with "
+			     "--providers / --clients.)\n",
+			np * nc);
+		goto out;
+	}
 	for (size_t i = 0; i < np; i++) {
 		const struct pci_dev *p = providers[i];
 		int bar = p2p_provider_bar(p);
