@@ -138,3 +138,43 @@ Test(import_sysfs, unreadable_class_file_is_named)
 		cr_assert_eq(system(cmd), 0);
 	}
 }
+
+/*
+ * sriov: PF 01:00.0 and its VFs 01:00.1-3 (physfn links) below root port
+ * 00:03.0, whose ACS control has RR|CR. The VFs are functions of the PF's
+ * device: distance 2. calc_map_type_and_dist checks the provider-side
+ * bridges for redirect before it compares them with the client's, so the
+ * common root port's RR counts: THRU_HOST_BRIDGE as-is, BUS_ADDR with ACS off.
+ */
+Test(import_sysfs, sriov_vfs)
+{
+	char out[256], *s;
+	struct p2psim_error err;
+	p2psim_topology *t = NULL;
+
+	tmp_xml(out, sizeof(out), "vf");
+	import_ok("sysfs", IMPORT_DATA "/sysfs/sriov", out, NULL);
+	p2psim_error_clear(&err);
+	cr_assert_eq(p2psim_topology_load_file(out, &t, &err), P2PSIM_OK, "%s", err.message);
+	cr_assert_eq(p2psim_topology_function_count(t), 6);
+	for (int fn = 1; fn <= 3; fn++) {
+		char bdf[32];
+
+		snprintf(bdf, sizeof(bdf), "0000:01:00.%d", fn);
+		cr_assert(p2psim_function_is_dma_capable(p2psim_topology_find(t, bdf)));
+	}
+	p2psim_topology_free(t);
+	s = xpath_string(out, "string(//endpoint[@fn='2']/preceding-sibling::comment()[1])");
+	cr_assert(strstr(s, "SR-IOV VF of 0000:01:00.0"), "%s", s);
+	xmlFree(s);
+	s = xpath_string(out, "string(/topology/comment()[contains(., 'Source: sysfs')])");
+	cr_assert(strstr(s, "3 SR-IOV VF(s)"), "%s", s);
+	xmlFree(s);
+	if (have_matrix())
+		assert_pair(out, "0000:01:00.0", "0000:01:00.3", "THRU_HOST_BRIDGE", 2);
+	unlink(out);
+	import_ok("sysfs", IMPORT_DATA "/sysfs/sriov", out, "--acs", "off", NULL);
+	if (have_matrix())
+		assert_pair(out, "0000:01:00.0", "0000:01:00.3", "BUS_ADDR", 2);
+	unlink(out);
+}

@@ -86,3 +86,19 @@ shutil.rmtree(ROOT, ignore_errors=True)
 dev('pci0000:00/0000:00:01.0', 0x8086, 0x2030, 0x060400, 1, 1)
 dev('pci0000:00/0000:00:01.0/0000:02:00.0', 0x10de, 0x2335, 0x030200,
     bars={0: (0xa0000000, 16 << 20, MEM32)})
+
+# sriov/: a ConnectX PF 01:00.0 on a root port with 3 VFs 01:00.1-3 (physfn links back to the PF,
+# virtfnN links from it, as the kernel makes them); the root port has ACS with RR/CR set.
+ROOT = 'sriov'
+shutil.rmtree(ROOT, ignore_errors=True)
+dev('pci0000:00/0000:00:00.0', 0x8086, 0x2020, 0x060000, aer=False)
+dev('pci0000:00/0000:00:03.0', 0x8086, 0x2030, 0x060400, 1, 1, acs=(0x1f, 0x1d))
+pf = 'pci0000:00/0000:00:03.0/0000:01:00.0'
+dev(pf, 0x15b3, 0x101d, 0x020000, bars={0: (0x3a0000000000, 32 << 20, MEM64_PREF)})
+for n in range(3):
+    vf = 'pci0000:00/0000:00:03.0/0000:01:00.%d' % (n + 1)
+    dev(vf, 0x15b3, 0x101e, 0x020000,
+        bars={0: (0x3a0002000000 + n * (1 << 20), 1 << 20, MEM64_PREF)})
+    os.symlink('../0000:01:00.0', os.path.join(ROOT, 'sys/devices', vf, 'physfn'))
+    os.symlink('../0000:01:00.%d' % (n + 1),
+               os.path.join(ROOT, 'sys/devices', pf, 'virtfn%d' % n))
