@@ -214,7 +214,8 @@ static void highlight_node(Agnode_t *n)
 	set_attr(n, "penwidth", "2.5");
 }
 
-static int highlight_edge(struct dot_builder *b, Agnode_t *x, Agnode_t *y)
+/* Draw the edge x -- y (adding it if the tree has none) as part of the route; NULL on failure. */
+static Agedge_t *highlight_edge(struct dot_builder *b, Agnode_t *x, Agnode_t *y)
 {
 	Agedge_t *e = agedge(b->root, x, y, NULL, 0);
 	char id[32];
@@ -224,7 +225,7 @@ static int highlight_edge(struct dot_builder *b, Agnode_t *x, Agnode_t *y)
 	if (!e) {
 		e = add_edge(b, x, y);
 		if (!e)
-			return -1;
+			return NULL;
 		set_attr(e, "style", "dashed");
 	}
 	snprintf(id, sizeof(id), "p2p_path_%d", ++b->edge_serial);
@@ -233,7 +234,7 @@ static int highlight_edge(struct dot_builder *b, Agnode_t *x, Agnode_t *y)
 	set_attr(e, "penwidth", "3");
 	highlight_node(x);
 	highlight_node(y);
-	return 0;
+	return e;
 }
 
 /* A function's parent in the drawing: a VF hangs off its PF, a root-bus function off its host bridge (NULL). */
@@ -267,13 +268,24 @@ static int highlight_path(struct dot_builder *b, const struct pci_dev *p, const 
 			Agnode_t *pn =
 				parent ? b->nodes[parent->index] : b->host_nodes[dev->host->index];
 
-			if (highlight_edge(b, pn, b->nodes[dev->index]))
+			Agedge_t *e = highlight_edge(b, pn, b->nodes[dev->index]);
+
+			if (!e)
 				return -1;
+			if (dev == c) {
+				/* the client's own edge carries the verdict */
+				char verdict[64];
+
+				snprintf(verdict, sizeof(verdict), "%s, %d",
+					 pci_p2pdma_map_type_name(walk->map), walk->dist);
+				set_attr(e, "label", verdict);
+				set_attr(e, "fontcolor", "red");
+			}
 			dev = parent;
 		}
 	}
 	if (via_host && p->host != c->host &&
-	    highlight_edge(b, b->host_nodes[c->host->index], b->host_nodes[p->host->index]))
+	    !highlight_edge(b, b->host_nodes[c->host->index], b->host_nodes[p->host->index]))
 		return -1;
 	return 0;
 }
