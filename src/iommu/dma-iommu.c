@@ -910,6 +910,8 @@ int iommu_dma_map_sg(struct device *dev, struct scatterlist *sg, int nents,
 	dma_addr_t iova;
 	ssize_t ret;
 
+	if (nents <= 0 || !sg) /* nothing to map (the kernel would touch sg[0]) */
+		return 0;
 	if (dev_use_sg_swiotlb(dev, sg, nents, dir))
 		return iommu_dma_map_sg_swiotlb(dev, sg, nents, dir, attrs);
 
@@ -1005,6 +1007,8 @@ void iommu_dma_unmap_sg(struct device *dev, struct scatterlist *sg, int nents,
 	dma_addr_t end = 0, start = 0;
 	int i;
 
+	if (nents <= 0 || !sg)
+		return;
 	if (sg_dma_is_swiotlb(sg)) {
 		iommu_dma_unmap_sg_swiotlb(dev, sg, nents, dir, attrs);
 		return;

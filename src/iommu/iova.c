@@ -47,9 +47,10 @@ static unsigned int order_base_2(unsigned long n)
 	return n > 1 ? fls_long(n - 1) : 0;
 }
 
+/* As on x86, where the shift count wraps: 0 and 1 both round up to 1. */
 static unsigned long roundup_pow_of_two(unsigned long n)
 {
-	return 1UL << fls_long(n - 1);
+	return n <= 1 ? 1 : 1UL << fls_long(n - 1);
 }
 
 static struct iova *rb_prev_iova(struct iova *node)
@@ -228,8 +229,11 @@ iova32_full:
 struct iova *alloc_iova(struct iova_domain *iovad, unsigned long size, unsigned long limit_pfn,
 			bool size_aligned)
 {
-	struct iova *new_iova = alloc_iova_mem(iovad);
+	struct iova *new_iova;
 
+	if (!size) /* no such range; the kernel's align mask would be a 64-bit shift */
+		return NULL;
+	new_iova = alloc_iova_mem(iovad);
 	if (!new_iova)
 		return NULL;
 	if (__alloc_and_insert_iova_range(iovad, size, limit_pfn + 1, new_iova, size_aligned)) {

@@ -627,3 +627,17 @@ Test(dma_iommu, events_lazy_in_order)
 	expect_events(timer, ARRAY_SIZE(timer));
 	event_bus_unsubscribe(&m->events, record, NULL);
 }
+
+Test(dma_iommu, degenerate_sizes)
+{
+	struct device *dev = mkdev("nvme0", IOMMU_MODE_STRICT);
+	dma_addr_t a;
+
+	/* Size 0 at an aligned address: an IOVA of one page, nothing mapped (as the kernel). */
+	a = iommu_dma_map_phys(dev, 0x100000, 0, DMA_BIDIRECTIONAL, 0);
+	cr_assert_eq(a, 0xfffff000);
+	cr_assert_eq(hwstats()->ptes_set, 0);
+	cr_assert_eq(iommu_dma_map_sg(dev, NULL, 0, DMA_BIDIRECTIONAL, 0), 0);
+	iommu_dma_unmap_sg(dev, NULL, 0, DMA_BIDIRECTIONAL, 0);
+	cr_assert_null(alloc_iova(iommu_dma_iovad(dev->domain), 0, 0xfffff, true));
+}
