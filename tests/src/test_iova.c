@@ -289,3 +289,29 @@ Test(iova_rcache, free_with_smaller_size_lands_in_smaller_class)
 	cr_assert_eq(alloc_iova_fast(&iovad, 4, 0xfffff, true), pfn);
 	cr_assert_eq(iovad.stats.rcache_hits, 1);
 }
+
+Test(iova_rcache, get_refills_from_depot)
+{
+	static unsigned long pfns[255];
+	u64 mags;
+
+	for (int i = 0; i < 255; i++)
+		pfns[i] = alloc_iova_fast(&iovad, 1, 0xffffffff, true);
+	mags = iovad.stats.magazines_live; /* 2 per CPU per class: 24 */
+	cr_assert_eq(mags, 24);
+	for (int i = 0; i < 255; i++)
+		free_iova_fast(&iovad, pfns[i], 1);
+	/* loaded 1, prev 127, depot 1 (a 25th magazine was allocated for loaded). */
+	cr_assert_eq(iovad.rcaches[0].depot_size, 1);
+	cr_assert_eq(iovad.stats.magazines_live, 25);
+	/* 1 from loaded, then 127 from the swapped-in prev ... */
+	for (int i = 0; i < 128; i++)
+		cr_assert_neq(alloc_iova_fast(&iovad, 1, 0xffffffff, true), 0);
+	cr_assert_eq(iovad.rcaches[0].depot_size, 1);
+	/* ... then the empty loaded magazine is freed and a full one taken from the depot. */
+	cr_assert_neq(alloc_iova_fast(&iovad, 1, 0xffffffff, true), 0);
+	cr_assert_eq(iovad.rcaches[0].depot_size, 0);
+	cr_assert_eq(iovad.stats.magazines_live, 24);
+	cr_assert_eq(iovad.stats.rcache_hits, 129);
+	cr_assert_eq(iova_rcache_cached(&iovad, 0), 126);
+}
