@@ -68,14 +68,14 @@ static int demo_p2p(p2psim_topology *topo, const char *path)
 	       "      $ p2psim path %s %s %s\n\n",
 	       p2psim_function_id(client), p2psim_function_id(prov), path, p2psim_function_id(prov),
 	       p2psim_function_id(client));
-	if (p2psim_p2p_path(view, p2psim_function_id(prov), p2psim_function_id(client), stdout,
-			    &err) != P2PSIM_OK)
+	if (p2psim_p2p_path(view, p2psim_function_id(prov), p2psim_function_id(client),
+			    P2PSIM_FORMAT_TEXT, stdout, &err) != P2PSIM_OK)
 		goto fail;
 	printf("\n-- 4. What if an IOMMU were on? Linux then enables ACS redirect on every capable port\n"
 	       "      $ p2psim path %s %s %s --acs iommu-default\n\n",
 	       path, p2psim_function_id(prov), p2psim_function_id(client));
-	if (p2psim_p2p_path(what_if, p2psim_function_id(prov), p2psim_function_id(client), stdout,
-			    &err) != P2PSIM_OK)
+	if (p2psim_p2p_path(what_if, p2psim_function_id(prov), p2psim_function_id(client),
+			    P2PSIM_FORMAT_TEXT, stdout, &err) != P2PSIM_OK)
 		goto fail;
 	printf("\n      Draw it: p2psim dot %s --path %s,%s -T svg -o fabric.svg\n", path,
 	       p2psim_function_id(prov), p2psim_function_id(client));

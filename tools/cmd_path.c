@@ -11,10 +11,12 @@
 static int path_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
 		P2P_CLI_WHATIF_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct p2psim_p2p_opts vopts = { .acs = P2PSIM_ACS_AS_IS };
+	enum p2psim_format format = P2PSIM_FORMAT_TEXT;
 	p2psim_topology *topo = NULL;
 	p2psim_p2p *view;
 	struct p2psim_error err;
@@ -22,8 +24,15 @@ static int path_run(int argc, char **argv)
 
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:", opts, NULL)) != -1) {
 		switch (c) {
+		case 'f':
+			if (!cli_parse_format(optarg,
+					      FORMAT_BIT(P2PSIM_FORMAT_TEXT) |
+						      FORMAT_BIT(P2PSIM_FORMAT_JSON),
+					      &format))
+				return cli_usage_error(&cmd_path, "unknown format '%s'", optarg);
+			break;
 		case P2P_CLI_OPT_ACS:
 		case P2P_CLI_OPT_CPU:
 		case P2P_CLI_OPT_KERNEL:
@@ -43,7 +52,7 @@ static int path_run(int argc, char **argv)
 	if (!view)
 		return status;
 	p2psim_error_clear(&err);
-	ret = p2psim_p2p_path(view, argv[optind + 1], argv[optind + 2], stdout, &err);
+	ret = p2psim_p2p_path(view, argv[optind + 1], argv[optind + 2], format, stdout, &err);
 	if (ret != P2PSIM_OK)
 		status = p2p_cli_fail(&cmd_path, &err, ret);
 	p2psim_p2p_free(view);
@@ -54,7 +63,8 @@ static int path_run(int argc, char **argv)
 const struct command cmd_path = {
 	.name = "path",
 	.summary = "explain one P2PDMA verdict: chains, ACS, allowlist, address, route",
-	.usage = "p2psim path TOPO PROVIDER CLIENT [--acs MODE] [--cpu CPU] [--kernel NAME]",
+	.usage = "p2psim path TOPO PROVIDER CLIENT [--format text|json] [--acs MODE] [--cpu CPU] "
+		 "[--kernel NAME]",
 	.help = "Explain what Linux decides when CLIENT wants to DMA to the BAR memory of\n"
 		"PROVIDER, in the order the kernel works it out:\n"
 		"  1. both upstream chains (pci_upstream_bridge; a VF starts from its PF's parent)\n"
@@ -67,7 +77,10 @@ const struct command cmd_path = {
 		"     mapping)\n"
 		"  8. the hardware route of the DMA, and whether the root complex must forward it\n"
 		"\n"
-		"Options:\n" P2P_CLI_WHATIF_HELP
+		"With --format json the same facts come as one JSON object (docs/p2p.md).\n"
+		"\n"
+		"Options:\n"
+		"  -f, --format text|json   output format (default text)\n" P2P_CLI_WHATIF_HELP
 		"Devices are named by id (gpu0) or BDF (0000:03:00.0). See docs/p2p.md.\n"
 		"\n"
 		"Example:\n"

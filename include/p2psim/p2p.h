@@ -90,13 +90,14 @@ int p2psim_p2p_matrix(p2psim_p2p *view, const struct p2psim_matrix_opts *opts, F
 		      struct p2psim_error *err);
 
 /*
- * Explain one verdict in prose: both upstream chains, the common bridge,
- * every ACS value inspected, the CPU / allowlist decision, the map type and
- * distance, the kernel log lines, the DMA address the client is given and
- * the hardware route. Returns P2PSIM_OK, P2PSIM_EINPUT or P2PSIM_EINTERNAL.
+ * Explain one verdict: both upstream chains, the common bridge, every ACS
+ * value inspected, the CPU / allowlist decision, the map type and distance,
+ * the kernel log lines, the DMA address the client is given and the
+ * hardware route. @format is P2PSIM_FORMAT_TEXT (prose) or _JSON (the same
+ * as data, docs/p2p.md). Returns P2PSIM_OK, P2PSIM_EINPUT or P2PSIM_EINTERNAL.
  */
-int p2psim_p2p_path(p2psim_p2p *view, const char *provider, const char *client, FILE *out,
-		    struct p2psim_error *err);
+int p2psim_p2p_path(p2psim_p2p *view, const char *provider, const char *client,
+		    enum p2psim_format format, FILE *out, struct p2psim_error *err);
 
 struct p2psim_dot_opts {
 	const char *path_provider; /* highlight this pair's path (both or neither) */

@@ -326,7 +326,7 @@ static void run_path(const char *p, const char *c)
 	outbuf = NULL;
 	f = open_memstream(&outbuf, &outlen);
 	p2psim_error_clear(&err);
-	cr_assert_eq(p2psim_p2p_path(view, p, c, f, &err), P2PSIM_OK, "%s", err.message);
+	cr_assert_eq(p2psim_p2p_path(view, p, c, P2PSIM_FORMAT_TEXT, f, &err), P2PSIM_OK, "%s", err.message);
 	fclose(f);
 }
 
@@ -407,4 +407,44 @@ Test(p2p_matrix, closest_provider_section)
 	cr_assert(strstr(outbuf, "\n  z                  a (distance 5; 2 providers tied)\n") ||
 			  strstr(outbuf, "\n  z                  b (distance 5; 2 providers tied)\n"),
 		  "%s", outbuf);
+}
+
+Test(p2p_matrix, path_json)
+{
+	struct pci_fabric *fab = fb_t1(0x1234);
+	struct p2psim_error err;
+	json_object *doc, *o;
+	FILE *f;
+
+	fb_acs(fb_find(fab, "dsp0"), 0, 0x001d);
+	fb_acs(fb_find(fab, "dsp1"), 0, 0x001d);
+	make_view(fab, NULL, NULL, NULL);
+	f = open_memstream(&outbuf, &outlen);
+	p2psim_error_clear(&err);
+	cr_assert_eq(p2psim_p2p_path(view, "a", "b", P2PSIM_FORMAT_JSON, f, &err), P2PSIM_OK);
+	fclose(f);
+	doc = json_tokener_parse(outbuf);
+	cr_assert_not_null(doc, "%s", outbuf);
+	cr_assert_str_eq(S(doc, "map_type"), "NOT_SUPPORTED");
+	cr_assert_eq(I(doc, "distance"), 4);
+	cr_assert_eq(I(doc, "distance_many"), -1);
+	cr_assert_str_eq(S(json_object_object_get(doc, "common_bridge"), "bdf"), "0000:01:00.0");
+	cr_assert_str_eq(S(doc, "disable_acs_redir"), "0000:02:00.0;0000:02:01.0");
+	cr_assert_eq(json_object_array_length(json_object_object_get(doc, "acs_checked")), 5);
+	o = json_object_array_get_idx(
+		json_object_object_get(json_object_object_get(doc, "fallback"), "host_bridges"), 0);
+	cr_assert_str_eq(S(o, "vendor_device"), "8086:1234");
+	cr_assert_eq(json_object_get_boolean(json_object_object_get(o, "warned")), 1);
+	cr_assert_eq(json_object_array_length(json_object_object_get(doc, "log")), 4);
+	cr_assert_str_eq(
+		json_object_get_string(json_object_array_get_idx(json_object_object_get(doc, "log"), 2)),
+		"pci 0000:00:00.0: Host bridge not in P2PDMA whitelist: 8086:1234");
+	cr_assert_str_eq(S(json_object_object_get(doc, "dma_address"), "kind"), "none");
+	json_object_put(doc);
+
+	free(outbuf);
+	outbuf = NULL;
+	f = open_memstream(&outbuf, &outlen);
+	cr_assert_eq(p2psim_p2p_path(view, "a", "b", P2PSIM_FORMAT_CSV, f, &err), P2PSIM_EINPUT);
+	fclose(f);
 }

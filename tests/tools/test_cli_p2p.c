@@ -216,6 +216,18 @@ Test(cli_p2p, path_dgx2_cascade)
 	golden("path-dgx2-like-gpu0-gpu2.txt", "path topologies/dgx2-like.xml gpu0 gpu2");
 }
 
+Test(cli_p2p, path_json_two_host_bridges)
+{
+	golden("path-intel-2s-acs-gpu0-gpu2.json",
+	       "path topologies/intel-2s-acs.xml gpu0 gpu2 --format json");
+}
+
+Test(cli_p2p, path_json_vmd_collision_topology)
+{
+	golden("path-multi-domain-gpu1-vmd_nvme0.json",
+	       "path topologies/multi-domain.xml gpu1 vmd_nvme0 -f json");
+}
+
 /* dot */
 Test(cli_p2p, dot_text_renders_with_graphviz)
 {
@@ -284,6 +296,7 @@ Test(cli_p2p, bad_input)
 	fails("matrix topologies/microvm-virtio.xml", "no providers");
 	fails("matrix /nonexistent.xml", "nonexistent.xml");
 	fails("path topologies/default.xml gpu0", "expected TOPO PROVIDER CLIENT");
+	fails("path topologies/default.xml gpu0 nic0 --format csv", "unknown format 'csv'");
 	fails("path topologies/default.xml gpu0 0000:09:00.0", "no function '0000:09:00.0'");
 	fails("dot topologies/default.xml -T gif", "unknown -T 'gif'");
 	fails("dot topologies/default.xml --path gpu0", "--path wants PROVIDER,CLIENT");
