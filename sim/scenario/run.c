@@ -580,6 +580,9 @@ static int setup_world(struct runner *r)
 	ret = event_bus_subscribe(&r->w->m->events, step_event, r);
 	if (ret)
 		return internal_error(r, "event bus", ret);
+	/* No --trace: no writer (violations carry their own trace tail). */
+	if (!r->trace_file)
+		return 0;
 	r->trace = trace_writer_new(r->trace_file);
 	if (!r->trace)
 		return internal_error(r, "trace", -ENOMEM);
@@ -1321,6 +1324,8 @@ static void trace_new_violations(struct runner *r)
 {
 	size_t n = checkers_nr_violations(r->checkers);
 
+	if (!r->trace)
+		return;
 	for (; r->nr_traced_violations < n; r->nr_traced_violations++) {
 		const struct check_violation *v =
 			checkers_violation(r->checkers, r->nr_traced_violations);
@@ -1340,8 +1345,11 @@ static void trace_new_violations(struct runner *r)
 
 static void trace_step(struct runner *r, const struct scn_step *st)
 {
-	struct json_object *fields = json_object_new_object();
+	struct json_object *fields;
 
+	if (!r->trace)
+		return;
+	fields = json_object_new_object();
 	if (fields)
 		json_object_object_add(fields, "src", json_object_new_string(st->src));
 	trace_writer_record(r->trace, r->w->m->now_ns, st->line, "step", fields);
@@ -1470,7 +1478,7 @@ static void fill_summary(struct runner *r)
 	r->sum.violations = 0;
 	for (size_t i = 0; i < n; i++)
 		r->sum.violations += !violation_claimed(r, i);
-	r->sum.trace_records = trace_writer_count(r->trace);
+	r->sum.trace_records = r->trace ? trace_writer_count(r->trace) : 0;
 	r->sum.time_ns = r->w->m->now_ns;
 }
 
@@ -1665,7 +1673,7 @@ static int run_scenario(const struct topology *topo, const struct scenario *scn,
 		ret = internal_error(&r, "report", -ENOMEM);
 		goto out;
 	}
-	if (trace_writer_failed(r.trace)) {
+	if (r.trace && trace_writer_failed(r.trace)) {
 		ret = internal_error(&r, "writing the trace", -EIO);
 		goto out;
 	}
