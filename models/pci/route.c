@@ -47,6 +47,14 @@ struct pci_router {
 	const struct pci_dev **chain;
 	size_t *chain_start;
 	size_t *chain_len;
+	/*
+	 * claim_lo/hi[dev->index]: the smallest range (bus addresses, inclusive)
+	 * holding every window or BAR that could claim a request of dev on its
+	 * way up (its own BARs, each ancestor's windows, the windows of sibling
+	 * downstream ports). Outside it the request goes straight to the root
+	 * complex whatever the ACS bits say: the fast path.
+	 */
+	u64 *claim_lo, *claim_hi;
 	size_t nr_devs;
 };
 
@@ -93,6 +101,46 @@ static bool in_aperture(const struct pci_host_bridge *host, phys_addr_t cpu)
 	return false;
 }
 
+static void claim_add(u64 *lo, u64 *hi, u64 base, u64 limit)
+{
+	if (limit < base)
+		return;
+	if (base < *lo)
+		*lo = base;
+	if (limit > *hi)
+		*hi = limit;
+}
+
+static void claim_add_windows(u64 *lo, u64 *hi, const struct pci_dev *port)
+{
+	claim_add(lo, hi, port->mem_window.base, port->mem_window.limit);
+	claim_add(lo, hi, port->pref_window.base, port->pref_window.limit);
+}
+
+/* Fill claim_lo/hi for @dev (its chain is already in place). Empty: lo > hi. */
+static void claim_range(struct pci_router *r, const struct pci_dev *dev)
+{
+	size_t start = r->chain_start[dev->index], len = r->chain_len[dev->index];
+	u64 lo = ~0ULL, hi = 0;
+
+	for (int b = 0; b < PCI_NUM_BARS; b++)
+		if (bar_is_mem(&dev->bars[b]))
+			claim_add(&lo, &hi, dev->bars[b].bus_addr,
+				  dev->bars[b].bus_addr + dev->bars[b].size_bytes - 1);
+	for (size_t i = 0; i < len; i++) {
+		const struct pci_dev *port = r->chain[start + i];
+
+		claim_add_windows(&lo, &hi, port);
+		if (port->type != PCI_TYPE_DOWNSTREAM)
+			continue;
+		for (size_t s = 0; s < port->bus->nr_devs; s++)
+			if (pci_is_bridge(port->bus->devs[s]))
+				claim_add_windows(&lo, &hi, port->bus->devs[s]);
+	}
+	r->claim_lo[dev->index] = lo;
+	r->claim_hi[dev->index] = hi;
+}
+
 struct pci_router *pci_router_new(struct machine *m)
 {
 	const struct pci_fabric *fab = m->topo->fabric;
@@ -119,7 +167,10 @@ struct pci_router *pci_router_new(struct machine *m)
 	r->chain = calloc(nr_links ? nr_links : 1, sizeof(*r->chain));
 	r->chain_start = calloc(fab->nr_devs ? fab->nr_devs : 1, sizeof(*r->chain_start));
 	r->chain_len = calloc(fab->nr_devs ? fab->nr_devs : 1, sizeof(*r->chain_len));
-	if (!r->bars || !r->chain || !r->chain_start || !r->chain_len) {
+	r->claim_lo = calloc(fab->nr_devs ? fab->nr_devs : 1, sizeof(*r->claim_lo));
+	r->claim_hi = calloc(fab->nr_devs ? fab->nr_devs : 1, sizeof(*r->claim_hi));
+	if (!r->bars || !r->chain || !r->chain_start || !r->chain_len || !r->claim_lo ||
+	    !r->claim_hi) {
 		pci_router_free(r);
 		return NULL;
 	}
@@ -144,6 +195,7 @@ struct pci_router *pci_router_new(struct machine *m)
 		     up = pci_upstream_bridge(up))
 			r->chain[k++] = up;
 		r->chain_len[dev->index] = k - r->chain_start[dev->index];
+		claim_range(r, dev);
 	}
 	r->nr_bars = n;
 	qsort(r->bars, n, sizeof(*r->bars), cmp_bar);
@@ -161,6 +213,8 @@ void pci_router_free(struct pci_router *r)
 	free(r->chain);
 	free(r->chain_start);
 	free(r->chain_len);
+	free(r->claim_lo);
+	free(r->claim_hi);
 	free(r);
 }
 
@@ -539,6 +593,15 @@ static void route_chunk(struct pci_router *r, struct tlp *t, const struct pci_de
 	t->acs_port = NULL;
 	t->nr_hops = 0;
 
+	if (addr < r->claim_lo[req->index] || addr > r->claim_hi[req->index]) {
+		/* nothing on the way up can claim it: straight to the root complex */
+		size_t start = r->chain_start[req->index], len = r->chain_len[req->index];
+
+		for (size_t i = 0; i < len; i++)
+			hop(t, ROUTE_HOP_UP, r->chain[start + i], NULL);
+		route_root(r, t, req, domain, addr, write, dry);
+		return;
+	}
 	/* a function's own BAR: served inside the device, never on the link */
 	for (int b = 0; b < PCI_NUM_BARS; b++) {
 		const struct pci_bar *bar = &req->bars[b];
