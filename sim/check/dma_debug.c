@@ -19,14 +19,16 @@
  *  20 sync read-only for cpu       21 sync write-only to device
  *  22 sync sg entry count (when the sync event carries count = nents)
  *  23 pending allocations at release
+ * 15: as in the kernel, running out of memory for an entry or a cacheline
+ * counter switches dma-debug off for the rest of the run.
  * Not applicable here: 5 (coherent free), 9-11 (stack / rodata / vmalloc:
  * the simulator has no virtual addresses), 12 (per-segment sg checks: the
- * sg events carry totals), 15 (ENOMEM disables dma-debug), 16
- * (dma_map_resource). Like the kernel, the best-fit unmap lookup returns
- * "not allocated" when several entries share (dev, addr) and none fits
- * perfectly; class 18 can only fire when the containing lookup finds an
- * entry smaller than the sync, which the kernel's own containment test
- * excludes - kept for fidelity.
+ * sg events carry totals), 16 (dma_map_resource of RAM).
+ * Like the kernel, the best-fit unmap lookup returns "not allocated" when
+ * several entries share (dev, addr) and none fits perfectly; class 18 can
+ * only fire when the containing lookup finds an entry smaller than the
+ * sync, which the kernel's own containment test excludes - kept for
+ * fidelity.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,8 +108,11 @@ static void cacheline_insert(struct checkers *cs, struct dd_entry *e, const stru
 	cl = RB_FIND(dd_cl_tree, &cs->cachelines, &probe);
 	if (!cl) {
 		cl = calloc(1, sizeof(*cl));
-		if (!cl)
+		if (!cl) {
+			/* "cacheline tracking ENOMEM, dma-debug disabled" (class 15) */
+			cs->enabled[CHECK_DMA_DEBUG] = false;
 			return;
+		}
 		cl->cln = probe.cln;
 		cl->count = 1;
 		RB_INSERT(dd_cl_tree, &cs->cachelines, cl);
@@ -207,8 +212,11 @@ static void add_entry(struct checkers *cs, const struct sim_event *ev, enum dd_t
 	if (type == DD_TYPE_SG && ev->ret == 0)
 		return;
 	e = calloc(1, sizeof(*e));
-	if (!e)
+	if (!e) {
+		/* like the kernel when its entry pool cannot grow: dma-debug is off from here */
+		cs->enabled[CHECK_DMA_DEBUG] = false;
 		return;
+	}
 	e->dev = ev->dev;
 	e->addr = ev->addr;
 	e->seq = ++cs->seq;
