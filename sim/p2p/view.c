@@ -267,9 +267,16 @@ int p2psim_p2p_new(const p2psim_topology *topo, const struct p2psim_p2p_opts *op
 	if (opts && opts->kernel) {
 		profile = kernel_profile_find(opts->kernel);
 		if (!profile) {
+			char names[256];
+			size_t n = 0;
+
+			names[0] = '\0';
+			for (size_t i = 0; kernel_profile_at(i) && n < sizeof(names); i++)
+				n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s",
+						      i ? ", " : "", kernel_profile_at(i)->name);
 			p2psim_error_set(err, P2PSIM_EINPUT, NULL, 0, 0,
-					 "unknown kernel profile '%s' (see 'p2psim help matrix')",
-					 opts->kernel);
+					 "unknown kernel profile '%s' (known: %s)", opts->kernel,
+					 names);
 			return P2PSIM_EINPUT;
 		}
 	}
