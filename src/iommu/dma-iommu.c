@@ -19,14 +19,16 @@
  * Timers run on the machine's logical clock: iommu_dma_run_timers() fires
  * every flush-queue timer whose deadline has passed.
  *
- * Later work adds the two-step API (dma_iova_try_alloc / link / sync /
- * unlink / destroy, reference §3.5) to this file on top of
- * iommu_dma_alloc_iova(), iommu_dma_free_iova(), iommu_map_nosync() and the
- * same gather / queue helpers.
+ * The two-step API (dma_iova_try_alloc / link / sync / unlink / destroy,
+ * reference §3.5) is at the end, on top of iommu_dma_alloc_iova(),
+ * iommu_dma_free_iova(), iommu_map_nosync() and the same gather / queue
+ * helpers. It has the upstream fix 6ec91df8aff7 (empty middle skipped,
+ * unwind from the link's own offset).
  */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "models/mem/physmem.h"
 #include "src/dma/arch.h"
@@ -1040,6 +1042,251 @@ void iommu_dma_unmap_sg(struct device *dev, struct scatterlist *sg, int nents,
 
 	if (end)
 		__iommu_dma_unmap(dev, start, end - start);
+}
+
+/* --- the two-step IOVA API (reference §3.5) --------------------------------- */
+
+bool dma_iova_try_alloc(struct device *dev, struct dma_iova_state *state, phys_addr_t phys,
+			size_t size)
+{
+	struct iommu_domain *domain;
+	struct iova_domain *iovad;
+	size_t iova_off;
+	dma_addr_t addr;
+
+	memset(state, 0, sizeof(*state));
+	if (!use_dma_iommu(dev))
+		return false;
+	domain = iommu_get_dma_domain(dev);
+	iovad = &domain->iova_cookie->iovad;
+	iova_off = iova_offset(iovad, phys);
+
+	if (!size || (size & DMA_IOVA_USE_SWIOTLB)) /* WARN_ON_ONCE */
+		return false;
+
+	addr = iommu_dma_alloc_iova(domain, iova_align(iovad, size + iova_off), dma_get_mask(dev),
+				    dev);
+	if (!addr)
+		return false;
+
+	state->addr = addr + iova_off;
+	state->__size = size;
+	return true;
+}
+
+void dma_iova_free(struct device *dev, struct dma_iova_state *state)
+{
+	struct iommu_domain *domain = iommu_get_dma_domain(dev);
+	struct iova_domain *iovad = &domain->iova_cookie->iovad;
+	size_t iova_start_pad = iova_offset(iovad, state->addr);
+	size_t size = dma_iova_size(state);
+
+	iommu_dma_free_iova(domain, state->addr - iova_start_pad,
+			    iova_align(iovad, size + iova_start_pad), NULL);
+}
+
+static int __dma_iova_link(struct device *dev, dma_addr_t addr, phys_addr_t phys, size_t size,
+			   enum dma_data_direction dir, unsigned long attrs)
+{
+	bool coherent = dev_is_dma_coherent(dev);
+
+	if (!coherent && !(attrs & (DMA_ATTR_SKIP_CPU_SYNC | DMA_ATTR_MMIO)))
+		arch_sync_dma_for_device(dev, phys, size, dir);
+	return iommu_map_nosync(iommu_get_dma_domain(dev), addr, phys, size,
+				dma_info_to_prot(dir, coherent, attrs));
+}
+
+static int iommu_dma_iova_bounce_and_link(struct device *dev, dma_addr_t addr, phys_addr_t phys,
+					  size_t bounce_len, enum dma_data_direction dir,
+					  unsigned long attrs, size_t iova_start_pad)
+{
+	struct iommu_domain *domain = iommu_get_dma_domain(dev);
+	struct iova_domain *iovad = &domain->iova_cookie->iovad;
+	phys_addr_t bounce_phys;
+	int error;
+
+	bounce_phys = iommu_dma_map_swiotlb(dev, phys, bounce_len, dir, attrs);
+	if (bounce_phys == (phys_addr_t)DMA_MAPPING_ERROR)
+		return -ENOMEM;
+
+	/*
+	 * Granule-aligned only if swiotlb kept phys's offset in the granule,
+	 * i.e. the device's min_align_mask covers it; else iommu_map says -EINVAL.
+	 */
+	error = __dma_iova_link(dev, addr - iova_start_pad, bounce_phys - iova_start_pad,
+				iova_align(iovad, bounce_len), dir, attrs);
+	if (error)
+		swiotlb_tbl_unmap_single(dev, bounce_phys, bounce_len, dir, attrs);
+	return error;
+}
+
+static int iommu_dma_iova_link_swiotlb(struct device *dev, struct dma_iova_state *state,
+				       phys_addr_t phys, size_t offset, size_t size,
+				       enum dma_data_direction dir, unsigned long attrs)
+{
+	struct iommu_domain *domain = iommu_get_dma_domain(dev);
+	struct iova_domain *iovad = &domain->iova_cookie->iovad;
+	size_t iova_start_pad = iova_offset(iovad, phys);
+	size_t iova_end_pad = iova_offset(iovad, phys + size);
+	dma_addr_t addr = state->addr + offset;
+	size_t mapped = 0;
+	int error;
+
+	/* Head: the partial first granule is bounced. */
+	if (iova_start_pad) {
+		size_t bounce_len = size < iovad->granule - iova_start_pad ?
+					    size :
+					    iovad->granule - iova_start_pad;
+
+		error = iommu_dma_iova_bounce_and_link(dev, addr, phys, bounce_len, dir, attrs,
+						       iova_start_pad);
+		if (error)
+			return error;
+		state->__size |= DMA_IOVA_USE_SWIOTLB;
+
+		mapped += bounce_len;
+		size -= bounce_len;
+		if (!size)
+			return 0;
+	}
+
+	/* Middle: whole granules, linked directly (skipped when empty: 6ec91df8aff7). */
+	size -= iova_end_pad;
+	if (size) {
+		error = __dma_iova_link(dev, addr + mapped, phys + mapped, size, dir, attrs);
+		if (error)
+			goto out_unmap;
+		mapped += size;
+	}
+
+	/* Tail: the partial last granule is bounced. */
+	if (iova_end_pad) {
+		error = iommu_dma_iova_bounce_and_link(dev, addr + mapped, phys + mapped,
+						       iova_end_pad, dir, attrs, 0);
+		if (error)
+			goto out_unmap;
+		state->__size |= DMA_IOVA_USE_SWIOTLB;
+	}
+	return 0;
+
+out_unmap:
+	/* Undo this link only, from its own offset (6ec91df8aff7). */
+	if (mapped)
+		dma_iova_unlink(dev, state, offset, mapped, dir, attrs);
+	return error;
+}
+
+int dma_iova_link(struct device *dev, struct dma_iova_state *state, phys_addr_t phys,
+		  size_t offset, size_t size, enum dma_data_direction dir, unsigned long attrs)
+{
+	struct iommu_domain *domain = iommu_get_dma_domain(dev);
+	struct iova_domain *iovad = &domain->iova_cookie->iovad;
+	size_t iova_start_pad = iova_offset(iovad, phys);
+
+	/* Only the first link (offset 0) may start inside a granule. */
+	if (iova_start_pad && offset > 0) /* WARN_ON_ONCE */
+		return -EIO;
+
+	if ((state->__size & DMA_IOVA_USE_SWIOTLB) && (attrs & DMA_ATTR_REQUIRE_COHERENT))
+		return -EOPNOTSUPP; /* WARN_ON_ONCE */
+	if (!dev_is_dma_coherent(dev) && (attrs & DMA_ATTR_REQUIRE_COHERENT))
+		return -EOPNOTSUPP;
+
+	if (dev_use_swiotlb(dev, size, dir) && iova_unaligned(iovad, phys, size)) {
+		if (attrs & (DMA_ATTR_MMIO | DMA_ATTR_REQUIRE_COHERENT))
+			return -EPERM;
+		return iommu_dma_iova_link_swiotlb(dev, state, phys, offset, size, dir, attrs);
+	}
+
+	/* No check that offset + size fits the reservation, as upstream. */
+	return __dma_iova_link(dev, state->addr + offset - iova_start_pad, phys - iova_start_pad,
+			       iova_align(iovad, size + iova_start_pad), dir, attrs);
+}
+
+int dma_iova_sync(struct device *dev, struct dma_iova_state *state, size_t offset, size_t size)
+{
+	struct iommu_domain *domain = iommu_get_dma_domain(dev);
+	struct iova_domain *iovad = &domain->iova_cookie->iovad;
+	dma_addr_t addr = state->addr + offset;
+	size_t iova_start_pad = iova_offset(iovad, addr);
+
+	return iommu_sync_map(domain, addr - iova_start_pad,
+			      iova_align(iovad, size + iova_start_pad));
+}
+
+/* Granule by granule: CPU cache maintenance and swiotlb copy-back / release. */
+static void iommu_dma_iova_unlink_range_slow(struct device *dev, dma_addr_t addr, size_t size,
+					     enum dma_data_direction dir, unsigned long attrs)
+{
+	struct iommu_domain *domain = iommu_get_dma_domain(dev);
+	struct iova_domain *iovad = &domain->iova_cookie->iovad;
+	size_t iova_start_pad = iova_offset(iovad, addr);
+	dma_addr_t end = addr + size;
+
+	do {
+		phys_addr_t phys = iommu_iova_to_phys(domain, addr);
+		size_t len;
+
+		if (!phys) /* WARN_ON: nothing linked here */
+			return;
+		len = end - addr < iovad->granule - iova_start_pad ? end - addr :
+								     iovad->granule - iova_start_pad;
+		if (!dev_is_dma_coherent(dev) && !(attrs & (DMA_ATTR_SKIP_CPU_SYNC | DMA_ATTR_MMIO)))
+			arch_sync_dma_for_cpu(dev, phys, len, dir);
+		if (is_swiotlb_buffer(dev, phys))
+			swiotlb_tbl_unmap_single(dev, phys, len, dir, attrs);
+		addr += len;
+		iova_start_pad = 0;
+	} while (addr < end);
+}
+
+static void __iommu_dma_iova_unlink(struct device *dev, struct dma_iova_state *state,
+				    size_t offset, size_t size, enum dma_data_direction dir,
+				    unsigned long attrs, bool free_iova)
+{
+	struct iommu_domain *domain = iommu_get_dma_domain(dev);
+	struct iommu_dma_cookie *cookie = domain->iova_cookie;
+	struct iova_domain *iovad = &cookie->iovad;
+	dma_addr_t addr = state->addr + offset;
+	size_t iova_start_pad = iova_offset(iovad, addr);
+	struct iommu_iotlb_gather iotlb_gather;
+	size_t unmapped;
+
+	if ((state->__size & DMA_IOVA_USE_SWIOTLB) ||
+	    (!dev_is_dma_coherent(dev) && !(attrs & (DMA_ATTR_SKIP_CPU_SYNC | DMA_ATTR_MMIO))))
+		iommu_dma_iova_unlink_range_slow(dev, addr, size, dir, attrs);
+
+	iommu_iotlb_gather_init(&iotlb_gather);
+	/* Only a destroy may defer: a bare unlink keeps the IOVA, so it must sync now. */
+	iotlb_gather.queued = free_iova && cookie->fq_domain != NULL;
+
+	size = iova_align(iovad, size + iova_start_pad);
+	addr -= iova_start_pad;
+	unmapped = iommu_unmap_fast(domain, addr, size, &iotlb_gather);
+	if (unmapped != size) /* WARN_ON */
+		cookie->stats.unmap_size_mismatches++;
+
+	if (!iotlb_gather.queued)
+		iommu_iotlb_sync(domain, &iotlb_gather);
+	/* Freed with the unlinked size, not the reserved one: the size-class quirk of reference §3.5. */
+	if (free_iova)
+		iommu_dma_free_iova(domain, addr, size, &iotlb_gather);
+}
+
+void dma_iova_unlink(struct device *dev, struct dma_iova_state *state, size_t offset, size_t size,
+		     enum dma_data_direction dir, unsigned long attrs)
+{
+	__iommu_dma_iova_unlink(dev, state, offset, size, dir, attrs, false);
+}
+
+void dma_iova_destroy(struct device *dev, struct dma_iova_state *state, size_t mapped_len,
+		      enum dma_data_direction dir, unsigned long attrs)
+{
+	if (mapped_len)
+		__iommu_dma_iova_unlink(dev, state, 0, mapped_len, dir, attrs, true);
+	else
+		/* The first link failed: nothing to unlink, the whole reservation goes. */
+		dma_iova_free(dev, state);
 }
 
 /* --- sizes ------------------------------------------------------------------ */

@@ -100,6 +100,46 @@ size_t iommu_dma_opt_mapping_size(void);
 /* iommu_dma_get_merge_boundary(): granule - 1, 0 without a DMA domain. */
 unsigned long iommu_dma_get_merge_boundary(struct device *dev);
 
+/* --- the two-step IOVA API (v6.16+; reference §3.5) ----------------------- */
+
+/*
+ * include/linux/dma-mapping.h: what a caller keeps between the steps. Bit
+ * 63 of __size records that some part went through swiotlb.
+ */
+struct dma_iova_state {
+	dma_addr_t addr;
+	u64 __size;
+};
+
+#define DMA_IOVA_USE_SWIOTLB (1ULL << 63)
+
+static inline size_t dma_iova_size(const struct dma_iova_state *state)
+{
+	return (size_t)(state->__size & ~DMA_IOVA_USE_SWIOTLB);
+}
+
+static inline bool dma_use_iova(const struct dma_iova_state *state)
+{
+	return state->__size != 0;
+}
+
+/* Reserve IOVA space for @size bytes; @phys gives only the in-granule offset. */
+bool dma_iova_try_alloc(struct device *dev, struct dma_iova_state *state, phys_addr_t phys,
+			size_t size);
+/* Give the whole reservation back at once (never queued); everything must be unlinked. */
+void dma_iova_free(struct device *dev, struct dma_iova_state *state);
+/* Map @phys at @offset into the reservation, no IOTLB sync. 0, -EIO, -EPERM, -EOPNOTSUPP, -ENOMEM, -EINVAL. */
+int dma_iova_link(struct device *dev, struct dma_iova_state *state, phys_addr_t phys,
+		  size_t offset, size_t size, enum dma_data_direction dir, unsigned long attrs);
+/* iotlb_sync_map over [offset, offset + size). */
+int dma_iova_sync(struct device *dev, struct dma_iova_state *state, size_t offset, size_t size);
+/* Unmap [offset, offset + size) and sync the IOTLB at once, even in lazy mode; the IOVA stays. */
+void dma_iova_unlink(struct device *dev, struct dma_iova_state *state, size_t offset, size_t size,
+		     enum dma_data_direction dir, unsigned long attrs);
+/* Unlink [0, mapped_len) and free the IOVA (queued in lazy mode); mapped_len 0: dma_iova_free. */
+void dma_iova_destroy(struct device *dev, struct dma_iova_state *state, size_t mapped_len,
+		      enum dma_data_direction dir, unsigned long attrs);
+
 /* --- time ---------------------------------------------------------------- */
 
 /*
