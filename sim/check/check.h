@@ -83,6 +83,12 @@ enum dma_intent_state {
 /* expect_phys value: "look it up": the live dma_map of @dev containing @dma_addr */
 #define DMA_INTENT_PHYS_FROM_MAPPING (~(phys_addr_t)0)
 
+/* A run of bytes behind a device address range: @len bytes at CPU address @phys. */
+struct dma_intent_extent {
+	phys_addr_t phys;
+	u64 len;
+};
+
 struct dma_intent {
 	const struct pci_dev *dev;  /* requester */
 	dma_addr_t dma_addr;        /* address the device is programmed with */
@@ -96,6 +102,14 @@ struct dma_intent {
 	 * DMA_INTENT_PHYS_FROM_MAPPING: take it from the tracked EV_DMA_MAP.
 	 */
 	phys_addr_t expect_phys;
+	/*
+	 * LIVE, optional: the bytes behind dma_addr.. as extents in order,
+	 * for a DMA segment merged from several sg entries (each extent one
+	 * entry's bytes); when nr_extents != 0, expect_phys is ignored. The
+	 * array must stay valid until checkers_dma_end().
+	 */
+	const struct dma_intent_extent *extents;
+	unsigned int nr_extents;
 	int p2p_map_type;           /* enum pci_p2pdma_map_type of the mapping, 0 if not P2P */
 	const char *handle;         /* the runner's name for the mapping, for messages; may be NULL */
 };

@@ -58,7 +58,10 @@ void oracle_begin(struct checkers *cs)
 	cs->intent_phys_known = false;
 	if (in->state != DMA_INTENT_LIVE)
 		return;
-	if (in->expect_phys == DMA_INTENT_PHYS_FROM_MAPPING) {
+	if (in->nr_extents) {
+		cs->intent_phys_known = in->extents != NULL;
+		cs->intent_phys = in->extents ? in->extents[0].phys : 0;
+	} else if (in->expect_phys == DMA_INTENT_PHYS_FROM_MAPPING) {
 		const struct dd_entry *e = dma_debug_find_containing(cs, in->dev, in->dma_addr, 1);
 
 		if (e && e->type == DD_TYPE_PHY) {
@@ -79,6 +82,24 @@ static void first_bad(struct checkers *cs, const struct sim_event *ev, int kind,
 	cs->intent_bad_ev = *ev;
 	cs->intent_bad_kind = kind;
 	cs->intent_bad_expected = exp;
+}
+
+/* The CPU address byte @off of the intent should reach. false: beyond the extents. */
+static bool expected_phys(const struct dma_intent *in, phys_addr_t base, u64 off,
+			  phys_addr_t *out)
+{
+	if (!in->nr_extents) {
+		*out = base + off;
+		return true;
+	}
+	for (unsigned int i = 0; i < in->nr_extents; i++) {
+		if (off < in->extents[i].len) {
+			*out = in->extents[i].phys + off;
+			return true;
+		}
+		off -= in->extents[i].len;
+	}
+	return false;
 }
 
 void oracle_event(struct checkers *cs, const struct sim_event *ev)
@@ -106,10 +127,16 @@ void oracle_event(struct checkers *cs, const struct sim_event *ev)
 	case DMA_INTENT_RAW:
 		break;
 	case DMA_INTENT_LIVE: {
-		phys_addr_t expected = cs->intent_phys + (ev->addr - in->dma_addr);
+		phys_addr_t expected;
 
 		if (!cs->intent_phys_known)
 			break;
+		if (!expected_phys(in, cs->intent_phys, ev->addr - in->dma_addr, &expected)) {
+			/* past the declared extents: bytes the intent never claimed */
+			cs->intent_bad_bytes += ev->len;
+			first_bad(cs, ev, BAD_MISDIRECTED, 0);
+			break;
+		}
 		if (ev->phys == expected || leaks_slot_bounces(cs, ev->phys, expected)) {
 			cs->intent_ok_bytes += ev->len;
 		} else {

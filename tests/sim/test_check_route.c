@@ -232,3 +232,30 @@ Test(oracle, disabled_route_checker_is_silent)
 	cr_assert_eq(checkers_nr_violations(off), 0);
 	checkers_free(off);
 }
+
+Test(oracle, extents_of_a_merged_sg_segment)
+{
+	/* one IOVA range over two discontiguous pages, as iommu_dma_map_sg merges them */
+	static const struct dma_intent_extent ext[] = { { 0x300000, SZ_4K }, { 0x500000, SZ_4K } };
+	struct dma_intent in = { .dev = sm.c, .dma_addr = IOVA, .len = 2 * SZ_4K, .write = true,
+				 .state = DMA_INTENT_LIVE, .extents = ext, .nr_extents = 2 };
+	u8 buf[2 * SZ_4K];
+
+	memset(buf, 0x11, sizeof(buf));
+	cr_assert_eq(iommu_map(dom, IOVA, 0x300000, SZ_4K, IOMMU_READ | IOMMU_WRITE), 0);
+	cr_assert_eq(iommu_map(dom, IOVA + SZ_4K, 0x500000, SZ_4K, IOMMU_READ | IOMMU_WRITE), 0);
+	checkers_dma_begin(cs, &in);
+	cr_assert_eq(pci_route_dma(sm.router, sm.c, dom, IOVA, buf, sizeof(buf), true, NULL), 0);
+	checkers_dma_end(cs, NULL);
+	cr_assert_eq(checkers_nr_violations(cs), 0);
+	/* the second page mapped to the wrong buffer */
+	cr_assert_eq(iommu_unmap(dom, IOVA + SZ_4K, SZ_4K), SZ_4K);
+	cr_assert_eq(iommu_map(dom, IOVA + SZ_4K, 0x600000, SZ_4K, IOMMU_READ | IOMMU_WRITE), 0);
+	checkers_dma_begin(cs, &in);
+	cr_assert_eq(pci_route_dma(sm.router, sm.c, dom, IOVA, buf, sizeof(buf), true, NULL), 0);
+	checkers_dma_end(cs, NULL);
+	cr_assert_eq(checkers_nr_violations(cs), 1);
+	cr_assert_str_eq(kind(0), "misdirected");
+	cr_assert(strstr(checkers_violation(cs, 0)->message, "landed at 0x600000, expected 0x500000"),
+		  "%s", checkers_violation(cs, 0)->message);
+}
