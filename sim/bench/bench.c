@@ -21,6 +21,7 @@ extern const struct bench_case bench_dma_direct_4k;
 extern const struct bench_case bench_swiotlb_bounce_4k;
 extern const struct bench_case bench_dma_iommu_strict_4k;
 extern const struct bench_case bench_dma_iommu_lazy_4k;
+extern const struct bench_case bench_dma_iommu_iova_link_4k;
 
 /* Benchmarks, in the order they run. Add yours here (one line). */
 static const struct bench_case *const bench_cases[] = {
@@ -31,6 +32,7 @@ static const struct bench_case *const bench_cases[] = {
 	&bench_swiotlb_bounce_4k,
 	&bench_dma_iommu_strict_4k,
 	&bench_dma_iommu_lazy_4k,
+	&bench_dma_iommu_iova_link_4k,
 	NULL, /* keeps the array non-empty; skipped */
 };
 
