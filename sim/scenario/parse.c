@@ -1060,7 +1060,8 @@ static int parse_expect(struct parser *p, struct scn_step *st, const struct args
 	    !strcmp(kind, "no-fault")) {
 		if (!p->last_was_action)
 			return perr(p, a->pos[0]->col,
-				    "'expect %s' must follow a map, map-sg or dma step", kind);
+				    "'expect %s' must follow a map, map-sg, dma or dma-mask step",
+				    kind);
 	}
 	if (!strcmp(kind, "ok") || !strcmp(kind, "no-fault")) {
 		st->verb = kind[0] == 'o' ? SCN_EXPECT_OK : SCN_EXPECT_NO_FAULT;
@@ -1337,7 +1338,8 @@ static bool is_setup(enum scn_verb v)
 
 static bool has_outcome(enum scn_verb v)
 {
-	return v == SCN_MAP || v == SCN_MAP_SG || v == SCN_DMA_READ || v == SCN_DMA_WRITE;
+	return v == SCN_MAP || v == SCN_MAP_SG || v == SCN_DMA_READ || v == SCN_DMA_WRITE ||
+	       v == SCN_DMA_MASK;
 }
 
 static bool is_neutral(enum scn_verb v)

@@ -1313,7 +1313,8 @@ static void settle_outcome(struct runner *r)
 			fail(r, o->step->line, "the DMA faulted (%s) and no 'expect fault' follows",
 			     route_status_name(o->fault));
 		else
-			fail(r, o->step->line, "the map failed (%s) and no 'expect error' follows",
+			fail(r, o->step->line, "the %s failed (%s) and no 'expect error' follows",
+			     o->step->verb == SCN_DMA_MASK ? "dma_set_mask_and_coherent()" : "map",
 			     scn_errno_name(o->err));
 	}
 	memset(o, 0, sizeof(*o));
@@ -1389,10 +1390,11 @@ static int run_step(struct runner *r, size_t i)
 		int res = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(st->value));
 
 		mark_used(r, dev);
-		if (res)
-			fail(r, st->line,
-			     "dma_set_mask_and_coherent(DMA_BIT_MASK(%llu)) failed: %s",
-			     (unsigned long long)st->value, scn_errno_name(res));
+		r->last.step = st;
+		if (res) {
+			r->last.failed = true;
+			r->last.err = res;
+		}
 		break;
 	}
 	case SCN_MAP:
