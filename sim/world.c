@@ -513,6 +513,46 @@ int p2psim_dma_set_mask(p2psim_world *pub, const char *id, unsigned int bits, in
 	return P2PSIM_OK;
 }
 
+int p2psim_world_set_device_iommu_mode(p2psim_world *pub, const char *id, int mode,
+				       struct p2psim_error *err)
+{
+	struct world *w = world_from_public(pub);
+	struct device *dev = need_device(w, id, err);
+	struct iommu_hw *hw;
+	enum iommu_mode m;
+	int ret;
+
+	if (!dev)
+		return P2PSIM_EINPUT;
+	if (mode < P2PSIM_IOMMU_MODE_STRICT || mode > P2PSIM_IOMMU_MODE_OFF) {
+		p2psim_error_set(err, P2PSIM_EINPUT, NULL, 0, 0, "unknown IOMMU mode %d", mode);
+		return P2PSIM_EINPUT;
+	}
+	hw = machine_iommu_for(w->m, dev->pdev);
+	if (!hw) {
+		p2psim_error_set(err, P2PSIM_EINPUT, NULL, 0, 0, "'%s' has no IOMMU", id);
+		return P2PSIM_EINPUT;
+	}
+	m = (enum iommu_mode)(mode - P2PSIM_IOMMU_MODE_STRICT + IOMMU_MODE_STRICT);
+	if (dev->domain)
+		iommu_release_device_dma(dev);
+	dev->domain = NULL;
+	dev->dma_iommu = false;
+	if (m != IOMMU_MODE_OFF) {
+		ret = iommu_probe_device_dma(dev, hw, m);
+		if (ret) {
+			p2psim_error_set(err, ret == -ENOMEM ? P2PSIM_EINTERNAL : P2PSIM_EINPUT,
+					 NULL, 0, 0, "cannot put '%s' in %s mode (error %d)", id,
+					 iommu_mode_name(m), ret);
+			return ret == -ENOMEM ? P2PSIM_EINTERNAL : P2PSIM_EINPUT;
+		}
+	}
+	/* the driver's dma_set_mask_and_coherent() again: dma_supported() may differ now */
+	if (dma_set_mask_and_coherent(dev, DMA_BIT_MASK(dev->pdev->dma_mask_bits)))
+		dma_setup_need_sync(dev);
+	return P2PSIM_OK;
+}
+
 int p2psim_dma_set_min_align_mask(p2psim_world *pub, const char *id, unsigned int mask,
 				  struct p2psim_error *err)
 {

@@ -114,6 +114,14 @@ int p2psim_world_device_info(p2psim_world *world, const char *dev, struct p2psim
  */
 int p2psim_dma_set_mask(p2psim_world *world, const char *dev, unsigned int bits, int *result,
 			struct p2psim_error *err);
+/*
+ * Give one device the default domain another IOMMU mode would have given it
+ * at boot (release + probe again; untrusted devices still get a strict DMA
+ * domain). Call it before the device maps anything. P2PSIM_EINPUT when the
+ * device has no IOMMU or @mode is not STRICT, LAZY, PASSTHROUGH or OFF.
+ */
+int p2psim_world_set_device_iommu_mode(p2psim_world *world, const char *dev, int mode,
+				       struct p2psim_error *err);
 /* dma_set_min_align_mask() (e.g. 0xfff for NVMe). */
 int p2psim_dma_set_min_align_mask(p2psim_world *world, const char *dev, unsigned int mask,
 				  struct p2psim_error *err);

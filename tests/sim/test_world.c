@@ -145,6 +145,39 @@ Test(world_own, modes)
 	/* the suite's .fini frees this one */
 }
 
+Test(world, per_device_iommu_mode)
+{
+	struct p2psim_error err;
+	uint64_t dma;
+
+	cr_assert_eq(p2psim_world_set_device_iommu_mode(w, "nvme0", P2PSIM_IOMMU_MODE_LAZY, NULL),
+		     0);
+	cr_assert_str_eq(info("nvme0").domain, "DMA_FQ");
+	cr_assert_str_eq(info("gpu0").domain, "DMA", "the others keep theirs");
+	cr_assert_eq(p2psim_world_set_device_iommu_mode(w, "nvme0", P2PSIM_IOMMU_MODE_OFF, NULL),
+		     0);
+	cr_assert_str_eq(info("nvme0").dma_ops, "dma-direct");
+	cr_assert_str_eq(info("nvme0").domain, "none");
+	cr_assert_eq(p2psim_buffer_alloc(w, "b", 4096, P2PSIM_PLACE_ANY, NULL, NULL), 0);
+	cr_assert_eq(p2psim_dma_map_buffer(w, "nvme0", "b", 0, 4096, P2PSIM_DMA_TO_DEVICE, 0, &dma,
+					   NULL),
+		     0);
+	cr_assert_eq(dma, 0x100000000ULL, "dma-direct now: the physical address");
+	cr_assert_eq(p2psim_dma_unmap(w, "nvme0", dma, 4096, P2PSIM_DMA_TO_DEVICE, 0, NULL), 0);
+	cr_assert_eq(
+		p2psim_world_set_device_iommu_mode(w, "ext0", P2PSIM_IOMMU_MODE_PASSTHROUGH, NULL),
+		0);
+	cr_assert_str_eq(info("ext0").domain, "DMA", "untrusted: still strict");
+	p2psim_error_clear(&err);
+	cr_assert_eq(p2psim_world_set_device_iommu_mode(w, "nic0", P2PSIM_IOMMU_MODE_LAZY, &err),
+		     P2PSIM_EINPUT);
+	cr_assert_str_eq(err.message, "'nic0' has no IOMMU");
+	cr_assert_eq(
+		p2psim_world_set_device_iommu_mode(w, "nvme0", P2PSIM_IOMMU_MODE_TOPOLOGY, NULL),
+		P2PSIM_EINPUT);
+	assert_all_zero();
+}
+
 Test(world, strict_map_unmap_leaves_nothing)
 {
 	struct device *nvme = world_find_device(world_from_public(w), "nvme0");
