@@ -316,6 +316,55 @@ Test(world, sg_through_the_public_api)
 	assert_all_zero();
 }
 
+Test(world, public_syncs_move_bounced_bytes)
+{
+	struct p2psim_sg sg;
+	uint64_t dma;
+	uint8_t b = 0, v = 0x5c;
+	int result;
+
+	/* nic0 (32-bit, no IOMMU) and a buffer above 4 GiB: bounced, dma is the pool address */
+	cr_assert_eq(p2psim_buffer_alloc(w, "b", 4096, P2PSIM_PLACE_ABOVE_4G, NULL, NULL), 0);
+	cr_assert_eq(
+		p2psim_dma_map_buffer(w, "nic0", "b", 0, 64, P2PSIM_DMA_FROM_DEVICE, 0, &dma, NULL),
+		0);
+	cr_assert_eq(dma, 0x7c000000ULL);
+	cr_assert_eq(p2psim_mem_write(w, dma + 5, &v, 1, NULL), 0); /* the device writes */
+	cr_assert_eq(p2psim_dma_sync(w, "nic0", dma, 64, P2PSIM_DMA_FROM_DEVICE, 1, NULL), 0);
+	cr_assert_eq(p2psim_buffer_read(w, "b", 5, &b, 1, NULL), 0);
+	cr_assert_eq(b, 0x5c, "sync for cpu copied the byte back");
+	cr_assert_eq(p2psim_dma_unmap(w, "nic0", dma, 64, P2PSIM_DMA_FROM_DEVICE,
+				      P2PSIM_ATTR_SKIP_CPU_SYNC, NULL),
+		     0);
+
+	memset(&sg, 0, sizeof(sg));
+	cr_assert_eq(p2psim_buffer_lookup(w, "b", &sg.phys, NULL), 0);
+	sg.length = 64;
+	cr_assert_eq(p2psim_dma_map_sg(w, "nic0", &sg, 1, P2PSIM_DMA_TO_DEVICE, 0, &result, NULL),
+		     0);
+	cr_assert_eq(result, 1);
+	v = 0x77;
+	cr_assert_eq(p2psim_buffer_write(w, "b", 0, &v, 1, NULL), 0); /* the CPU writes */
+	cr_assert_eq(p2psim_dma_sync_sg(w, "nic0", &sg, 1, P2PSIM_DMA_TO_DEVICE, 0, NULL), 0);
+	cr_assert_eq(p2psim_mem_read(w, sg.dma_address, &b, 1, NULL), 0);
+	cr_assert_eq(b, 0x77, "sync for device pushed it into the bounce buffer");
+	cr_assert_eq(p2psim_dma_unmap_sg(w, "nic0", &sg, 1, P2PSIM_DMA_TO_DEVICE, 0, NULL), 0);
+	assert_all_zero();
+}
+
+Test(world, stats_text)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert_eq(p2psim_world_print_stats(w, f, P2PSIM_FORMAT_TEXT), P2PSIM_OK);
+	fclose(f);
+	cr_assert(strstr(buf, "maps                   0\n"), "%s", buf);
+	cr_assert(strstr(buf, "swiotlb_slots_total    32768\n"));
+	free(buf);
+}
+
 Test(world, buffers)
 {
 	struct p2psim_error err;
