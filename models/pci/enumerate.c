@@ -755,8 +755,8 @@ static void fit_error(struct assign_ctx *ctx, const struct pci_host_bridge *host
 	}
 	enum_fail(ctx->err,
 		  it->slot < 0 ? ctx->blk[it->dev->index][c].big_line : bar_line(dev, slot),
-		  "%s (%s) does not fit in the %s aperture of '%s'", what, sz,
-		  aperture_kind_name(kind), host->id);
+		  "%s (%s) %s not fit in the %s aperture of '%s'", what, sz,
+		  slot == VF_REGION ? "do" : "does", aperture_kind_name(kind), host->id);
 }
 
 /*
