@@ -18,6 +18,7 @@
  *   route_down()      - from a claiming port down to the completer's BAR.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -280,6 +281,25 @@ int route_status_errno(enum route_status status)
 		return -ENXIO;
 	}
 	return -EIO;
+}
+
+int route_result_format(const struct route_result *res, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (unsigned int i = 0; i < res->nr_hops && i < ROUTE_MAX_HOPS; i++) {
+		const struct route_hop *h = &res->hops[i];
+		const char *who = h->port ? h->port->id : h->host ? h->host->id : "?";
+		int n = snprintf(used < len ? buf + used : NULL, used < len ? len - used : 0,
+				 "%s%s[%s]", i ? " -> " : "", who, route_hop_kind_name(h->kind));
+
+		if (n < 0)
+			return n;
+		used += (size_t)n;
+	}
+	return (int)used;
 }
 
 /* --- the walk -------------------------------------------------------------- */

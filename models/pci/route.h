@@ -164,4 +164,14 @@ const char *route_hop_kind_name(enum route_hop_kind kind);
 /* The negative errno a status is reported with in EV_TLP_FAULTED.ret (0 for ROUTE_OK). */
 int route_status_errno(enum route_status status);
 
+/*
+ * The hop list as one line, e.g.
+ *   "dsp0[across] -> dsp1[down] -> b[target]"
+ *   "dsp0[acs-redirect] -> usp[up] -> rp0[up] -> hb0[root-complex] -> hb0[iommu]"
+ * (topology ids; host bridge ids for root-complex / IOMMU hops). Writes at
+ * most @len bytes including the NUL, like snprintf, and returns the length
+ * the whole line needs.
+ */
+int route_result_format(const struct route_result *res, char *buf, size_t len);
+
 #endif /* P2PSIM_MODELS_PCI_ROUTE_H */

@@ -429,3 +429,24 @@ Test(route, vf_routes_through_its_pf_port)
 	cr_assert_eq(pci_route_dma(r, sm.a_vf0, NULL, B_BAR, buf, 4, false, &res), -EIO);
 	cr_assert_eq(res.status, ROUTE_ACS_BLOCKED);
 }
+
+Test(route, hop_list_as_one_line)
+{
+	struct route_result res;
+	char line[256], tiny[8];
+	u8 buf[4];
+
+	cr_assert_eq(pci_route_dma(r, a, NULL, B_BAR, buf, 4, false, &res), 0);
+	route_result_format(&res, line, sizeof(line));
+	cr_assert_str_eq(line, "dsp0[across] -> dsp1[down] -> b[target]");
+	dsp0->has_acs = true;
+	dsp0->acs_ctrl = PCI_ACS_RR;
+	hb0->p2p_forwarding = true;
+	cr_assert_eq(pci_route_path(r, a, B_BAR, false, &res), 0);
+	route_result_format(&res, line, sizeof(line));
+	cr_assert_str_eq(line, "dsp0[acs-redirect] -> usp[up] -> rp0[up] -> hb0[root-complex] -> "
+			       "rp0[down] -> usp[down] -> dsp1[down] -> b[target]");
+	/* truncates like snprintf and says how much it needed */
+	cr_assert_eq(route_result_format(&res, tiny, sizeof(tiny)), (int)strlen(line));
+	cr_assert_str_eq(tiny, "dsp0[ac");
+}
