@@ -275,9 +275,17 @@ int checkers_new(struct machine *m, struct pci_router *router, const char *enabl
 	RB_INIT(&cs->slots);
 	RB_INIT(&cs->pgpages);
 	RB_INIT(&cs->unmapped);
+	cs->nr_devs = m->topo && m->topo->fabric ? m->topo->fabric->nr_devs : 0;
+	cs->dev_domain = calloc(cs->nr_devs ? cs->nr_devs : 1, sizeof(*cs->dev_domain));
+	if (!cs->dev_domain) {
+		snprintf(msg, msglen, "out of memory");
+		free(cs);
+		return -ENOMEM;
+	}
 	ret = event_bus_subscribe(&m->events, checkers_on_event, cs);
 	if (ret) {
 		snprintf(msg, msglen, "event bus full (%d subscribers)", EVENT_BUS_MAX_SUBSCRIBERS);
+		free(cs->dev_domain);
 		free(cs);
 		return ret;
 	}
@@ -296,6 +304,7 @@ void checkers_free(struct checkers *cs)
 	track_clear(&cs->pgpages);
 	track_clear(&cs->unmapped);
 	free(cs->open_unmaps);
+	free(cs->dev_domain);
 	for (size_t i = 0; i < cs->nr_viol; i++) {
 		free(cs->viol[i].message);
 		free(cs->viol[i].kernel_msg);

@@ -126,6 +126,8 @@ struct checkers {
 	struct track_tree unmapped;
 	struct track_entry **open_unmaps; /* ranges in UNMAP_IN_PROGRESS or UNMAP_LAZY */
 	size_t nr_open_unmaps, cap_open_unmaps;
+	u64 *dev_domain;            /* [pci_dev index]: domain id seen for it, 0 unknown */
+	size_t nr_devs;
 
 	/* route oracle: the open intent */
 	bool intent_open;

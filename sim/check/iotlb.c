@@ -253,9 +253,18 @@ void iotlb_check_event(struct checkers *cs, const struct sim_event *ev)
 			}
 		}
 		break;
-	case EV_DMA_UNMAP:
+	case EV_DMA_UNMAP: {
 		/* the unmap returned: whatever was not queued is strict from now on */
-		flush_open(cs, 0, true, ev->addr, ev->len, 1u << UNMAP_IN_PROGRESS, ev->time_ns);
+		u64 dom = ev->dev && ev->dev->index < cs->nr_devs ? cs->dev_domain[ev->dev->index] : 0;
+
+		flush_open(cs, dom, !dom, ev->addr, ev->len, 1u << UNMAP_IN_PROGRESS, ev->time_ns);
+		break;
+	}
+	case EV_IOVA_ALLOC:
+	case EV_IOMMU_FAULT:
+		/* learn which domain translates for the device (0: not yet known) */
+		if (ev->dev && ev->dev->index < cs->nr_devs && ev->aux)
+			cs->dev_domain[ev->dev->index] = ev->aux;
 		break;
 	case EV_IOTLB_HIT:
 		on_hit(cs, ev, false);

@@ -205,3 +205,16 @@ Test(iotlb, model_remap_without_invalidation_is_caught)
 	iommu_iotlb_sync(dom, &gather);
 	iommu_hw_domain_free(dom);
 }
+
+Test(iotlb, unmap_return_only_closes_the_devices_own_domain)
+{
+	/* c's IOVAs come from domain 3; domain 4 (another device) unmaps the same IOVA */
+	EMIT(.kind = EV_IOVA_ALLOC, .dev = sm.c, .aux = DOM, .addr = IOVA, .len = 4096);
+	EMIT(.kind = EV_IOMMU_UNMAP, .aux = DOM + 1, .addr = IOVA, .len = 4096);
+	strict_unmap(); /* c's own unmap returns (EV_DMA_UNMAP) */
+	/* domain 4's unmap is still in progress: a hit there is legal */
+	EMIT(.kind = EV_IOTLB_HIT, .aux = DOM + 1, .addr = IOVA);
+	cr_assert_eq(checkers_nr_violations(cs), 0);
+	EMIT(.kind = EV_IOTLB_HIT, .aux = DOM, .addr = IOVA);
+	cr_assert_eq(checkers_nr_violations(cs), 1);
+}
