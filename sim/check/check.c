@@ -149,6 +149,7 @@ void check_report(struct checkers *cs, enum checker_id id, const char *kind, con
 
 	if (!cs->enabled[id])
 		return;
+	cs->stats.violations++;
 	if (cs->nr_viol == cs->cap_viol) {
 		size_t cap = cs->cap_viol ? cs->cap_viol * 2 : 8;
 		struct check_violation *nv = realloc(cs->viol, cap * sizeof(*nv));
@@ -158,7 +159,6 @@ void check_report(struct checkers *cs, enum checker_id id, const char *kind, con
 		cs->viol = nv;
 		cs->cap_viol = cap;
 	}
-	cs->stats.violations++;
 	v = &cs->viol[cs->nr_viol];
 	memset(v, 0, sizeof(*v));
 	va_start(ap, fmt);

@@ -122,7 +122,8 @@ struct check_stats {
 	u64 lazy_window_ns_max;     /* longest closed window, logical ns */
 	u64 blocked_after_unmap;    /* DMAs after unmap stopped by the IOMMU (correct) */
 	u64 live_mappings;          /* tracked streaming mappings still live */
-	u64 violations;
+	u64 violations;             /* reported; more than checkers_nr_violations() only if
+				     * keeping one ran out of memory */
 };
 
 /*
