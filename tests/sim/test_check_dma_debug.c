@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "helpers/switch_machine.h"
 #include "sim/check/check.h"
 #include "src/dma/dma.h"
@@ -359,4 +361,26 @@ Test(dma_debug, disabled_checker_reports_nothing_but_still_tracks)
 	cr_assert_eq(checkers_nr_violations(off), 0);
 	cr_assert_eq(checkers_nr_violations(cs), 2); /* wrong size + unchecked error */
 	checkers_free(off);
+}
+
+Test(dma_debug, json_carries_the_kernel_message)
+{
+	struct json_object *j, *v;
+
+	line(5);
+	unmap(DMA_MAPPING_ERROR, 64, DMA_TO_DEVICE);
+	j = checkers_to_json(cs);
+	v = json_object_array_get_idx(json_object_object_get(j, "violations"), 0);
+	cr_assert_str_eq(json_object_get_string(json_object_object_get(v, "checker")), "dma-debug");
+	cr_assert_eq(json_object_get_int(json_object_object_get(v, "line")), 5);
+	cr_assert_str_eq(json_object_get_string(json_object_object_get(v, "kernel_message")),
+			 "DMA-API: c 0000:05:00.0: device driver tries to free an invalid DMA memory "
+			 "address");
+	cr_assert_str_eq(json_object_get_string(json_object_object_get(
+				 json_object_object_get(v, "event"), "kind")),
+			 "dma_unmap");
+	cr_assert_eq(json_object_get_int(json_object_object_get(
+			     json_object_object_get(j, "stats"), "violations")),
+		     1);
+	json_object_put(j);
 }
