@@ -56,6 +56,43 @@ enum sim_event_kind {
 	/* P2P mapping decision (emitted where a P2P page is mapped, or by the runner) */
 	EV_P2P_MAP,          /* dev=client, addr=dma address (bus address for BUS_ADDR), phys=provider
 			      * CPU address, len, flags=enum pci_p2pdma_map_type, ret=0 mapped or -errno */
+	/* HMM DMA helpers (src/mm/hmm.c) */
+	EV_HMM_MAP_FREE,     /* dev, addr=IOVA base (0 without IOVA), len=entries, count=entries still
+			      * DMA_MAPPED at hmm_dma_map_free() (a leak when non-zero) */
+	/* dma-buf core, VFIO dma-buf exporter, importers (src/dma-buf, src/vfio, src/importers;
+	 * docs/dmabuf.md). aux = dma-buf id unless noted; dev = importer / VFIO device. */
+	EV_DMABUF_EXPORT,    /* aux=id, len=size, ret */
+	EV_DMABUF_RELEASE,   /* aux=id: last file reference gone, exporter release ran */
+	EV_DMABUF_FILE,      /* aux=id, count=file refcount after, flags=enum dmabuf_file_op, ret=fd */
+	EV_DMABUF_ATTACH,    /* aux=id, dev, addr=attachment id, flags=DMABUF_ATTF_*, ret */
+	EV_DMABUF_DETACH,    /* aux=id, dev, addr=attachment id */
+	EV_DMABUF_PIN,       /* aux=id, dev, addr=attachment id, ret */
+	EV_DMABUF_UNPIN,     /* aux=id, dev, addr=attachment id */
+	EV_DMABUF_MAP,       /* aux=id, dev, addr=first dma address, len=bytes, count=nents,
+			      * flags=enum pci_p2pdma_map_type, phys=attachment id, ret */
+	EV_DMABUF_UNMAP,     /* aux=id, dev, addr=first dma address, len, count=nents, phys=attachment id */
+	EV_DMABUF_SG_ENTRY,  /* aux=id, dev, addr=sg_dma_address, len=sg_dma_len, count=index */
+	EV_DMABUF_INVALIDATE, /* aux=id, count=importer callbacks issued, flags=1 move_notify naming */
+	EV_DMABUF_INVALIDATE_CB, /* aux=id, dev, addr=attachment id: one importer callback (begin) */
+	EV_DMABUF_FENCE_WAIT, /* aux=id, flags=enum dma_resv_usage, count=fences waited, ret */
+	EV_DMABUF_REVOKE_BEGIN, /* aux=id, dev=exporter, flags=1 revoke / 0 un-revoke */
+	EV_DMABUF_REVOKE_END,   /* aux=id, dev=exporter, flags as BEGIN */
+	EV_DMABUF_STATE,     /* aux=id, dev=exporter, flags=enum vfio_dmabuf_field, count=new value */
+	EV_DMABUF_KREF,      /* aux=id, flags=enum dmabuf_kref_op, count=value after, ret=-EINVAL on
+			      * addition on 0, -EOVERFLOW on underflow */
+	EV_DMABUF_COMPLETION, /* aux=id, flags=enum dmabuf_completion_op, count=done after,
+			       * ret=-EDEADLK for a wait that can never finish */
+	EV_DMABUF_LOCK,      /* aux=lock id, flags=enum sim_lock_class, count=1 write / 0 read,
+			      * addr=thread, ret=0 or -EDEADLK (would block forever) / -EBUSY (trylock) */
+	EV_DMABUF_UNLOCK,    /* aux=lock id, flags=class, count=1 write / 0 read, addr=thread */
+	EV_DMABUF_LOCK_ASSERT, /* aux=lock id, flags=class, count=1 write wanted, ret=0 or -ENOLCK */
+	EV_DMABUF_WARN,      /* WARN_ON / oops in the model: flags=enum dmabuf_warn, aux=object id */
+	EV_VFIO_HW_EVENT,    /* dev, flags=enum vfio_hw_event: the physical event R6 orders against */
+	EV_VFIO_REGISTRATION, /* dev, count=registrations after, flags=1 get / 0 put, ret */
+	EV_VFIO_EXPORT,      /* dev, ret=fd or -errno, count=region index, aux=id (0 if none) */
+	EV_P2PDMA_PROVIDER_RELEASE, /* dev: devm freed the device's p2pdma providers */
+	EV_IMPORTER_HW,      /* dev, aux=id, flags=enum importer_hw_op (zap, iommu unmap, ...) */
+	EV_IMPORTER_DMA,     /* dev, aux=id, addr=device address, len, flags=1 write, ret */
 	EV__COUNT
 };
 

@@ -897,6 +897,7 @@ enum pci_p2pdma_map_type pci_p2pdma_state(struct p2pdma_ctx *ctx,
 
 	/* __pci_p2pdma_update_state(): a one-entry memo keyed on the provider */
 	if (state->mem != mem) {
+		ctx->nr_map_type_lookups++;
 		state->mem = mem;
 		state->map = pci_p2pdma_map_type(ctx, mem, client);
 	}

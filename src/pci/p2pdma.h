@@ -155,6 +155,8 @@ struct p2pdma_ctx {
 	struct p2pdma_walk *walk;       /* when set, calc_map_type_and_dist() records into it */
 	struct p2pdma_pgmap_ref *pgmap_index; /* every add_resource() range, sorted by start */
 	size_t nr_pgmap_index;
+	/* pci_p2pdma_state() calls that missed the caller's memo and looked up the map type */
+	u64 nr_map_type_lookups;
 };
 
 /*
