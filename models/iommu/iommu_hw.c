@@ -193,14 +193,16 @@ static void iotlb_inv_class(struct iommu_hw *hw, u32 domain_id, unsigned int cls
 		for (size_t i = 0; i < (size_t)hw->iotlb_sets * ways; i++) {
 			struct iotlb_entry *e = &hw->iotlb[i];
 
-			if (e->lru && e->domain_id == domain_id && e->shift == pgsize_class_shift(cls) &&
-			    e->vpn >= first && e->vpn <= last)
+			if (e->lru && e->domain_id == domain_id &&
+			    e->shift == pgsize_class_shift(cls) && e->vpn >= first &&
+			    e->vpn <= last)
 				iotlb_drop(hw, e);
 		}
 		return;
 	}
 	for (u64 vpn = first; vpn <= last; vpn++) {
-		struct iotlb_entry *set = &hw->iotlb[(size_t)iotlb_set_of(hw, vpn, domain_id, cls) * ways];
+		struct iotlb_entry *set =
+			&hw->iotlb[(size_t)iotlb_set_of(hw, vpn, domain_id, cls) * ways];
 
 		for (unsigned int w = 0; w < ways; w++) {
 			struct iotlb_entry *e = &set[w];

@@ -137,7 +137,7 @@ struct iommu_fault_record {
 struct iommu_hw_stats {
 	/* IOTLB */
 	u64 iotlb_lookups, iotlb_hits, iotlb_misses, iotlb_fills, iotlb_evictions;
-	u64 iotlb_stale_hits;         /* hits whose page-table entry is gone or changed (observed, not hardware) */
+	u64 iotlb_stale_hits;         /* hits whose PTE is gone or changed (observed) */
 	u64 iotlb_invalidated;        /* entries removed by invalidations */
 	u64 iotlb_inv_range_ops;      /* iotlb_sync invalidations (one per gather range) */
 	u64 iotlb_inv_domain_ops;     /* flush_iotlb_all / whole-domain invalidations */
@@ -147,7 +147,7 @@ struct iommu_hw_stats {
 	u64 flush_iotlb_all;          /* flush_iotlb_all calls */
 	u64 map_pages, unmap_pages;   /* op calls */
 	u64 ptes_set, ptes_cleared;   /* leaf entries written / removed */
-	u64 partial_unmap_rounded;    /* VT-d / AMD: a large page unmapped whole for a smaller request */
+	u64 partial_unmap_rounded;    /* VT-d / AMD: a large page unmapped whole for less */
 	u64 partial_unmap_refused;    /* SMMUv3 / generic: a partial large-page unmap returned 0 */
 	/* page-table pages */
 	u64 pgtable_pages_live, pgtable_pages_peak, pgtable_pages_allocated, pgtable_pages_freed;

@@ -45,8 +45,8 @@ struct iommu_driver {
 	enum partial_unmap_policy partial_unmap;
 	bool replace_empty_tables; /* install a large leaf over a table with no leaves */
 	bool deferred_flush;       /* IOMMU_CAP_DEFERRED_FLUSH */
-	bool gather_checks_pgsize; /* iommu_iotlb_gather_add_page (VT-d, SMMUv3) vs disjoint-only (AMD) */
-	bool gather_skip_queued;   /* VT-d: a queued gather is left alone (flush_iotlb_all comes later) */
+	bool gather_checks_pgsize; /* gather_add_page (VT-d, SMMUv3) vs disjoint-only (AMD) */
+	bool gather_skip_queued;   /* VT-d: a queued gather is left alone (flush comes later) */
 };
 
 struct iommu_hw {

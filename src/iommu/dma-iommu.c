@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// Follows drivers/iommu/dma-iommu.c of Linux v7.0-era (Aarav90-cpu/linux-kotlin a663adb68e0e, HEAD side), reference/dma-iommu.md §1.5, §2.6, §3.
+// Follows drivers/iommu/dma-iommu.c, Linux v7.0-era (linux-kotlin a663adb68e0e, HEAD side).
 /*
  * dma-iommu.c - the streaming DMA API over an IOMMU DMA domain: the IOVA
  * policy (32-bit first, sticky fall-back), single and scatter-gather map /
@@ -191,7 +191,8 @@ static void queue_iova(struct iommu_dma_cookie *cookie, unsigned long pfn, unsig
 	unsigned int idx;
 
 	/* The ring of this CPU (or the single ring). No locks: one simulated thread at a time. */
-	fq = cookie->options.single_queue ? cookie->single_fq : cookie->percpu_fq[cookie_cpu(cookie)];
+	fq = cookie->options.single_queue ? cookie->single_fq :
+					    cookie->percpu_fq[cookie_cpu(cookie)];
 
 	/* First free what earlier flushes have released, to make room. */
 	fq_ring_free_locked(cookie, fq);
@@ -324,7 +325,9 @@ int iommu_get_dma_cookie(struct iommu_domain *domain)
 	if (!cookie)
 		return -ENOMEM;
 	cookie->machine = domain->hw ? iommu_hw_machine(domain->hw) : NULL;
-	cookie->nr_fq_cpus = cookie->machine && cookie->machine->nr_cpus ? cookie->machine->nr_cpus : 1;
+	cookie->nr_fq_cpus = 1;
+	if (cookie->machine && cookie->machine->nr_cpus)
+		cookie->nr_fq_cpus = cookie->machine->nr_cpus;
 	domain->iova_cookie = cookie;
 	return 0;
 }
@@ -668,7 +671,8 @@ static phys_addr_t iommu_dma_map_swiotlb(struct device *dev, phys_addr_t phys, s
 			phys_mem_fill(dev->machine->mem, start, 0, phys - start);
 		start = phys + size;
 		if (iova_align(iovad, start) > start)
-			phys_mem_fill(dev->machine->mem, start, 0, iova_align(iovad, start) - start);
+			phys_mem_fill(dev->machine->mem, start, 0,
+				      iova_align(iovad, start) - start);
 	}
 	domain->iova_cookie->stats.bounced_maps += phys != (phys_addr_t)DMA_MAPPING_ERROR;
 	return phys;
@@ -1229,9 +1233,11 @@ static void iommu_dma_iova_unlink_range_slow(struct device *dev, dma_addr_t addr
 
 		if (!phys) /* WARN_ON: nothing linked here */
 			return;
-		len = end - addr < iovad->granule - iova_start_pad ? end - addr :
-								     iovad->granule - iova_start_pad;
-		if (!dev_is_dma_coherent(dev) && !(attrs & (DMA_ATTR_SKIP_CPU_SYNC | DMA_ATTR_MMIO)))
+		len = iovad->granule - iova_start_pad;
+		if (end - addr < len)
+			len = end - addr;
+		if (!dev_is_dma_coherent(dev) &&
+		    !(attrs & (DMA_ATTR_SKIP_CPU_SYNC | DMA_ATTR_MMIO)))
 			arch_sync_dma_for_cpu(dev, phys, len, dir);
 		if (is_swiotlb_buffer(dev, phys))
 			swiotlb_tbl_unmap_single(dev, phys, len, dir, attrs);
@@ -1268,7 +1274,7 @@ static void __iommu_dma_iova_unlink(struct device *dev, struct dma_iova_state *s
 
 	if (!iotlb_gather.queued)
 		iommu_iotlb_sync(domain, &iotlb_gather);
-	/* Freed with the unlinked size, not the reserved one: the size-class quirk of reference §3.5. */
+	/* Freed with the unlinked size, not the reserved one: the size-class quirk (§3.5). */
 	if (free_iova)
 		iommu_dma_free_iova(domain, addr, size, &iotlb_gather);
 }

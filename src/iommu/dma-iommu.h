@@ -128,7 +128,7 @@ bool dma_iova_try_alloc(struct device *dev, struct dma_iova_state *state, phys_a
 			size_t size);
 /* Give the whole reservation back at once (never queued); everything must be unlinked. */
 void dma_iova_free(struct device *dev, struct dma_iova_state *state);
-/* Map @phys at @offset into the reservation, no IOTLB sync. 0, -EIO, -EPERM, -EOPNOTSUPP, -ENOMEM, -EINVAL. */
+/* Map @phys at @offset, no IOTLB sync. 0, -EIO, -EPERM, -EOPNOTSUPP, -ENOMEM or -EINVAL. */
 int dma_iova_link(struct device *dev, struct dma_iova_state *state, phys_addr_t phys,
 		  size_t offset, size_t size, enum dma_data_direction dir, unsigned long attrs);
 /* iotlb_sync_map over [offset, offset + size). */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// Follows drivers/iommu/iommu.c of Linux v7.0-era (Aarav90-cpu/linux-kotlin a663adb68e0e, legacy map_pages path), reference/dma-iommu.md §2.
+// Follows drivers/iommu/iommu.c, Linux v7.0-era (linux-kotlin a663adb68e0e), map_pages path.
 /*
  * iommu.c - the IOMMU core: the page-size split, map / unmap through the
  * driver ops with the unwind on failure, scatter-gather mapping with

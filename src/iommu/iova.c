@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// Follows drivers/iommu/iova.c of Linux v7.0-era (Aarav90-cpu/linux-kotlin a663adb68e0e), reference/dma-iommu.md §1.
+// Follows drivers/iommu/iova.c, Linux v7.0-era (linux-kotlin a663adb68e0e); reference §1.
 /*
  * iova.c - the IOVA allocator: a red-black tree of allocated ranges searched
  * top-down, next-fit from a cached node, in front of per-CPU magazines of

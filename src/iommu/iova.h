@@ -71,7 +71,7 @@ struct iova_domain {
 	unsigned long dma_32bit_pfn; /* exclusive */
 	unsigned long max32_alloc_size;
 	struct iova anchor;         /* pfn_lo = pfn_hi = ~0UL, always in the tree */
-	struct iova_rcache *rcaches; /* IOVA_RANGE_CACHE_MAX_SIZE of them, NULL until init_rcaches */
+	struct iova_rcache *rcaches; /* IOVA_RANGE_CACHE_MAX_SIZE of them, NULL before init */
 	unsigned int nr_cpus;
 	const unsigned int *cpu;    /* the caller's simulated CPU id (NULL: CPU 0) */
 	const u64 *clock_ns;        /* logical clock for the depot work (NULL: 0) */

@@ -52,7 +52,8 @@ static void setup_host(u16 host_device)
 
 	m = machine_new(topo);
 	cr_assert_not_null(m);
-	cr_assert_eq(p2pdma_ctx_init(&ctx, topo->fabric, &topo->cpu, kernel_profile_default(), 1), 0);
+	cr_assert_eq(p2pdma_ctx_init(&ctx, topo->fabric, &topo->cpu, kernel_profile_default(), 1),
+		     0);
 	cr_assert_eq(pcim_p2pdma_init(&ctx, b), 0);
 	cr_assert_eq(pci_p2pdma_add_resource(&ctx, b, 0, 0, 0), 0);
 	cr_assert_eq(pcim_p2pdma_init(&ctx, c), 0);
@@ -148,7 +149,7 @@ Test(dma_iommu_p2p_denied, not_supported_is_eremoteio)
 	struct scatterlist sg[3];
 
 	sg_set(&sg[0], 0x100010, 0x100);
-	sg_set(&sg[1], b_bar, 0x1000);    /* still BUS_ADDR: the switch doesn't need the host bridge */
+	sg_set(&sg[1], b_bar, 0x1000); /* still BUS_ADDR: no host bridge on the way */
 	sg_set(&sg[2], c_bar, 0x1000);    /* needs the host bridge: NOT_SUPPORTED */
 	cr_assert_eq(iommu_dma_map_sg(&dev, sg, 3, DMA_BIDIRECTIONAL, 0), -EREMOTEIO);
 	/* Everything restored, nothing allocated or mapped. */
