@@ -154,7 +154,7 @@ static void print_function_line(struct text_ctx *t, const struct pci_dev *dev, i
 		t->name_width - indent, dev->name, t->id_width, dev->id, kind, dev->vendor,
 		dev->device, dev->class_code);
 	if (dev->has_acs)
-		fprintf(t->out, "  acs %#06x (%s)", dev->acs_ctrl,
+		fprintf(t->out, "  acs 0x%04x (%s)", dev->acs_ctrl,
 			acs_bits(dev->acs_ctrl, bits, sizeof(bits)));
 	if (dev->subordinate)
 		fprintf(t->out, "  bus [%02x-%02x]", dev->subordinate->number,

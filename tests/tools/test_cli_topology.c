@@ -234,3 +234,21 @@ Test(cli_topology, help_and_version)
 	cr_expect_eq(strncmp(r.out, "p2psim ", 7), 0, "%s", r.out);
 	run_free(&r);
 }
+
+/*
+ * Regression: an ACS Control of 0 printed as "acs 000000" ("%#06x" drops the
+ * 0x prefix for zero). It must read like every other value: "acs 0x0000 (-)".
+ */
+Test(cli_topology, show_zero_acs_ctrl_keeps_hex_prefix)
+{
+	const char *const argv[] = { "p2psim", "show", P2PSIM_SRCDIR "/topologies/default.xml",
+				     NULL };
+	struct run_result r = run(argv);
+
+	cr_expect_eq(r.status, 0, "stderr: %s", r.err);
+	/* plx0_dsp8 has acs-ctrl="0x0000" in default.xml */
+	cr_expect_not_null(strstr(r.out, "plx0_dsp8   downstream  10b5:8747  class 060400  acs 0x0000 (-)"),
+			   "%s", r.out);
+	cr_expect_null(strstr(r.out, "acs 000000"), "%s", r.out);
+	run_free(&r);
+}
