@@ -20,6 +20,7 @@
  *   swiotlb-leak              a bounce slot never released;
  *   iova-leak                 an IOVA range allocated, neither freed nor queued
  *                             for freeing, and not behind any live mapping.
+ *   hmm-pfns-mapped-at-free   EV_HMM_MAP_FREE with pfns still DMA_MAPPED;
  *   pgtable-leak              at the end of the run, with no unmap waiting for
  *                             its IOTLB flush: page-table pages counted live by
  *                             the IOMMU statistics but attached to no live
@@ -43,6 +44,9 @@
 #define RULE_PGTABLE                                                                  \
 	"drivers/iommu: page-table pages an unmap detached are freed after the IOTLB sync "   \
 	"(strict) or when the flush queue frees the entry (lazy, fq_ring_free())"
+#define RULE_HMM                                                                       \
+	"mm/hmm.c hmm_dma_map_free(): every pfn is unmapped with hmm_dma_unmap_pfn() first; "  \
+	"with an IOVA, dma_iova_free() releases the range without unlinking it"
 #define RULE_IOVA                                                                    \
 	"drivers/iommu/dma-iommu.c: every IOVA allocated by iommu_dma_alloc_iova() " \
 	"(or dma_iova_try_alloc()) is freed by the unmap (or dma_iova_free())"
@@ -168,6 +172,16 @@ void leaks_event(struct checkers *cs, const struct sim_event *ev)
 	case EV_DEVICE_RELEASE:
 		if (ev->dev)
 			on_release(cs, ev);
+		break;
+	case EV_HMM_MAP_FREE:
+		if (ev->count)
+			check_report(cs, CHECK_LEAKS, "hmm-pfns-mapped-at-free", RULE_HMM, ev, ev->line,
+				     ev->dev, NULL,
+				     "%s: hmm_dma_map_free() with %u of %llu pfns still DMA-mapped%s",
+				     check_dev_name(ev->dev), ev->count, (unsigned long long)ev->len,
+				     ev->addr ? ": dma_iova_free() drops the IOVA without unlinking "
+						"them"
+					      : ": their mappings are never unmapped");
 		break;
 	default:
 		break;

@@ -221,3 +221,16 @@ Test(leaks, pgtable_pages_synced_are_not_leaks)
 	cr_assert_eq(checkers_nr_violations(cs), 0);
 	iommu_hw_domain_free(dom);
 }
+
+Test(leaks, hmm_map_freed_with_mapped_pfns)
+{
+	start("leaks");
+	EMIT(.kind = EV_HMM_MAP_FREE, .dev = sm.c, .addr = 0, .len = 16, .count = 0);
+	cr_assert_eq(checkers_nr_violations(cs), 0);
+	sm.m->events.current_line = 11;
+	EMIT(.kind = EV_HMM_MAP_FREE, .dev = sm.c, .addr = 0xff000000, .len = 16, .count = 3);
+	cr_assert_eq(checkers_nr_violations(cs), 1);
+	cr_assert_str_eq(checkers_violation(cs, 0)->kind, "hmm-pfns-mapped-at-free");
+	cr_assert_eq(checkers_violation(cs, 0)->line, 11);
+	cr_assert(strstr(checkers_violation(cs, 0)->message, "3 of 16 pfns still DMA-mapped"));
+}
