@@ -275,6 +275,17 @@ static struct imp_fn *sort_fns(struct imp_fn *list)
 	return sorted;
 }
 
+/* The highest bus number given below @list (at least @bus). */
+static int max_bus(const struct imp_fn *list, int bus)
+{
+	for (const struct imp_fn *f = list; f; f = f->next) {
+		if (f->subordinate > bus)
+			bus = f->subordinate;
+		bus = max_bus(f->children, bus);
+	}
+	return bus;
+}
+
 static int hb_cmp(const void *a, const void *b)
 {
 	const struct imp_hostbridge *x = *(const struct imp_hostbridge *const *)a;
@@ -365,6 +376,94 @@ static int check_level(const struct imp_machine *m, struct imp_fn *list, int bus
 		for (struct imp_fn *g = f->next; g; g = g->next)
 			if (f->dev == g->dev && f->fn == g->fn && f->bus == g->bus)
 				return bus_error(m, g, err, "appears twice");
+	return P2PSIM_OK;
+}
+
+static bool is_pow2(uint64_t x)
+{
+	return x && !(x & (x - 1));
+}
+
+static int fn_error(const struct imp_machine *m, const struct imp_fn *f, int line,
+		    struct p2psim_error *err, const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+static int fn_error(const struct imp_machine *m, const struct imp_fn *f, int line,
+		    struct p2psim_error *err, const char *what, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	p2psim_error_set(err, P2PSIM_EINPUT, fn_file(m, f), line ? line : f->line, 0,
+			 "%s of %04x:%02x:%02x.%x: %s", what, f->domain, f->bus, f->dev, f->fn,
+			 msg);
+	return P2PSIM_EINPUT;
+}
+
+/* What the input says about BARs and ACS must make sense before it is written. */
+static int check_fns(const struct imp_machine *m, const struct imp_fn *list,
+		     struct p2psim_error *err)
+{
+	for (const struct imp_fn *f = list; f; f = f->next) {
+		char what[16];
+
+		if (f->vendor > 0xffff || f->device > 0xffff || f->class_code > 0xffffff ||
+		    f->vendor < IMP_UNKNOWN || f->device < IMP_UNKNOWN ||
+		    f->class_code < IMP_UNKNOWN)
+			return fn_error(m, f, 0, err, "IDs",
+					"vendor, device or class out of range");
+		if (f->acs_present && (f->acs_ctrl & ~f->acs_cap))
+			return fn_error(
+				m, f, 0, err, "ACS",
+				"control 0x%04x enables bits the capability 0x%04x does not offer",
+				f->acs_ctrl, f->acs_cap);
+		for (int i = 0; i < 6; i++) {
+			const struct imp_bar *bar = &f->bars[i];
+			uint64_t min = bar->kind == IMP_BAR_IO ? 4 : 16;
+
+			if (!bar->present)
+				continue;
+			snprintf(what, sizeof(what), "BAR %d", i);
+			if (!is_pow2(bar->size_bytes) || bar->size_bytes < min ||
+			    bar->size_bytes > (1ULL << 52))
+				return fn_error(
+					m, f, bar->line, err, what,
+					"size %llu is not a power of two of at least %llu bytes",
+					(unsigned long long)bar->size_bytes,
+					(unsigned long long)min);
+			if (bar->kind == IMP_BAR_MEM64 && i == 5)
+				return fn_error(
+					m, f, bar->line, err, what,
+					"a 64-bit BAR cannot be BAR 5 (it takes two slots)");
+			if (bar->kind == IMP_BAR_MEM64 && f->bars[i + 1].present)
+				return fn_error(m, f, f->bars[i + 1].line, err, what,
+						"BAR %d is the upper half of 64-bit BAR %d", i + 1,
+						i);
+			if (!bar->has_address)
+				continue;
+			if (bar->address & (bar->size_bytes - 1))
+				return fn_error(m, f, bar->line, err, what,
+						"address 0x%llx is not aligned to its size 0x%llx",
+						(unsigned long long)bar->address,
+						(unsigned long long)bar->size_bytes);
+			if (bar->kind != IMP_BAR_IO && !bar->prefetchable && f->parent &&
+			    bar->address + bar->size_bytes > SZ_4G)
+				return fn_error(
+					m, f, bar->line, err, what,
+					"a non-prefetchable BAR at 0x%llx, above 4 GiB, behind a "
+					"bridge (non-prefetchable bridge windows are 32-bit)",
+					(unsigned long long)bar->address);
+			if (bar->kind == IMP_BAR_MEM32 && bar->address + bar->size_bytes > SZ_4G)
+				return fn_error(m, f, bar->line, err, what,
+						"a 32-bit BAR at 0x%llx, above 4 GiB",
+						(unsigned long long)bar->address);
+		}
+		if (check_fns(m, f->children, err))
+			return P2PSIM_EINPUT;
+	}
 	return P2PSIM_OK;
 }
 
@@ -732,6 +831,7 @@ static void cover(uint64_t *lo, uint64_t *hi, uint64_t a, uint64_t b)
 
 struct aperture_set {
 	uint64_t lo32, hi32, lo64, hi64;
+	int nr_mem_bars; /* memory BARs below the host bridge, with or without address */
 };
 
 static void collect_bars(const struct imp_fn *list, struct aperture_set *a, int *nr_bars)
@@ -743,6 +843,7 @@ static void collect_bars(const struct imp_fn *list, struct aperture_set *a, int 
 			if (!bar->present || bar->kind == IMP_BAR_IO)
 				continue;
 			(*nr_bars)++;
+			a->nr_mem_bars++;
 			if (!bar->has_address)
 				continue;
 			if (bar->address + bar->size_bytes <= SZ_4G)
@@ -851,6 +952,26 @@ static void emit_hostbridge(struct emit_ctx *c, xmlNodePtr root, struct imp_host
 				 (unsigned long long)(align_up(ap->hi64, SZ_1M) -
 						      align_down(ap->lo64, SZ_1M)));
 		}
+	} else if (ap->nr_mem_bars) {
+		/*
+		 * BARs without addresses: room for the loader to place them, a slice of
+		 * [2 GiB, 4 GiB) for 32-bit BARs and 1 TiB above everything else.
+		 */
+		uint64_t slice = 256 * SZ_1M;
+		xmlNodePtr a;
+
+		while (slice > SZ_1M && slice * c->m->nr_hbs > 2 * SZ_1G)
+			slice >>= 1;
+		a = new_child(c, node, "aperture");
+		set_attr(c, a, "kind", "%s", "mem32");
+		set_attr(c, a, "cpu", "0x%llx", (unsigned long long)(2 * SZ_1G + index * slice));
+		set_attr(c, a, "size", "0x%llx", (unsigned long long)slice);
+		*placeholder_next = align_up(*placeholder_next, 1024 * SZ_1G);
+		a = new_child(c, node, "aperture");
+		set_attr(c, a, "kind", "%s", "mem64");
+		set_attr(c, a, "cpu", "0x%llx", (unsigned long long)*placeholder_next);
+		set_attr(c, a, "size", "%s", "1T");
+		*placeholder_next += 1024 * SZ_1G;
 	} else {
 		xmlNodePtr a = new_child(c, node, "aperture");
 
@@ -976,8 +1097,20 @@ int imp_emit(struct imp_machine *m, const struct imp_options *opts, char **out, 
 
 		hb->children = sort_fns(hb->children);
 		ret = check_level(m, hb->children, hb->bus, hb->bus, hb->bus_end, err);
+		if (!ret)
+			ret = check_fns(m, hb->children, err);
 		if (ret)
 			return ret;
+		if (i && m->hbs[i - 1]->domain == hb->domain && hb->children &&
+		    max_bus(m->hbs[i - 1]->children, m->hbs[i - 1]->bus) >= hb->bus &&
+		    (m->hbs[i - 1]->bus_end == IMP_UNKNOWN || m->hbs[i - 1]->bus_end < hb->bus))
+			return bus_error(
+				m, hb->children, err,
+				"is on bus %02x, which no bridge hands down, inside the buses "
+				"[%02x-%02x] below root bus %02x",
+				hb->bus, m->hbs[i - 1]->bus,
+				max_bus(m->hbs[i - 1]->children, m->hbs[i - 1]->bus),
+				m->hbs[i - 1]->bus);
 		if (i && m->hbs[i - 1]->domain == hb->domain &&
 		    m->hbs[i - 1]->bus_end != IMP_UNKNOWN && m->hbs[i - 1]->bus_end >= hb->bus) {
 			p2psim_error_set(
@@ -1044,12 +1177,14 @@ int imp_emit(struct imp_machine *m, const struct imp_options *opts, char **out, 
 	/* The header: what was read, and every assumption. */
 	header = root;
 	if (opts->options_text && opts->options_text[0])
-		add_comment(&c, header,
-			    " Imported by `p2psim import %s %s` with options: %s (written without their "
-			    "leading dashes, which an XML comment cannot hold). ",
-			    m->format, m->input, opts->options_text);
+		add_comment(
+			&c, header,
+			" Imported by `p2psim import %s %s` with options: %s (written without their "
+			"leading dashes, which an XML comment cannot hold). ",
+			m->format, m->input, opts->options_text);
 	else
-		add_comment(&c, header, " Imported by `p2psim import %s %s`. ", m->format, m->input);
+		add_comment(&c, header, " Imported by `p2psim import %s %s`. ", m->format,
+			    m->input);
 	for (size_t i = 0; i < m->nr_notes; i++)
 		add_comment(&c, header, " %s ", m->notes[i]);
 	if (opts->cpu_given && m->cpu_known)

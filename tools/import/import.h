@@ -40,6 +40,7 @@ struct imp_bar {
 	uint64_t size_bytes;
 	bool has_address;
 	uint64_t address; /* CPU physical, as sysfs `resource` and lspci print it */
+	int line; /* where the input gives it (0: the function's line) */
 };
 
 #define IMP_UNKNOWN (-1)

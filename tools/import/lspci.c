@@ -50,21 +50,32 @@ static int bad(struct lspci_ctx *c, int line, const char *msg)
 	return P2PSIM_EINPUT;
 }
 
+/* @n hex digits at @p (no sign, no spaces), or -1. */
+static long hex_digits(const char *p, int n)
+{
+	long x = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!isxdigit((unsigned char)p[i]))
+			return -1;
+		x = x * 16 +
+		    (isdigit((unsigned char)p[i]) ? p[i] - '0' : (tolower(p[i]) - 'a' + 10));
+	}
+	return x;
+}
+
 /* The last "[xxxx:yyyy]" in @s. */
 static bool last_ids(const char *s, int *vendor, int *device)
 {
 	const char *p = s + strlen(s);
-	unsigned int v, d;
 
 	while (p > s) {
-		int n = 0;
-
 		p--;
-		if (*p != '[')
+		if (*p != '[' || strlen(p) < 11 || p[5] != ':' || p[10] != ']')
 			continue;
-		if (sscanf(p, "[%4x:%4x]%n", &v, &d, &n) == 2 && n == 11) {
-			*vendor = (int)v;
-			*device = (int)d;
+		if (hex_digits(p + 1, 4) >= 0 && hex_digits(p + 6, 4) >= 0) {
+			*vendor = (int)hex_digits(p + 1, 4);
+			*device = (int)hex_digits(p + 6, 4);
 			return true;
 		}
 	}
@@ -145,6 +156,7 @@ static int parse_region(struct lspci_ctx *c, const char *s, int line, struct imp
 		return bad(c, line, "malformed Region address");
 	bar = &f->bars[index];
 	bar->present = true;
+	bar->line = line;
 	bar->has_address = addr != 0;
 	bar->address = addr;
 	if (parse_size(size + 6, &bar->size_bytes))
@@ -194,7 +206,8 @@ static int parse_header(struct lspci_ctx *c, const char *s, int line, struct imp
 	cls_open = colon ? colon : NULL;
 	while (cls_open && cls_open > s && *cls_open != '[')
 		cls_open--;
-	if (!colon || !cls_open || sscanf(cls_open, "[%4x]", &cls) != 1)
+	if (!colon || !cls_open || colon - cls_open != 5 || hex_digits(cls_open + 1, 4) < 0 ||
+	    sscanf(cls_open, "[%4x]", &cls) != 1)
 		return bad(c, line,
 			   "no class code in brackets: this looks like lspci -vvv without -nn (run "
 			   "lspci -vvv -nn: the vendor/device IDs are needed)");
@@ -325,6 +338,13 @@ static int read_vvv(struct lspci_ctx *c, FILE *file)
 	for (size_t i = 0; !ret && i < nr; i++) {
 		struct vvv_fn *v = &fns[i];
 
+		if (v->fn->kind == IMP_BRIDGE && v->fn->secondary == IMP_UNKNOWN) {
+			ret = bad(c, v->fn->line,
+				  "a PCI bridge block without its 'Bus: primary=, secondary=, "
+				  "subordinate=' line (truncated lspci -vvv output?)");
+			break;
+		}
+
 		if (v->acs_seen) {
 			v->fn->acs_known = v->fn->acs_present = true;
 			c->acs_read++;
@@ -395,12 +415,17 @@ static int read_tree(struct lspci_ctx *c, FILE *file)
 		if (!line[0] || line[0] == '#' || !strncmp(line, "lspci:", 6))
 			continue;
 		for (size_t i = 0; i < len && !ret; i++) {
-			unsigned int d, b, e, dev, fn;
+			unsigned int d, b, dev, fn;
 			int n = 0, col = (int)i;
 
-			if (line[i] == '[' && (i == 0 || line[i - 1] == '-') &&
-			    sscanf(line + i, "[%4x:%2x]%n", &d, &b, &n) == 2 && n) {
+			if (line[i] == '[' && (i == 0 || line[i - 1] == '-') && i + 9 <= len &&
+			    line[i + 5] == ':' && line[i + 8] == ']' &&
+			    hex_digits(line + i + 1, 4) >= 0 && hex_digits(line + i + 6, 2) >= 0) {
 				struct imp_hostbridge *hb;
+
+				d = (unsigned int)hex_digits(line + i + 1, 4);
+				b = (unsigned int)hex_digits(line + i + 6, 2);
+				n = 9;
 
 				while (depth && stack[depth - 1].col >= col)
 					depth--;
@@ -448,13 +473,19 @@ static int read_tree(struct lspci_ctx *c, FILE *file)
 					ret = nomem(c);
 					break;
 				}
-				if (sscanf(rest, "-[%2x-%2x]%n", &b, &e, &m) == 2 && m) {
+				if (rest[0] == '-' && rest[1] == '[' &&
+				    hex_digits(rest + 2, 2) >= 0 && rest[4] == '-' &&
+				    hex_digits(rest + 5, 2) >= 0 && rest[7] == ']') {
 					f->kind = IMP_BRIDGE;
-					f->secondary = (int)b;
-					f->subordinate = (int)e;
-				} else if (m = 0, sscanf(rest, "-[%2x]%n", &b, &m) == 1 && m) {
+					f->secondary = (int)hex_digits(rest + 2, 2);
+					f->subordinate = (int)hex_digits(rest + 5, 2);
+					m = 8;
+				} else if (rest[0] == '-' && rest[1] == '[' &&
+					   hex_digits(rest + 2, 2) >= 0 && rest[4] == ']') {
 					f->kind = IMP_BRIDGE;
-					f->secondary = f->subordinate = (int)b;
+					f->secondary = f->subordinate =
+						(int)hex_digits(rest + 2, 2);
+					m = 5;
 				} else {
 					const char *name = rest;
 					int v, dv;
