@@ -144,6 +144,9 @@ static const struct kernel_profile profiles[] = {
 		.p2pdma_warnflag = P2PDMA_WARN_ACS_REDIRECTS,
 		.p2pdma_acs_list_size = 128,
 		.p2pdma_find_needs_pool = false,
+		.dmabuf_move_notify = true,
+		.vfio_dmabuf_no_revoke_waits = true,
+		.vfio_dmabuf_pin_eopnotsupp = true,
 	},
 	{
 		.name = "v5.10",
@@ -155,6 +158,9 @@ static const struct kernel_profile profiles[] = {
 		.p2pdma_warnflag = P2PDMA_WARN_NEVER,
 		.p2pdma_acs_list_size = 4096,
 		.p2pdma_find_needs_pool = false,
+		.dmabuf_move_notify = true,
+		.vfio_dmabuf_no_revoke_waits = true,
+		.vfio_dmabuf_pin_eopnotsupp = true,
 	},
 };
 

@@ -65,6 +65,26 @@ struct kernel_profile {
 	 */
 	bool dma_direct_sg_thru_hb_break;
 
+	/* --- drivers/dma-buf/dma-buf.c, drivers/vfio/pci/vfio_pci_dmabuf.c ---- */
+	/*
+	 * <= v6.19: dma_buf_move_notify() semantics: importer_ops without the
+	 * op are refused at attach (-EINVAL) and every dynamic attachment is
+	 * notified. false = 7.0 dma_buf_invalidate_mappings() (op optional).
+	 */
+	bool dmabuf_move_notify;
+	/*
+	 * v6.19: vfio_pci_dma_buf_move() sets revoked + notifies under the resv
+	 * and returns: no fence wait, no kref / completion wait for importer
+	 * unmaps (1a8a5227f229 added them). false = 7.0+ waits.
+	 */
+	bool vfio_dmabuf_no_revoke_waits;
+	/*
+	 * v6.19-rc7 .. v6.19 (61ceaf236115): the exporter has a pin op that
+	 * returns -EOPNOTSUPP instead of the attach-time
+	 * dma_buf_attach_revocable() check. false = 7.0+.
+	 */
+	bool vfio_dmabuf_pin_eopnotsupp;
+
 	/* Room for other areas' switches: add fields above this line. */
 };
 
