@@ -286,6 +286,7 @@ static struct iotlb_entry *iotlb_fill(struct iommu_hw *hw, struct iommu_domain *
 	victim->domain_id = domain->id;
 	victim->shift = (u8)shift;
 	victim->prot = (u8)iommu_pte_prot(pte);
+	victim->pt_gen = domain->pgtable->gen;
 	victim->lru = ++hw->iotlb_clock;
 	hw->stats.iotlb_fills++;
 	IOMMU_EMIT(hw->machine, EV_IOTLB_FILL, .aux = domain->id, .addr = vpn << shift,
@@ -345,9 +346,15 @@ int iommu_hw_translate(struct iommu_hw *hw, struct iommu_domain *domain,
 	hw->stats.iotlb_lookups++;
 	e = iotlb_lookup(hw, domain, iova);
 	if (e) {
-		unsigned int shift = 12;
-		u64 pte = io_pgtable_walk(domain->pgtable, iova, &shift);
-		bool stale = !pte || shift != e->shift || iommu_pte_phys(pte, shift) != e->phys;
+		bool stale = false;
+
+		/* Maps never overwrite a present entry: without a removal since the fill, no walk. */
+		if (e->pt_gen != domain->pgtable->gen) {
+			unsigned int shift = 12;
+			u64 pte = io_pgtable_walk(domain->pgtable, iova, &shift);
+
+			stale = !pte || shift != e->shift || iommu_pte_phys(pte, shift) != e->phys;
+		}
 
 		/* The simulator's view, not the hardware's: is the page table still saying this? */
 		hw->stats.iotlb_hits++;

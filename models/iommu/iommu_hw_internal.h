@@ -35,6 +35,7 @@ struct iotlb_entry {
 	u64 phys;     /* output page base */
 	u64 lru;      /* last use stamp; 0 = invalid */
 	u32 domain_id;
+	u32 pt_gen;   /* the page table's change count at fill: unchanged means not stale */
 	u8 shift;
 	u8 prot;
 };
@@ -87,6 +88,8 @@ struct io_pgtable {
 	 */
 	u64 l1_tag;
 	struct pt_table *l1;
+	/* Bumped whenever a leaf or table is removed: lets a hit skip the stale check. */
+	u32 gen;
 };
 
 /* drivers.c */

@@ -221,6 +221,7 @@ leaf:
 			return -EEXIST;
 		pt->nr_pages -= pt_subtree_to_freelist(PTE_TABLE_PTR(*slot), &freelist);
 		pt->l1 = NULL;
+		pt->gen++;
 		io_pgtable_free_list(pt->hw, freelist);
 		*slot = 0;
 		t->nr_present--;
@@ -263,6 +264,7 @@ size_t io_pgtable_unmap_one(struct io_pgtable *pt, dma_addr_t iova, unsigned int
 				return 0;
 			}
 			hw->stats.partial_unmap_rounded++;
+			pt->gen++;
 			*e = 0;
 			t->nr_present--;
 			hw->stats.leaves_live[level - 1]--;
@@ -290,6 +292,7 @@ leaf:
 	}
 	*slot = 0;
 	t->nr_present--;
+	pt->gen++;
 	*base_out = iova & ~((1ULL << shift) - 1);
 	return 1ULL << shift;
 }
