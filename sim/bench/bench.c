@@ -22,6 +22,9 @@ extern const struct bench_case bench_swiotlb_bounce_4k;
 extern const struct bench_case bench_dma_iommu_strict_4k;
 extern const struct bench_case bench_dma_iommu_lazy_4k;
 extern const struct bench_case bench_dma_iommu_iova_link_4k;
+extern const struct bench_case bench_two_step_link_unlink_4k;
+/* sim/bench/bench_twostep.c: the scatterlist vs two-step table of --compare-apis */
+int bench_compare_apis(FILE *out, const struct p2psim_bench_opts *opts);
 
 /* Benchmarks, in the order they run. Add yours here (one line). */
 static const struct bench_case *const bench_cases[] = {
@@ -33,6 +36,7 @@ static const struct bench_case *const bench_cases[] = {
 	&bench_dma_iommu_strict_4k,
 	&bench_dma_iommu_lazy_4k,
 	&bench_dma_iommu_iova_link_4k,
+	&bench_two_step_link_unlink_4k,
 	NULL, /* keeps the array non-empty; skipped */
 };
 
@@ -137,6 +141,8 @@ int p2psim_bench(FILE *out, const struct p2psim_bench_opts *opts)
 	size_t matched = 0;
 	int status = P2PSIM_OK;
 
+	if (opts->compare_apis && !opts->list)
+		return bench_compare_apis(out, opts);
 	if (opts->format == P2PSIM_FORMAT_JSON) {
 		doc = json_object_new_object();
 		cases = json_object_new_array();
