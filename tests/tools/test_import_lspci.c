@@ -126,3 +126,37 @@ Test(import_lspci, malformed_inputs_exit_2_with_file_and_line)
 		     "bad-no-ids.vvv.txt:2: error: ");
 	import_fails("lspci", IMPORT_DATA "/lspci/no-such.txt", "no-such.txt: error: cannot open");
 }
+
+Test(import_lspci, bad_bar_is_an_input_error)
+{
+	/* 0x38001000000 is not a multiple of 64 MiB (0x4000000) */
+	import_fails(
+		"lspci", IMPORT_DATA "/lspci/bad-bar.vvv.txt",
+		"bad-bar.vvv.txt:9: error: BAR 0 of 0000:01:00.0: address 0x38001000000 is not "
+		"aligned to its size 0x4000000");
+}
+
+/*
+ * Two BARs at one address: the loader rejects the real layout, so the
+ * import leaves every address out, lets the loader place the BARs, and says
+ * why in a comment. --no-addresses does the same from the start.
+ */
+Test(import_lspci, rejected_addresses_are_left_out)
+{
+	char out[256], *s;
+
+	tmp_xml(out, sizeof(out), "ovl");
+	import_ok("lspci", IMPORT_DATA "/lspci/overlapping-bars.vvv.txt", out, NULL);
+	assert_xpath(out, "string(count(//bar))", "2");
+	assert_xpath(out, "string(count(//bar[@address]))", "0");
+	assert_xpath(out, "string(//aperture[@kind='mem32']/@cpu)", "0x80000000");
+	s = xpath_string(out, "string(/topology/comment()[contains(., 'left out')])");
+	cr_assert(strstr(s, "overlaps"), "%s", s);
+	xmlFree(s);
+	unlink(out);
+
+	import_ok("lspci", IMPORT_DATA "/lspci/switch-acs.vvv.txt", out, "--no-addresses", NULL);
+	assert_xpath(out, "string(count(//bar))", "4");
+	assert_xpath(out, "string(count(//bar[@address]))", "0");
+	unlink(out);
+}

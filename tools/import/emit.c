@@ -1132,8 +1132,12 @@ int imp_emit(struct imp_machine *m, const struct imp_options *opts, char **out, 
 		int before = nr_bars;
 
 		collect_bars(m->hbs[i]->children, &aps[i], &nr_bars);
-		if (!opts->keep_addresses)
+		if (!opts->keep_addresses) {
+			int nr_mem_bars = aps[i].nr_mem_bars;
+
 			memset(&aps[i], 0, sizeof(aps[i]));
+			aps[i].nr_mem_bars = nr_mem_bars;
+		}
 		if (aps[i].hi32 || aps[i].hi64)
 			nr_given += nr_bars - before;
 		if (aps[i].hi32)
@@ -1297,9 +1301,11 @@ int imp_emit(struct imp_machine *m, const struct imp_options *opts, char **out, 
 		} else {
 			snprintf(
 				text, sizeof(text),
-				" Apertures: the input gives no BAR addresses%s; each host bridge gets a "
-				"64 GiB placeholder mem64 aperture ",
-				nr_bars ? " that are kept" : "");
+				" Apertures: %s; a host bridge with BARs gets a mem32 slice of "
+				"[2 GiB, 4 GiB) and a 1 TiB mem64 aperture for the loader to place them "
+				"in, one without BARs a 64 GiB placeholder mem64 aperture ",
+				nr_bars ? "BAR addresses are not kept" :
+					  "the input gives no BAR addresses");
 		}
 		cm = xmlNewDocComment(c.doc, BAD_CAST text);
 		if (!cm)
