@@ -599,6 +599,8 @@ static void vfio_pci_dma_buf_move_one(struct vfio_pci_core_device *vdev,
 			reinit_completion(&priv->comp);
 		}
 	} else {
+		/* the un-revoke window: importers were told, maps still fail -ENODEV */
+		dmabuf_preempt(sys, "vfio_pci_dma_buf_move:unrevoke-window");
 		dma_resv_lock(&priv->dmabuf->resv);
 		priv_set_revoked(priv, vdev, false);
 		dma_resv_unlock(&priv->dmabuf->resv);
