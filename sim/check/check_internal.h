@@ -122,6 +122,8 @@ struct checkers {
 	struct track_tree slots;    /* addr = tlb, aux = orig phys, dev, len */
 	struct track_tree pgpages;  /* addr = page id, aux = domain */
 
+	/* iotlb state: IOVA ranges mapped in a domain (EV_IOMMU_MAP minus EV_IOMMU_UNMAP) */
+	struct track_tree mapped;
 	/* iotlb state: unmapped ranges, key = domain, state = enum unmap_state */
 	struct track_tree unmapped;
 	struct track_entry **open_unmaps; /* ranges in UNMAP_IN_PROGRESS or UNMAP_LAZY */

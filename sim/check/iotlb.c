@@ -26,6 +26,9 @@
  *                       still found a PTE after unmap;
  *   iova-reused-before-flush  EV_IOMMU_MAP over a range whose lazy window is
  *                       still open (the IOVA was recycled before its flush);
+ *   iova-freed-while-mapped  EV_IOVA_FREE of a range the domain still maps
+ *                       (EV_IOMMU_MAP not undone by EV_IOMMU_UNMAP): e.g. the
+ *                       two-step API's dma_iova_free() without unlinking;
  *   pgtable-freed-before-flush  EV_PGTABLE_PAGE_FREE of a page of a domain
  *                       that still has an unflushed unmap: the IOTLB / walk
  *                       caches may still point into the freed table.
@@ -41,6 +44,10 @@
 	"drivers/iommu/dma-iommu.c __iommu_dma_unmap(): in strict mode "        \
 	"iommu_iotlb_sync() completes before the unmap returns; afterwards no " \
 	"device access may be translated through the old IOVA"
+#define RULE_FREE                                                                     \
+	"drivers/iommu/dma-iommu.c: an IOVA range is freed (free_iova_fast, dma_iova_free) "  \
+	"only once nothing in it is mapped: dma_iova_free() requires every link unlinked "    \
+	"(dma_iova_destroy() unlinks first)"
 #define RULE_PTE                                                                    \
 	"drivers/iommu/iommu.c iommu_unmap(): after unmap the page table holds no " \
 	"translation for the range"
@@ -136,6 +143,62 @@ static void forget_overlapping(struct checkers *cs, const struct sim_event *ev, 
 	}
 }
 
+/* The first mapped range of @domain overlapping [addr, addr + len), or NULL. */
+static struct track_entry *mapped_overlap(struct checkers *cs, u64 domain, u64 addr, u64 len)
+{
+	struct track_entry *e = track_find_containing(&cs->mapped, domain, addr);
+	struct track_entry probe = { .key = domain, .addr = addr, .seq = 0 };
+
+	if (e)
+		return e;
+	e = RB_NFIND(track_tree, &cs->mapped, &probe);
+	if (e && e->key == domain && e->addr < addr + (len ? len : 1))
+		return e;
+	return NULL;
+}
+
+/* EV_IOMMU_UNMAP: cut [addr, addr + len) out of @domain's mapped ranges. */
+static void mapped_remove(struct checkers *cs, u64 domain, u64 addr, u64 len)
+{
+	struct track_entry *e;
+
+	if (!len)
+		return;
+	while ((e = mapped_overlap(cs, domain, addr, len))) {
+		u64 start = e->addr, end = e->addr + e->len;
+		int line = e->line;
+		struct track_entry *piece;
+
+		track_del(&cs->mapped, e);
+		if (start < addr) {
+			piece = track_add(cs, &cs->mapped, domain, start, addr - start);
+			if (piece)
+				piece->line = line;
+		}
+		if (end > addr + len) {
+			piece = track_add(cs, &cs->mapped, domain, addr + len, end - (addr + len));
+			if (piece)
+				piece->line = line;
+		}
+	}
+}
+
+/* EV_IOVA_FREE: no translation may remain inside a freed IOVA range. */
+static void on_iova_free(struct checkers *cs, const struct sim_event *ev)
+{
+	const struct track_entry *e = mapped_overlap(cs, ev->aux, ev->addr, ev->len);
+
+	if (!e)
+		return;
+	check_report(cs, CHECK_IOTLB, "iova-freed-while-mapped", RULE_FREE, ev, ev->line, ev->dev,
+		     NULL,
+		     "domain %llu frees IOVA range %#llx (+%llu) while %#llx (+%llu), mapped at line "
+		     "%d, still translates: the next owner of the IOVA inherits it",
+		     (unsigned long long)ev->aux, (unsigned long long)ev->addr,
+		     (unsigned long long)ev->len, (unsigned long long)e->addr,
+		     (unsigned long long)e->len, e->line);
+}
+
 static void on_hit(struct checkers *cs, const struct sim_event *ev, bool fill)
 {
 	struct track_entry *e = track_find_containing(&cs->unmapped, ev->aux, ev->addr);
@@ -217,6 +280,7 @@ void iotlb_check_event(struct checkers *cs, const struct sim_event *ev)
 
 	switch (ev->kind) {
 	case EV_IOMMU_UNMAP:
+		mapped_remove(cs, ev->aux, ev->addr, ev->len);
 		forget_overlapping(cs, ev, false);
 		e = track_add(cs, &cs->unmapped, ev->aux, ev->addr, ev->len);
 		if (!e)
@@ -228,6 +292,12 @@ void iotlb_check_event(struct checkers *cs, const struct sim_event *ev)
 		break;
 	case EV_IOMMU_MAP:
 		forget_overlapping(cs, ev, true);
+		e = track_add(cs, &cs->mapped, ev->aux, ev->addr, ev->len);
+		if (e)
+			e->line = ev->line;
+		break;
+	case EV_IOVA_FREE:
+		on_iova_free(cs, ev);
 		break;
 	case EV_IOTLB_SYNC:
 		if (ev->flags == 1 || !ev->len)

@@ -15,6 +15,7 @@
 #include "models/iommu/iommu_hw.h"
 #include "sim/check/check.h"
 #include "src/dma/dma.h"
+#include "src/iommu/dma-iommu.h"
 #include "src/iommu/iommu.h"
 
 static struct switch_machine sm;
@@ -217,4 +218,57 @@ Test(iotlb, unmap_return_only_closes_the_devices_own_domain)
 	cr_assert_eq(checkers_nr_violations(cs), 0);
 	EMIT(.kind = EV_IOTLB_HIT, .aux = DOM, .addr = IOVA);
 	cr_assert_eq(checkers_nr_violations(cs), 1);
+}
+
+/* --- the two-step IOVA API through src/iommu/dma-iommu.c ------------------ */
+
+static struct device two_step_dev(enum iommu_mode mode)
+{
+	struct device dev = {
+		.name = "c",
+		.pdev = sm.c,
+		.machine = sm.m,
+		.dma_mask = DMA_BIT_MASK(64),
+		.coherent_dma_mask = DMA_BIT_MASK(64),
+		.dma_coherent = true,
+	};
+
+	return dev;
+}
+
+Test(iotlb, two_step_free_without_unlink)
+{
+	struct device dev = two_step_dev(IOMMU_MODE_STRICT);
+	struct dma_iova_state state = { 0 };
+
+	cr_assert_eq(iommu_probe_device_dma(&dev, sm.m->iommus[0], IOMMU_MODE_STRICT), 0);
+	cr_assert(dma_iova_try_alloc(&dev, &state, 0, 2 * SZ_4K));
+	cr_assert_eq(dma_iova_link(&dev, &state, 0x200000, 0, SZ_4K, DMA_TO_DEVICE, 0), 0);
+	cr_assert_eq(dma_iova_link(&dev, &state, 0x300000, SZ_4K, SZ_4K, DMA_TO_DEVICE, 0), 0);
+	cr_assert_eq(dma_iova_sync(&dev, &state, 0, 2 * SZ_4K), 0);
+	/* unlink only the first page, then give the whole range back */
+	dma_iova_unlink(&dev, &state, 0, SZ_4K, DMA_TO_DEVICE, 0);
+	cr_assert_eq(checkers_nr_violations(cs), 0);
+	sm.m->events.current_line = 21;
+	dma_iova_free(&dev, &state);
+	cr_assert_eq(checkers_nr_violations(cs), 1);
+	cr_assert_str_eq(checkers_violation(cs, 0)->kind, "iova-freed-while-mapped");
+	cr_assert_eq(checkers_violation(cs, 0)->line, 21);
+	iommu_release_device_dma(&dev);
+}
+
+Test(iotlb, two_step_destroy_is_clean)
+{
+	struct device dev = two_step_dev(IOMMU_MODE_LAZY);
+	struct dma_iova_state state = { 0 };
+
+	cr_assert_eq(iommu_probe_device_dma(&dev, sm.m->iommus[0], IOMMU_MODE_LAZY), 0);
+	cr_assert(dma_iova_try_alloc(&dev, &state, 0, 2 * SZ_4K));
+	cr_assert_eq(dma_iova_link(&dev, &state, 0x200000, 0, 2 * SZ_4K, DMA_TO_DEVICE, 0), 0);
+	cr_assert_eq(dma_iova_sync(&dev, &state, 0, 2 * SZ_4K), 0);
+	dma_iova_destroy(&dev, &state, 2 * SZ_4K, DMA_TO_DEVICE, 0);
+	sm.m->now_ns = 20000000;
+	iommu_dma_run_timers(sm.m);
+	cr_assert_eq(checkers_nr_violations(cs), 0);
+	iommu_release_device_dma(&dev);
 }
