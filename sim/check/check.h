@@ -3,8 +3,9 @@
  * check.h - the correctness checkers (DESIGN.md §6) and their framework.
  *
  * A checker set is created on a machine from enable / disable name lists,
- * subscribes to the machine's event bus and turns what it observes into
- * violations. Checkers observe, never steer: they read events (and, for the
+ * subscribes to the machine's event bus (one subscriber for the whole set,
+ * which dispatches to each checker) and turns what it observes into
+ * violations. docs/checkers.md describes every checker and kind. Checkers observe, never steer: they read events (and, for the
  * route oracle, the intent the runner declares before a device DMA), never
  * the private state of another module.
  *
@@ -13,9 +14,11 @@
  *              apply to the streaming API, with the kernel's wording
  *   iotlb      translations used after a strict unmap returned; lazy-mode
  *              exposure windows (counted, not violations); page-table pages
- *              freed before the IOTLB flush
+ *              freed and IOVAs reused or freed before the IOTLB flush / while
+ *              still mapped
  *   leaks      at device release / end of run: live mappings, IOVA ranges,
- *              swiotlb slots, page-table pages freed twice
+ *              swiotlb slots, page-table pages detached and never freed, HMM
+ *              maps freed with pfns still mapped
  *   route      the route oracle: a DMA through a live mapping reaches exactly
  *              the intended bytes; misdirected, lost, use-after-unmap,
  *              use-after-revoke
