@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -218,6 +219,7 @@ int imp_xml_read(const char *path, struct _xmlDoc **doc, struct p2psim_error *er
 {
 	xmlParserCtxtPtr ctxt;
 	FILE *f = fopen(path, "r");
+	struct stat st;
 
 	*doc = NULL;
 	if (!f) {
@@ -226,6 +228,10 @@ int imp_xml_read(const char *path, struct _xmlDoc **doc, struct p2psim_error *er
 		return P2PSIM_EINPUT;
 	}
 	fclose(f);
+	if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
+		p2psim_error_set(err, P2PSIM_EINPUT, path, 0, 0, "is a directory, not an XML file");
+		return P2PSIM_EINPUT;
+	}
 	ctxt = xmlNewParserCtxt();
 	if (!ctxt) {
 		p2psim_error_set(err, P2PSIM_EINTERNAL, NULL, 0, 0, "out of memory");
