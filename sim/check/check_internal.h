@@ -143,6 +143,7 @@ struct checkers {
 	bool intent_no_forwarding;
 	struct sim_event intent_bad_ev;  /* first offending TLP event */
 	bool intent_has_bad;
+	bool intent_faulted;        /* some TLP of the intent failed */
 	enum { BAD_NONE, BAD_MISDIRECTED, BAD_LOST, BAD_USE_AFTER } intent_bad_kind;
 	phys_addr_t intent_bad_expected;
 };

@@ -53,6 +53,7 @@ void oracle_begin(struct checkers *cs)
 	cs->intent_reached_rc = false;
 	cs->intent_no_forwarding = false;
 	cs->intent_has_bad = false;
+	cs->intent_faulted = false;
 	cs->intent_bad_kind = BAD_NONE;
 	cs->chunk_lazy_hit = cs->chunk_stale_hit = false;
 	cs->intent_phys_known = false;
@@ -115,6 +116,7 @@ void oracle_event(struct checkers *cs, const struct sim_event *ev)
 	if (ev->flags & ROUTE_EVF_ROOT_COMPLEX)
 		cs->intent_reached_rc = true;
 	if (ev->kind == EV_TLP_FAULTED) {
+		cs->intent_faulted = true;
 		if (ev->aux == ROUTE_NO_P2P_FORWARDING)
 			cs->intent_no_forwarding = true;
 		if (in->state == DMA_INTENT_LIVE) {
@@ -167,7 +169,7 @@ void oracle_end(struct checkers *cs, const struct route_result *result)
 
 	cs->stats.dmas_checked++;
 	if ((in->state == DMA_INTENT_UNMAPPED || in->state == DMA_INTENT_REVOKED) &&
-	    !cs->intent_has_bad && !cs->intent_exposed_bytes)
+	    cs->intent_faulted && !cs->intent_has_bad && !cs->intent_exposed_bytes)
 		cs->stats.blocked_after_unmap++;
 	if (!cs->intent_has_bad)
 		return;
