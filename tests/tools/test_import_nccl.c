@@ -127,3 +127,32 @@ Test(import_nccl, nested_switches_and_names)
 		assert_pair(out, "0000:03:00.0", "0000:06:00.0", "BUS_ADDR", 6);
 	unlink(out);
 }
+
+/*
+ * --host-bridge '*=8086:2020' gives every invented host bridge the Skylake-SP
+ * host-bridge function at 00.0, which is on the kernel's allowlist (without
+ * the same-host-bridge requirement): GPUs of different switches, and of
+ * different <cpu>s, then go through the host bridge instead of failing.
+ */
+Test(import_nccl, host_bridge_option_on_every_root_bus)
+{
+	char out[256];
+	struct p2psim_error err;
+	p2psim_topology *t = NULL;
+
+	tmp_xml(out, sizeof(out), "ndv5hb");
+	import_ok("nccl", NDV5, out, "--acs", "as-is", "--host-bridge", "*=8086:2020", NULL);
+	assert_xpath(out,
+		     "string(count(//hostbridge/function[@vendor='0x8086'][@device='0x2020']))",
+		     "2");
+	p2psim_error_clear(&err);
+	cr_assert_eq(p2psim_topology_load_file(out, &t, &err), P2PSIM_OK, "%s", err.message);
+	cr_assert_str_eq(p2psim_function_kind(p2psim_topology_find(t, "0000:00:00.0")), "function");
+	cr_assert_str_eq(p2psim_function_kind(p2psim_topology_find(t, "0001:00:00.0")), "function");
+	p2psim_topology_free(t);
+	if (have_matrix()) {
+		assert_pair(out, "0000:03:00.0", "0000:07:00.0", "THRU_HOST_BRIDGE", -1);
+		assert_pair(out, "0000:03:00.0", "0001:03:00.0", "THRU_HOST_BRIDGE", -1);
+	}
+	unlink(out);
+}
