@@ -21,9 +21,10 @@
  *  2. At the root complex the requester's IOMMU domain translates
  *     (iommu_hw_translate(): IOTLB first, page walk and fill on a miss, fault
  *     on no or insufficient translation). With no domain (no IOMMU, or the
- *     IOMMU off) the bus address becomes a CPU address through the host
- *     bridge window offset (an address inside one of the host bridge's
- *     apertures: cpu = bus + bus_offset; anything else: cpu = bus).
+ *     IOMMU off) or an identity (passthrough) domain, the bus address becomes
+ *     a CPU address through the host bridge window offset (an address inside
+ *     one of the host bridge's apertures: cpu = bus + bus_offset; anything
+ *     else: cpu = bus).
  *  3. The CPU address is decoded: RAM -> memory; a memory BAR of a function
  *     whose Memory Space Enable is on -> root-complex peer-to-peer, which
  *     works only when the requester's host bridge forwards P2P
@@ -40,8 +41,9 @@
  * EV_TLP_FAULTED (ret = -errno of enum route_status, aux = the status).
  *
  * Owned here: struct pci_router (per-machine tables precomputed once from the
- * frozen fabric: each function's upstream chain, BARs sorted by CPU address,
- * RAM ranges) and struct route_result. Run-time registers (ACS Control,
+ * frozen fabric: each function's upstream chain, the address range anything
+ * on that chain could claim, memory BARs sorted by bus address per host
+ * bridge) and struct route_result. Run-time registers (ACS Control,
  * memory_decode) are read live on every TLP, so device events take effect at
  * once. The fast path (IOTLB hit into RAM) allocates nothing.
  */
