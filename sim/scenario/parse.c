@@ -1221,6 +1221,139 @@ static int parse_expect(struct parser *p, struct scn_step *st, const struct args
 	return perr(p, a->pos[0]->col, "unknown expectation '%s': %s", kind, usage);
 }
 
+/* --- two-step IOVA API and HMM steps (sim/scenario/twostep.c runs them) --- */
+
+static const struct {
+	const char *name;
+	enum scn_verb verb;
+	int nr_pos;        /* positionals after the verb */
+	const char *opts;  /* allowed options */
+	const char *usage;
+} twostep_verbs[] = {
+	{ "iova-alloc", SCN_IOVA_ALLOC, 3, "phys", "iova-alloc NAME DEV SIZE [phys=ADDR]" },
+	{ "iova-link", SCN_IOVA_LINK, 2, "at,dir,attrs",
+	  "iova-link NAME BUF[@OFF][+LEN] [at=OFF] [dir=DIR] [attrs=LIST]" },
+	{ "iova-sync", SCN_IOVA_SYNC, 1, "at,len", "iova-sync NAME [at=OFF] [len=LEN]" },
+	{ "iova-unlink", SCN_IOVA_UNLINK, 1, "at,len,dir,attrs",
+	  "iova-unlink NAME len=LEN [at=OFF] [dir=DIR] [attrs=LIST]" },
+	{ "iova-destroy", SCN_IOVA_DESTROY, 1, "len,dir,attrs",
+	  "iova-destroy NAME [len=LEN] [dir=DIR] [attrs=LIST]" },
+	{ "iova-free", SCN_IOVA_FREE, 1, "", "iova-free NAME" },
+	{ "hmm-alloc", SCN_HMM_ALLOC, 3, "", "hmm-alloc NAME DEV ENTRIES" },
+	{ "hmm-map", SCN_HMM_MAP, 3, "", "hmm-map NAME INDEX BUF[@OFF]" },
+	{ "hmm-unmap", SCN_HMM_UNMAP, 2, "", "hmm-unmap NAME INDEX" },
+	{ "hmm-free", SCN_HMM_FREE, 1, "", "hmm-free NAME" },
+};
+
+static int twostep_index(enum scn_verb v)
+{
+	for (size_t i = 0; i < sizeof(twostep_verbs) / sizeof(twostep_verbs[0]); i++)
+		if (twostep_verbs[i].verb == v)
+			return (int)i;
+	return -1;
+}
+
+static bool twostep_verb(const char *verb, struct scn_step *st)
+{
+	for (size_t i = 0; i < sizeof(twostep_verbs) / sizeof(twostep_verbs[0]); i++) {
+		if (!strcmp(verb, twostep_verbs[i].name)) {
+			st->verb = twostep_verbs[i].verb;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The IOVA reservation (iova-*) or HMM map (hmm-*) a step names. */
+static int twostep_sym(struct parser *p, struct scn_step *st, const struct token *t, bool define)
+{
+	enum scn_symbol_kind kind = st->verb <= SCN_IOVA_FREE ? SCN_SYM_IOVA : SCN_SYM_HMM;
+	const char *what = kind == SCN_SYM_IOVA ? "IOVA reservation" : "HMM map";
+	int i = sym_find(p->scn, t->s);
+
+	if (i < 0 && !define)
+		return perr(p, t->col, "unknown %s '%s' (define it with %s first)", what, t->s,
+			    kind == SCN_SYM_IOVA ? "iova-alloc" : "hmm-alloc");
+	if (i >= 0 && p->scn->syms[i].kind != kind)
+		return perr(p, t->col, "'%s' is not an %s (defined at line %d)", t->s, what,
+			    p->scn->syms[i].line);
+	if (i < 0) {
+		if (!valid_name(t->s))
+			return perr(p, t->col,
+				    "bad name '%s' (a letter or '_', then letters, digits, '_', '-', '.')",
+				    t->s);
+		i = sym_add(p, t->s, kind);
+	} else if (define) {
+		p->scn->syms[i].line = p->line;
+	}
+	if (i >= 0) {
+		st->sym = i;
+		st->sym_col = t->col;
+	}
+	return i;
+}
+
+static int parse_twostep(struct parser *p, struct scn_step *st, const struct args *a)
+{
+	int k = twostep_index(st->verb);
+	bool define = st->verb == SCN_IOVA_ALLOC || st->verb == SCN_HMM_ALLOC;
+	const struct token *t;
+	const char *v;
+	int ret;
+
+	ret = need_pos(p, a, twostep_verbs[k].nr_pos, twostep_verbs[k].nr_pos,
+		       twostep_verbs[k].usage);
+	if (!ret)
+		ret = check_options(p, a, twostep_verbs[k].name, twostep_verbs[k].opts);
+	if (!ret)
+		ret = twostep_sym(p, st, a->pos[0], define);
+	if (ret < 0)
+		return ret;
+	ret = 0;
+	if (define) {
+		st->dev_col = a->pos[1]->col;
+		ret = set_str(p, &st->dev, a->pos[1]->s);
+		if (!ret)
+			ret = get_size(p, a->pos[2], a->pos[2]->s,
+				       st->verb == SCN_IOVA_ALLOC ? "size" : "entry count",
+				       &st->size);
+		if (!ret && st->verb == SCN_HMM_ALLOC && (!st->size || st->size > (1ULL << 24)))
+			ret = perr(p, a->pos[2]->col, "entry count must be 1..16M");
+	}
+	if (!ret && (st->verb == SCN_HMM_MAP || st->verb == SCN_HMM_UNMAP))
+		ret = get_number(p, a->pos[1], a->pos[1]->s, "index", &st->value);
+	if (!ret && (st->verb == SCN_IOVA_LINK || st->verb == SCN_HMM_MAP)) {
+		const struct token *bt = a->pos[st->verb == SCN_IOVA_LINK ? 1 : 2];
+
+		st->refs = calloc(1, sizeof(*st->refs));
+		if (!st->refs)
+			return oom(p);
+		st->nr_refs = 1;
+		ret = get_ref(p, bt, 'b', &st->refs[0]);
+	}
+	if (!ret && (v = opt_get(a, "phys", &t))) {
+		ret = get_number(p, t, v, "address", &st->at);
+		st->at_given = true;
+	}
+	if (!ret && (v = opt_get(a, "at", &t))) {
+		ret = get_size(p, t, v, "offset", &st->at);
+		st->at_given = true;
+	}
+	if (!ret && (v = opt_get(a, "len", &t))) {
+		ret = get_size(p, t, v, "length", &st->bad_size);
+		st->size_given = true;
+	}
+	if (!ret && st->verb == SCN_IOVA_UNLINK && !st->size_given)
+		ret = perr(p, p->toks[0].col, "too few arguments: %s", twostep_verbs[k].usage);
+	if (!ret && (v = opt_get(a, "dir", &t))) {
+		ret = get_dir(p, t, v, &st->dir);
+		st->dir_given = true;
+	}
+	if (!ret && (v = opt_get(a, "attrs", &t)))
+		ret = get_attrs(p, t, v, &st->attrs);
+	return ret;
+}
+
 /* --- verbs table ---------------------------------------------------------- */
 
 static const char *const verb_names[SCN__NR_VERBS] = {
@@ -1247,6 +1380,16 @@ static const char *const verb_names[SCN__NR_VERBS] = {
 	[SCN_EXPECT_COUNT] = "expect count",
 	[SCN_EXPECT_VIOLATION] = "expect violation",
 	[SCN_EXPECT_P2P] = "expect p2p",
+	[SCN_IOVA_ALLOC] = "iova-alloc",
+	[SCN_IOVA_LINK] = "iova-link",
+	[SCN_IOVA_SYNC] = "iova-sync",
+	[SCN_IOVA_UNLINK] = "iova-unlink",
+	[SCN_IOVA_DESTROY] = "iova-destroy",
+	[SCN_IOVA_FREE] = "iova-free",
+	[SCN_HMM_ALLOC] = "hmm-alloc",
+	[SCN_HMM_MAP] = "hmm-map",
+	[SCN_HMM_UNMAP] = "hmm-unmap",
+	[SCN_HMM_FREE] = "hmm-free",
 };
 
 const char *scn_verb_name(enum scn_verb verb)
@@ -1260,6 +1403,8 @@ const char *scn_verb_name(enum scn_verb verb)
 static const char *const first_words[] = {
 	"seed",	 "iommu", "buf", "fill",    "dma-mask", "map",	"map-sg",
 	"unmap", "sync",  "dma", "advance", "release",	"echo", "expect",
+	"iova-alloc", "iova-link", "iova-sync", "iova-unlink", "iova-destroy", "iova-free",
+	"hmm-alloc", "hmm-map", "hmm-unmap", "hmm-free",
 };
 
 /* Reserved for later steps (DESIGN.md §5.2): refused clearly, never misread. */
@@ -1267,8 +1412,7 @@ static const struct {
 	const char *prefix;
 	const char *what;
 } reserved[] = {
-	{ "thread", "named threads" }, { "iova-", "the two-step IOVA API" },
-	{ "hmm-", "HMM pfn mapping" }, { "dmabuf-", "dma-buf export and attachments" },
+	{ "thread", "named threads" }, { "dmabuf-", "dma-buf export and attachments" },
 	{ "event", "device events" },  { "explore", "interleaving exploration" },
 };
 
@@ -1339,7 +1483,8 @@ static bool is_setup(enum scn_verb v)
 static bool has_outcome(enum scn_verb v)
 {
 	return v == SCN_MAP || v == SCN_MAP_SG || v == SCN_DMA_READ || v == SCN_DMA_WRITE ||
-	       v == SCN_DMA_MASK;
+	       v == SCN_DMA_MASK || v == SCN_IOVA_ALLOC || v == SCN_IOVA_LINK ||
+	       v == SCN_IOVA_SYNC || v == SCN_HMM_ALLOC || v == SCN_HMM_MAP;
 }
 
 static bool is_neutral(enum scn_verb v)
@@ -1441,6 +1586,8 @@ static int parse_line(struct parser *p, char *line)
 		ret = parse_echo(p, st);
 	} else if (!strcmp(verb, "expect")) {
 		ret = parse_expect(p, st, &a);
+	} else if (twostep_verb(verb, st)) {
+		ret = parse_twostep(p, st, &a);
 	} else {
 		ret = unknown_verb(p, &p->toks[0]);
 	}

@@ -35,6 +35,7 @@
 #include "sim/check/check.h"
 #include "sim/scenario/scenario.h"
 #include "sim/scenario/trace.h"
+#include "sim/scenario/twostep.h"
 #include "sim/topology/topology_internal.h"
 #include "sim/world.h"
 #include "src/dma/mapping.h"
@@ -127,6 +128,7 @@ struct runner {
 	const struct pci_dev **step_dev2; /* per step: expect p2p provider */
 	struct buf_rt *bufs; /* per symbol (buffers only) */
 	struct handle_rt *handles; /* per symbol (handles only) */
+	struct scn_twostep *twostep; /* per symbol: iova-* reservations and hmm-* maps */
 
 	/* execution */
 	p2psim_world *pw;
@@ -369,6 +371,11 @@ static int bind(struct runner *r)
 				ret = input_error(r, st, st->refs[0].col,
 						  "a %s step covers at most 1 GiB",
 						  st->verb == SCN_FILL ? "fill" : "expect data");
+			break;
+		case SCN_IOVA_LINK:
+		case SCN_HMM_MAP:
+			ret = bind_region(r, st, &st->refs[0], r->bufs[st->refs[0].sym].size,
+					  "buffer");
 			break;
 		case SCN_MAP:
 		case SCN_MAP_SG: {
@@ -1314,7 +1321,9 @@ static void settle_outcome(struct runner *r)
 			     route_status_name(o->fault));
 		else
 			fail(r, o->step->line, "the %s failed (%s) and no 'expect error' follows",
-			     o->step->verb == SCN_DMA_MASK ? "dma_set_mask_and_coherent()" : "map",
+			     o->step->verb == SCN_DMA_MASK ? "dma_set_mask_and_coherent()" :
+			     o->step->verb >= SCN_IOVA_ALLOC ? scn_verb_name(o->step->verb) :
+							       "map",
 			     scn_errno_name(o->err));
 	}
 	memset(o, 0, sizeof(*o));
@@ -1354,6 +1363,33 @@ static void trace_step(struct runner *r, const struct scn_step *st)
 	if (fields)
 		json_object_object_add(fields, "src", json_object_new_string(st->src));
 	trace_writer_record(r->trace, r->w->m->now_ns, st->line, "step", fields);
+}
+
+/* iova-* / hmm-* (sim/scenario/twostep.c); an outcome like map's. */
+static void do_twostep(struct runner *r, const struct scn_step *st, struct device *dev)
+{
+	struct scn_twostep_result res;
+	phys_addr_t phys = 0;
+	u64 len = 0;
+
+	if (dev)
+		mark_used(r, dev);
+	if (st->nr_refs) {
+		const struct buf_rt *b = &r->bufs[st->refs[0].sym];
+
+		phys = b->phys + st->refs[0].off;
+		len = ref_len(&st->refs[0], b->size);
+	}
+	scn_twostep_run(r->twostep, r->w, r->scn, st, dev, phys, len, &res);
+	if (res.misuse[0]) {
+		fail(r, st->line, "%s", res.misuse);
+		return;
+	}
+	if (res.has_outcome) {
+		r->last.step = st;
+		r->last.failed = res.failed;
+		r->last.err = res.err;
+	}
 }
 
 static int run_step(struct runner *r, size_t i)
@@ -1421,6 +1457,18 @@ static int run_step(struct runner *r, size_t i)
 	case SCN_RELEASE:
 		do_release(r, dev->pdev);
 		r->dev_used[dev - r->w->devs] = false;
+		break;
+	case SCN_IOVA_ALLOC:
+	case SCN_IOVA_LINK:
+	case SCN_IOVA_SYNC:
+	case SCN_IOVA_UNLINK:
+	case SCN_IOVA_DESTROY:
+	case SCN_IOVA_FREE:
+	case SCN_HMM_ALLOC:
+	case SCN_HMM_MAP:
+	case SCN_HMM_UNMAP:
+	case SCN_HMM_FREE:
+		do_twostep(r, st, dev);
 		break;
 	case SCN_ECHO:
 		if (text_out(r) && !r->opts->quiet)
@@ -1598,6 +1646,7 @@ static void runner_destroy(struct runner *r)
 		for (size_t i = 0; i < r->scn->nr_syms; i++)
 			handle_reset(&r->handles[i]);
 	free(r->handles);
+	scn_twostep_free(r->twostep);
 	free(r->bufs);
 	free(r->step_dev);
 	free(r->step_dev2);
@@ -1635,7 +1684,8 @@ static int run_scenario(const struct topology *topo, const struct scenario *scn,
 	r.step_dev2 = calloc(nsteps, sizeof(*r.step_dev2));
 	r.bufs = calloc(nsyms, sizeof(*r.bufs));
 	r.handles = calloc(nsyms, sizeof(*r.handles));
-	if (!r.step_dev || !r.step_dev2 || !r.bufs || !r.handles) {
+	r.twostep = scn_twostep_new(nsyms);
+	if (!r.step_dev || !r.step_dev2 || !r.bufs || !r.handles || !r.twostep) {
 		ret = internal_error(&r, "run", -ENOMEM);
 		goto out;
 	}

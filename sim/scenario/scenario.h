@@ -64,6 +64,17 @@ enum scn_verb {
 	SCN_EXPECT_COUNT,
 	SCN_EXPECT_VIOLATION,
 	SCN_EXPECT_P2P,
+	/* the two-step IOVA API and the HMM helpers (sim/scenario/twostep.c) */
+	SCN_IOVA_ALLOC,
+	SCN_IOVA_LINK,
+	SCN_IOVA_SYNC,
+	SCN_IOVA_UNLINK,
+	SCN_IOVA_DESTROY,
+	SCN_IOVA_FREE,
+	SCN_HMM_ALLOC,
+	SCN_HMM_MAP,
+	SCN_HMM_UNMAP,
+	SCN_HMM_FREE,
 	SCN__NR_VERBS
 };
 
@@ -86,6 +97,8 @@ struct scn_pattern {
 enum scn_symbol_kind {
 	SCN_SYM_BUFFER,
 	SCN_SYM_HANDLE,
+	SCN_SYM_IOVA, /* iova-alloc: a struct dma_iova_state */
+	SCN_SYM_HMM,  /* hmm-alloc: a struct hmm_dma_map */
 };
 
 /* A named buffer (buf) or handle (map, map-sg). */

@@ -348,7 +348,11 @@ Test(scenario_parse, errors)
 	parse_fails("buf 9rx 4K\n", 1, "bad buffer name");
 	parse_fails("buf rx 0\n", 1, "cannot be empty");
 	parse_fails("seed 1 2\n", 1, "unexpected '2'");
-	parse_fails("hmm-map x\n", 1, "reserved for HMM");
+	parse_fails("hmm-map x\n", 1, "too few arguments: hmm-map NAME INDEX BUF");
+	parse_fails("buf a 4K\niova-link r a\n", 2, "unknown IOVA reservation 'r'");
+	parse_fails("buf a 4K\niova-alloc a nic0 4K\n", 2, "'a' is not an IOVA reservation");
+	parse_fails("iova-alloc r nic0 4K\niova-unlink r at=0\n", 2,
+		    "too few arguments: iova-unlink NAME len=LEN");
 	parse_fails("dmabuf-export x\n", 1, "reserved for dma-buf");
 	parse_fails("event gpu0 flr\n", 1, "reserved for device events");
 	parse_fails("frobnicate\n", 1, "unknown step 'frobnicate' (see docs/scenario.md)");
