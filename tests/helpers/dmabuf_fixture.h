@@ -108,6 +108,10 @@ static inline void dfx_init(struct dmabuf_fixture *fx, bool allow_host_bridge,
 
 static inline void dfx_fini(struct dmabuf_fixture *fx)
 {
+	/* process exit closes the dma-buf fds a test left open */
+	for (unsigned int i = 0; i < fx->sys.max_fds; i++)
+		if (fx->sys.fds[i] && fx->sys.fds[i] != (struct dma_buf *)(void *)fx)
+			dma_buf_close_fd(&fx->sys, (int)i + 3);
 	event_bus_unsubscribe(&fx->sm.m->events, dfx_record, fx);
 	iommu_release_device_dma(&fx->devb);
 	iommu_release_device_dma(&fx->devc);
