@@ -76,7 +76,8 @@ static unsigned int fill_sg_entry(struct dma_buf_attachment *attach, struct dma_
 		sg->offset = 0;
 		sg->length = 0;
 		if (bug_injected(bugs, BUG_H14_SG_ADDR_32BIT))
-			sg->dma_address = addr + (unsigned int)(i * UINT_MAX); /* H14: 32-bit product */
+			sg->dma_address =
+				addr + (unsigned int)(i * UINT_MAX); /* H14: 32-bit product */
 		else
 			sg->dma_address = addr + (dma_addr_t)i * UINT_MAX;
 		sg->dma_length = len;
@@ -163,8 +164,8 @@ struct sg_table *dma_buf_phys_vec_to_sgt(struct dma_buf_attachment *attach,
 	if (!dma)
 		return ERR_PTR(-ENOMEM);
 
-	map = dev->p2pdma ? pci_p2pdma_map_type(dev->p2pdma, provider, dev->pdev)
-			  : PCI_P2PDMA_MAP_NOT_SUPPORTED;
+	map = dev->p2pdma ? pci_p2pdma_map_type(dev->p2pdma, provider, dev->pdev) :
+			    PCI_P2PDMA_MAP_NOT_SUPPORTED;
 	dma->map = map;
 	switch (map) {
 	case PCI_P2PDMA_MAP_BUS_ADDR:

@@ -23,9 +23,8 @@
 
 /* --- the kernel instance ------------------------------------------------------ */
 
-int dmabuf_sys_init(struct dmabuf_sys *sys, struct machine *m,
-		    const struct kernel_profile *profile, const struct bug_set *bugs,
-		    unsigned int max_fds)
+int dmabuf_sys_init(struct dmabuf_sys *sys, struct machine *m, const struct kernel_profile *profile,
+		    const struct bug_set *bugs, unsigned int max_fds)
 {
 	memset(sys, 0, sizeof(*sys));
 	sys->m = m;

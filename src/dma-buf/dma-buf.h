@@ -70,20 +70,20 @@ static inline bool IS_ERR_OR_NULL(const void *ptr)
 
 /* EV_DMABUF_WARN flags */
 enum dmabuf_warn {
-	DMABUF_WARN_GENERIC = 1,   /* a WARN_ON the kernel has at that line */
-	DMABUF_WARN_OOPS,          /* NULL / freed pointer dereference: the kernel would oops */
-	DMABUF_WARN_UNINIT_LOCK,   /* a lock used before init (lockdep "non-static key") */
+	DMABUF_WARN_GENERIC = 1, /* a WARN_ON the kernel has at that line */
+	DMABUF_WARN_OOPS, /* NULL / freed pointer dereference: the kernel would oops */
+	DMABUF_WARN_UNINIT_LOCK, /* a lock used before init (lockdep "non-static key") */
 	DMABUF_WARN_USE_AFTER_FREE, /* touching an object already freed */
 	DMABUF_WARN_DOUBLE_FREE,
 	DMABUF_WARN_ATTACHMENTS_AT_RELEASE, /* release with attachments still on the list */
 };
 
 struct dmabuf_sys {
-	struct machine *m;                    /* event bus and clock; may be NULL (no events) */
+	struct machine *m; /* event bus and clock; may be NULL (no events) */
 	const struct kernel_profile *profile; /* never NULL after dmabuf_sys_init */
-	const struct bug_set *bugs;           /* NULL: nothing injected */
-	int current_thread;                   /* simulated thread running now (0 = main) */
-	u64 next_id;                          /* ids of dma-bufs, attachments, locks */
+	const struct bug_set *bugs; /* NULL: nothing injected */
+	int current_thread; /* simulated thread running now (0 = main) */
+	u64 next_id; /* ids of dma-bufs, attachments, locks */
 	/* the fd table of the one process (RLIMIT_NOFILE = max_fds) */
 	struct dma_buf **fds;
 	unsigned int max_fds;
@@ -115,9 +115,8 @@ static inline void dmabuf_preempt(struct dmabuf_sys *sys, const char *point)
 }
 
 /* Set up @sys; @profile NULL means kernel_profile_default(). 0 or -ENOMEM. */
-int dmabuf_sys_init(struct dmabuf_sys *sys, struct machine *m,
-		    const struct kernel_profile *profile, const struct bug_set *bugs,
-		    unsigned int max_fds);
+int dmabuf_sys_init(struct dmabuf_sys *sys, struct machine *m, const struct kernel_profile *profile,
+		    const struct bug_set *bugs, unsigned int max_fds);
 void dmabuf_sys_destroy(struct dmabuf_sys *sys);
 /* A new object id (never 0). */
 u64 dmabuf_sys_new_id(struct dmabuf_sys *sys);
@@ -131,9 +130,9 @@ bool dmabuf_warn(struct dmabuf_sys *sys, enum dmabuf_warn what, u64 object_id);
 /* Lock classes in the documented order (reference §2.8): lower is taken first. */
 enum sim_lock_class {
 	LOCK_CLASS_DEV_SET = 1, /* vfio_device_set->lock */
-	LOCK_CLASS_MEMORY,      /* vfio_pci_core_device->memory_lock (rwsem) */
-	LOCK_CLASS_RESV,        /* dma_buf->resv (ww_mutex) */
-	LOCK_CLASS_IMPORTER,    /* importer internals: iommufd pages->mutex, mlx5 UMR */
+	LOCK_CLASS_MEMORY, /* vfio_pci_core_device->memory_lock (rwsem) */
+	LOCK_CLASS_RESV, /* dma_buf->resv (ww_mutex) */
+	LOCK_CLASS_IMPORTER, /* importer internals: iommufd pages->mutex, mlx5 UMR */
 };
 
 struct sim_lock {
@@ -142,7 +141,7 @@ struct sim_lock {
 	enum sim_lock_class cls;
 	u64 id;
 	bool initialized; /* false: used before init (bug H8) */
-	int writer;       /* thread holding it exclusively, -1 when none */
+	int writer; /* thread holding it exclusively, -1 when none */
 	unsigned int readers;
 	int reader_thread; /* the (last) reader thread, for assertions */
 };
@@ -167,8 +166,7 @@ struct mutex {
 	struct sim_lock dep_map;
 };
 
-static inline void init_rwsem(struct rw_semaphore *sem, struct dmabuf_sys *sys,
-			      const char *name)
+static inline void init_rwsem(struct rw_semaphore *sem, struct dmabuf_sys *sys, const char *name)
 {
 	sim_lock_init(&sem->dep_map, sys, name, LOCK_CLASS_MEMORY);
 }
@@ -344,38 +342,38 @@ struct dma_buf_export_info {
 /* EV_DMABUF_FILE flags */
 enum dmabuf_file_op {
 	DMABUF_FILE_FD = 1, /* dma_buf_fd(): ret = fd or -errno */
-	DMABUF_FILE_GET,    /* dma_buf_get() / get_dma_buf() / get_file_active() */
-	DMABUF_FILE_PUT,    /* dma_buf_put() / fput() */
-	DMABUF_FILE_CLOSE,  /* close(fd) */
+	DMABUF_FILE_GET, /* dma_buf_get() / get_dma_buf() / get_file_active() */
+	DMABUF_FILE_PUT, /* dma_buf_put() / fput() */
+	DMABUF_FILE_CLOSE, /* close(fd) */
 };
 
 /* EV_DMABUF_ATTACH flags */
-#define DMABUF_ATTF_DYNAMIC (1u << 0)   /* importer_ops != NULL */
-#define DMABUF_ATTF_P2P (1u << 1)       /* attach->peer2peer */
+#define DMABUF_ATTF_DYNAMIC (1u << 0) /* importer_ops != NULL */
+#define DMABUF_ATTF_P2P (1u << 1) /* attach->peer2peer */
 #define DMABUF_ATTF_REVOCABLE (1u << 2) /* dma_buf_attach_revocable() */
 
 struct dma_buf {
 	struct dmabuf_sys *sys;
 	u64 id;
 	size_t size;
-	long file_count;                   /* file refcount (get_file / fput) */
-	int fd;                            /* first fd installed, -1 if none */
+	long file_count; /* file refcount (get_file / fput) */
+	int fd; /* first fd installed, -1 if none */
 	const struct dma_buf_ops *ops;
 	void *priv;
-	struct dma_resv resv;              /* embedded reservation object */
+	struct dma_resv resv; /* embedded reservation object */
 	struct dma_buf_attachment *attachments; /* list, protected by resv */
-	unsigned long live_maps;           /* map_attachment calls not yet unmapped (observation) */
-	struct dma_buf *deferred_next;     /* on sys->deferred_release */
+	unsigned long live_maps; /* map_attachment calls not yet unmapped (observation) */
+	struct dma_buf *deferred_next; /* on sys->deferred_release */
 };
 
 struct dma_buf_attachment {
 	struct dma_buf *dmabuf;
 	struct device *dev;
-	struct dma_buf_attachment *node;   /* next on dmabuf->attachments */
+	struct dma_buf_attachment *node; /* next on dmabuf->attachments */
 	bool peer2peer;
 	const struct dma_buf_attach_ops *importer_ops;
 	void *importer_priv;
-	void *priv;                        /* exporter's */
+	void *priv; /* exporter's */
 	u64 id;
 };
 

@@ -85,8 +85,8 @@ struct iopt_pages *iopt_map_dmabuf(struct dmabuf_sys *sys, struct device *global
 	pages->dmabuf_id = dmabuf->id;
 	mutex_init(&pages->mutex, sys, "iopt_pages->mutex", LOCK_CLASS_IMPORTER);
 
-	pages->attach = dma_buf_dynamic_attach(dmabuf, global_dev, &iopt_dmabuf_attach_revoke_ops,
-					       pages);
+	pages->attach =
+		dma_buf_dynamic_attach(dmabuf, global_dev, &iopt_dmabuf_attach_revoke_ops, pages);
 	if (IS_ERR(pages->attach)) {
 		ret = (int)PTR_ERR(pages->attach);
 		goto err_free;
@@ -123,8 +123,7 @@ err_put:
 	return ERR_PTR(ret);
 }
 
-int iopt_area_fill_domain(struct iopt_pages *pages, struct iommu_domain *domain,
-			  unsigned long iova)
+int iopt_area_fill_domain(struct iopt_pages *pages, struct iommu_domain *domain, unsigned long iova)
 {
 	struct iopt_pages_domain *track;
 	int ret = 0;

@@ -32,15 +32,15 @@ struct iopt_pages_domain {
 
 struct iopt_pages {
 	struct dmabuf_sys *sys;
-	struct mutex mutex;            /* pages->mutex: nests inside the resv */
-	struct device *dev;            /* iommufd_global_device() */
+	struct mutex mutex; /* pages->mutex: nests inside the resv */
+	struct device *dev; /* iommufd_global_device() */
 	struct dma_buf *dmabuf;
 	struct dma_buf_attachment *attach;
-	struct dma_buf_phys_vec phys;  /* dmabuf.phys; len 0 once revoked */
+	struct dma_buf_phys_vec phys; /* dmabuf.phys; len 0 once revoked */
 	bool pinned;
 	struct iopt_pages_domain domains[IOPT_PAGES_MAX_DOMAINS]; /* the revoke tracker */
 	unsigned int nr_domains;
-	bool destroyed;                /* mutex destroyed, pages gone (bug H22 window) */
+	bool destroyed; /* mutex destroyed, pages gone (bug H22 window) */
 	u64 dmabuf_id;
 };
 

@@ -65,8 +65,7 @@ void ib_umem_dmabuf_unmap_pages(struct ib_umem_dmabuf *umem)
 }
 
 struct ib_umem_dmabuf *ib_umem_dmabuf_get(struct dmabuf_sys *sys, struct device *dev, u64 offset,
-					  size_t size, int fd,
-					  const struct dma_buf_attach_ops *ops)
+					  size_t size, int fd, const struct dma_buf_attach_ops *ops)
 {
 	struct ib_umem_dmabuf *umem;
 	struct dma_buf *dmabuf;
@@ -130,9 +129,9 @@ static const struct dma_buf_attach_ops ib_umem_dmabuf_attach_pinned_ops_stub = {
 struct ib_umem_dmabuf *ib_umem_dmabuf_get_pinned(struct dmabuf_sys *sys, struct device *dev,
 						 u64 offset, size_t size, int fd)
 {
-	const struct dma_buf_attach_ops *ops = sys->profile->dmabuf_move_notify
-						       ? &ib_umem_dmabuf_attach_pinned_ops_stub
-						       : &ib_umem_dmabuf_attach_pinned_ops;
+	const struct dma_buf_attach_ops *ops = sys->profile->dmabuf_move_notify ?
+						       &ib_umem_dmabuf_attach_pinned_ops_stub :
+						       &ib_umem_dmabuf_attach_pinned_ops;
 	struct ib_umem_dmabuf *umem;
 	struct dma_buf *dmabuf;
 	int err;
@@ -191,9 +190,8 @@ static const struct dma_buf_attach_ops ib_umem_dmabuf_attach_pinned_revocable_op
 };
 
 struct ib_umem_dmabuf *ib_umem_dmabuf_get_pinned_revocable_and_lock(struct dmabuf_sys *sys,
-								     struct device *dev,
-								     u64 offset, size_t size,
-								     int fd)
+								    struct device *dev, u64 offset,
+								    size_t size, int fd)
 {
 	struct ib_umem_dmabuf *umem;
 	struct dma_buf *dmabuf;
@@ -304,7 +302,8 @@ static void mlx5r_umr_update_mr_pas(struct mlx5_ib_mr *mr, bool zap)
 {
 	if (mr->mkey_freed) {
 		/* the mkey went back to the cache / firmware: this UMR hits someone else's key */
-		dmabuf_warn(mr->umem->sys, DMABUF_WARN_USE_AFTER_FREE, mr->umem->attach->dmabuf->id);
+		dmabuf_warn(mr->umem->sys, DMABUF_WARN_USE_AFTER_FREE,
+			    mr->umem->attach->dmabuf->id);
 		return;
 	}
 	mr->mkey_enabled = !zap;
@@ -353,8 +352,8 @@ int pagefault_dmabuf_mr(struct mlx5_ib_mr *mr)
 }
 
 struct mlx5_ib_mr *mlx5_ib_reg_user_mr_dmabuf(struct dmabuf_sys *sys, struct device *dev,
-					      struct pci_router *router, u64 offset,
-					      size_t length, int fd)
+					      struct pci_router *router, u64 offset, size_t length,
+					      int fd)
 {
 	struct ib_umem_dmabuf *umem;
 	struct mlx5_ib_mr *mr;

@@ -29,24 +29,24 @@
 /* EV_IMPORTER_HW flags */
 enum importer_hw_op {
 	IMPORTER_HW_MKEY_ENABLE = 1, /* mlx5 UMR: translation entries written */
-	IMPORTER_HW_MKEY_ZAP,        /* mlx5 UMR: translation zeroed (HW access stopped) */
-	IMPORTER_HW_MKEY_REVOKE,     /* mlx5_revoke_mr at dereg */
-	IMPORTER_HW_PINNED_REVOKE,   /* RDMA pinned-revocable driver callback done */
-	IMPORTER_HW_IOMMU_UNMAP,     /* iommufd: IOVA unmapped from a domain */
+	IMPORTER_HW_MKEY_ZAP, /* mlx5 UMR: translation zeroed (HW access stopped) */
+	IMPORTER_HW_MKEY_REVOKE, /* mlx5_revoke_mr at dereg */
+	IMPORTER_HW_PINNED_REVOKE, /* RDMA pinned-revocable driver callback done */
+	IMPORTER_HW_IOMMU_UNMAP, /* iommufd: IOVA unmapped from a domain */
 	IMPORTER_HW_IOMMU_MAP,
-	IMPORTER_HW_PAGES_FREED,     /* iommufd: iopt_pages destroyed */
+	IMPORTER_HW_PAGES_FREED, /* iommufd: iopt_pages destroyed */
 };
 
 struct ib_umem_dmabuf {
 	struct dmabuf_sys *sys;
 	struct device *dev;
-	u64 offset;                 /* window of the MR inside the dma-buf */
+	u64 offset; /* window of the MR inside the dma-buf */
 	size_t length;
 	struct dma_buf_attachment *attach;
-	struct sg_table *sgt;       /* cached mapping, NULL when unmapped */
+	struct sg_table *sgt; /* cached mapping, NULL when unmapped */
 	bool pinned;
 	bool revoked;
-	void *private;              /* the driver's MR (mlx5: NULL once dereg revoked it) */
+	void *private; /* the driver's MR (mlx5: NULL once dereg revoked it) */
 	/* pinned revocable */
 	void (*pinned_revoke)(void *priv);
 	void *pinned_revoke_priv;
@@ -61,9 +61,8 @@ struct ib_umem_dmabuf *ib_umem_dmabuf_get_pinned(struct dmabuf_sys *sys, struct 
 						 u64 offset, size_t size, int fd);
 /* Returns with the resv held; set the revoke callback, then unlock. */
 struct ib_umem_dmabuf *ib_umem_dmabuf_get_pinned_revocable_and_lock(struct dmabuf_sys *sys,
-								     struct device *dev,
-								     u64 offset, size_t size,
-								     int fd);
+								    struct device *dev, u64 offset,
+								    size_t size, int fd);
 void ib_umem_dmabuf_set_revoke_locked(struct ib_umem_dmabuf *umem, void (*revoke)(void *priv),
 				      void *priv);
 /* resv held: -EINVAL when revoked, the map error (-ENODEV from a revoked VFIO export), fences. */
@@ -89,14 +88,14 @@ struct mlx5_ib_mr {
 	struct ib_umem_dmabuf *umem;
 	struct pci_router *router;
 	bool mkey_enabled; /* translation entries present (ENABLE) vs zapped */
-	bool mkey_freed;   /* dereg returned the mkey: any later UMR on it is a use after free */
+	bool mkey_freed; /* dereg returned the mkey: any later UMR on it is a use after free */
 	unsigned int faults;
 	unsigned int fault_errors;
 };
 
 struct mlx5_ib_mr *mlx5_ib_reg_user_mr_dmabuf(struct dmabuf_sys *sys, struct device *dev,
-					      struct pci_router *router, u64 offset,
-					      size_t length, int fd);
+					      struct pci_router *router, u64 offset, size_t length,
+					      int fd);
 /* pagefault_dmabuf_mr(): lock resv, map pages, ENABLE the mkey. 0 or the map error. */
 int pagefault_dmabuf_mr(struct mlx5_ib_mr *mr);
 /* An RDMA access by the HCA: faults the MR in when zapped; the fault's error fails it. */

@@ -59,7 +59,8 @@ void vfio_device_set_destroy(struct vfio_device_set *dev_set)
 
 int vfio_pci_core_init_dev(struct vfio_pci_core_device *vdev, struct dmabuf_sys *sys,
 			   struct pci_dev *pdev, struct p2pdma_ctx *p2pdma,
-			   const struct vfio_pci_device_ops *pci_ops, struct vfio_device_set *dev_set)
+			   const struct vfio_pci_device_ops *pci_ops,
+			   struct vfio_device_set *dev_set)
 {
 	struct vfio_pci_core_device **devs;
 	int ret;
@@ -76,7 +77,7 @@ int vfio_pci_core_init_dev(struct vfio_pci_core_device *vdev, struct dmabuf_sys 
 	vdev->owned_by_user = true;
 	vdev->hw_command_memory = true; /* firmware left decode on */
 	vdev->enabled = true;
-	vdev->registrations = 1;        /* vfio_register_group_dev() */
+	vdev->registrations = 1; /* vfio_register_group_dev() */
 	/* uninitialised lock state until init_rwsem (bug H8 leaves it so) */
 	vdev->memory_lock.dep_map.sys = sys;
 	vdev->memory_lock.dep_map.name = "memory_lock";

@@ -42,18 +42,18 @@ enum pci_power_state {
 
 /* EV_VFIO_HW_EVENT flags: the physical events revokes are ordered against. */
 enum vfio_hw_event {
-	VFIO_HW_MEM_OFF = 1,     /* PCI_COMMAND Memory Space Enable cleared */
+	VFIO_HW_MEM_OFF = 1, /* PCI_COMMAND Memory Space Enable cleared */
 	VFIO_HW_MEM_ON,
-	VFIO_HW_D3HOT,           /* entered D3hot (no memory decode) */
+	VFIO_HW_D3HOT, /* entered D3hot (no memory decode) */
 	VFIO_HW_D0,
-	VFIO_HW_FLR,             /* function level reset (pci_try_reset_function) */
-	VFIO_HW_BUS_RESET,       /* secondary bus reset of the device set */
-	VFIO_HW_BARS_ZAPPED,     /* CPU mappings of the BARs zapped (vfio_pci_zap_bars) */
-	VFIO_HW_REGION_RELEASE,  /* a BAR's resources released (another driver may claim them) */
-	VFIO_HW_DISABLE,         /* pci_disable_device() */
+	VFIO_HW_FLR, /* function level reset (pci_try_reset_function) */
+	VFIO_HW_BUS_RESET, /* secondary bus reset of the device set */
+	VFIO_HW_BARS_ZAPPED, /* CPU mappings of the BARs zapped (vfio_pci_zap_bars) */
+	VFIO_HW_REGION_RELEASE, /* a BAR's resources released (another driver may claim them) */
+	VFIO_HW_DISABLE, /* pci_disable_device() */
 	VFIO_HW_LOWPOWER_ENTER,
 	VFIO_HW_LOWPOWER_EXIT,
-	VFIO_HW_UNPLUG,          /* unregister finished; driver remove returns */
+	VFIO_HW_UNPLUG, /* unregister finished; driver remove returns */
 };
 
 struct vfio_pci_dma_buf;
@@ -78,30 +78,30 @@ struct vfio_pci_core_device {
 
 	struct rw_semaphore memory_lock;
 	struct vfio_pci_dma_buf *dmabufs; /* list head (dmabufs_elm) */
-	bool dmabufs_initialized;         /* INIT_LIST_HEAD done (bug H8 skips it) */
+	bool dmabufs_initialized; /* INIT_LIST_HEAD done (bug H8 skips it) */
 
 	/* vdev->vconfig: NULL (vconfig_valid false) until the first open */
 	bool vconfig_valid;
 	u16 vconfig_command;
 	/* the physical command register's MEM bit and enable state */
 	bool hw_command_memory;
-	bool enabled;                     /* pci_enable_device() done */
+	bool enabled; /* pci_enable_device() done */
 	enum pci_power_state current_state;
 	bool no_command_memory;
 	bool non_mappable_bars;
 	bool reset_works;
 	bool pm_runtime_engaged;
-	bool owned_by_user;               /* hot-reset ownership check */
+	bool owned_by_user; /* hot-reset ownership check */
 	bool bar_requested[PCI_NUM_BARS]; /* pci_request_selected_regions() done (barmap) */
-	int reset_error;                  /* what pci_try_reset_function() returns */
+	int reset_error; /* what pci_try_reset_function() returns */
 
 	unsigned int open_count;
 	/* vfio_device registration refcount: the core's initial one, device fds, dma-bufs */
 	int registrations;
 	bool unregistering;
 	bool unregistered;
-	unsigned int requests;            /* ops->request calls while unregistering */
-	bool providers_released;          /* devm: pci_p2pdma_release() ran */
+	unsigned int requests; /* ops->request calls while unregistering */
+	bool providers_released; /* devm: pci_p2pdma_release() ran */
 };
 
 /*
@@ -111,7 +111,8 @@ struct vfio_pci_core_device {
  */
 int vfio_pci_core_init_dev(struct vfio_pci_core_device *vdev, struct dmabuf_sys *sys,
 			   struct pci_dev *pdev, struct p2pdma_ctx *p2pdma,
-			   const struct vfio_pci_device_ops *pci_ops, struct vfio_device_set *dev_set);
+			   const struct vfio_pci_device_ops *pci_ops,
+			   struct vfio_device_set *dev_set);
 int vfio_device_set_init(struct vfio_device_set *dev_set, struct dmabuf_sys *sys);
 void vfio_device_set_destroy(struct vfio_device_set *dev_set);
 

@@ -150,8 +150,8 @@ static struct sg_table *vfio_pci_dma_buf_map(struct dma_buf_attachment *attach,
 
 static void vfio_pci_dma_buf_done(struct kref *kref)
 {
-	struct vfio_pci_dma_buf *priv = (struct vfio_pci_dma_buf *)((char *)kref -
-		offsetof(struct vfio_pci_dma_buf, kref));
+	struct vfio_pci_dma_buf *priv =
+		(struct vfio_pci_dma_buf *)((char *)kref - offsetof(struct vfio_pci_dma_buf, kref));
 
 	complete(&priv->comp);
 }
@@ -390,11 +390,9 @@ static int validate_dmabuf_input(const struct vfio_device_feature_dma_buf *dma_b
 
 static int vfio_export_emit(struct vfio_pci_core_device *vdev, u32 region, u64 id, int ret)
 {
-	struct sim_event ev = { .kind = EV_VFIO_EXPORT,
-				.dev = vdev->pdev,
-				.count = region,
-				.aux = id,
-				.ret = ret };
+	struct sim_event ev = {
+		.kind = EV_VFIO_EXPORT, .dev = vdev->pdev, .count = region, .aux = id, .ret = ret
+	};
 
 	dmabuf_sys_emit(vdev->sys, &ev);
 	return ret;
@@ -437,8 +435,7 @@ int vfio_pci_core_feature_dma_buf(struct vfio_pci_core_device *vdev, u32 flags,
 	if (get_dma_buf.region_index >= VFIO_PCI_ROM_REGION_INDEX)
 		return vfio_export_emit(vdev, get_dma_buf.region_index, 0, -ENODEV);
 
-	dma_ranges = memdup_array_user(arg->dma_ranges, get_dma_buf.nr_ranges,
-				       sizeof(*dma_ranges));
+	dma_ranges = memdup_array_user(arg->dma_ranges, get_dma_buf.nr_ranges, sizeof(*dma_ranges));
 	if (IS_ERR(dma_ranges))
 		return vfio_export_emit(vdev, get_dma_buf.region_index, 0,
 					(int)PTR_ERR(dma_ranges));
@@ -475,9 +472,9 @@ int vfio_pci_core_feature_dma_buf(struct vfio_pci_core_device *vdev, u32 flags,
 	}
 
 	exp_info.ops = vdev->sys->profile->vfio_dmabuf_pin_eopnotsupp &&
-				       !bug_injected(bugs, BUG_H16_ACCEPT_PINNED)
-			       ? &vfio_pci_dmabuf_ops_pin
-			       : &vfio_pci_dmabuf_ops;
+				       !bug_injected(bugs, BUG_H16_ACCEPT_PINNED) ?
+			       &vfio_pci_dmabuf_ops_pin :
+			       &vfio_pci_dmabuf_ops;
 	exp_info.size = priv->size;
 	exp_info.flags = (int)get_dma_buf.open_flags;
 	exp_info.priv = priv;
@@ -529,8 +526,10 @@ int vfio_pci_core_feature_dma_buf(struct vfio_pci_core_device *vdev, u32 flags,
 			if (bug_injected(bugs, BUG_H7_FD_FAIL_DOUBLE_FREE)) {
 				/* H7 (v6..6.19.10): fall through to the error ladder as well */
 				vfio_device_put_registration(vdev);
-				dmabuf_warn(vdev->sys, DMABUF_WARN_DOUBLE_FREE, id); /* kfree(phys_vec) */
-				dmabuf_warn(vdev->sys, DMABUF_WARN_DOUBLE_FREE, id); /* kfree(priv) */
+				dmabuf_warn(vdev->sys, DMABUF_WARN_DOUBLE_FREE,
+					    id); /* kfree(phys_vec) */
+				dmabuf_warn(vdev->sys, DMABUF_WARN_DOUBLE_FREE,
+					    id); /* kfree(priv) */
 			}
 		}
 		return vfio_export_emit(vdev, get_dma_buf.region_index, ret < 0 ? 0 : id, ret);
@@ -552,10 +551,9 @@ err_free_ranges:
 static void revoke_emit(struct vfio_pci_core_device *vdev, struct vfio_pci_dma_buf *priv,
 			enum sim_event_kind kind, bool revoked)
 {
-	struct sim_event ev = { .kind = kind,
-				.aux = priv->dmabuf->id,
-				.dev = vdev->pdev,
-				.flags = revoked };
+	struct sim_event ev = {
+		.kind = kind, .aux = priv->dmabuf->id, .dev = vdev->pdev, .flags = revoked
+	};
 
 	dmabuf_sys_emit(vdev->sys, &ev);
 }

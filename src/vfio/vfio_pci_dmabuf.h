@@ -52,17 +52,16 @@ struct vfio_device_feature_dma_buf {
 #define KMALLOC_MAX_SIZE (4UL << 20)
 
 struct vfio_pci_device_ops {
-	int (*get_dmabuf_phys)(struct vfio_pci_core_device *vdev,
-			       struct p2pdma_provider **provider, unsigned int region_index,
-			       struct dma_buf_phys_vec *phys_vec,
+	int (*get_dmabuf_phys)(struct vfio_pci_core_device *vdev, struct p2pdma_provider **provider,
+			       unsigned int region_index, struct dma_buf_phys_vec *phys_vec,
 			       const struct vfio_region_dma_range *dma_ranges, size_t nr_ranges);
 };
 
 /* EV_DMABUF_STATE flags: which field of struct vfio_pci_dma_buf changed. */
 enum vfio_dmabuf_field {
 	VFIO_DMABUF_FIELD_REVOKED = 1, /* count = new value */
-	VFIO_DMABUF_FIELD_VDEV,        /* count = 1 set / 0 NULL (cleanup) */
-	VFIO_DMABUF_FIELD_LIST,        /* count = 1 added to vdev->dmabufs / 0 removed */
+	VFIO_DMABUF_FIELD_VDEV, /* count = 1 set / 0 NULL (cleanup) */
+	VFIO_DMABUF_FIELD_LIST, /* count = 1 added to vdev->dmabufs / 0 removed */
 };
 
 struct vfio_pci_dma_buf {
@@ -74,8 +73,8 @@ struct vfio_pci_dma_buf {
 	struct dma_buf_phys_vec *phys_vec;
 	struct p2pdma_provider *provider;
 	u32 nr_ranges;
-	struct kref kref;          /* 1 = the base ("registered") ref, +1 per live map */
-	struct completion comp;    /* completed when kref drops to 0 during revoke */
+	struct kref kref; /* 1 = the base ("registered") ref, +1 per live map */
+	struct completion comp; /* completed when kref drops to 0 during revoke */
 	bool revoked;
 };
 

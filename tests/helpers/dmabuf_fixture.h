@@ -34,7 +34,7 @@ struct dmabuf_fixture {
 	struct bug_set bugs;
 	struct device devb, devc;
 	struct vfio_device_set dev_set;
-	struct vfio_pci_core_device vdev;  /* on a */
+	struct vfio_pci_core_device vdev; /* on a */
 	struct vfio_pci_core_device vdev1; /* on a1, in the same set when wanted */
 	bool have_vdev1;
 	struct sim_event *evs;
@@ -130,9 +130,8 @@ static inline int dfx_export(struct vfio_pci_core_device *vdev, u32 bar, u64 off
 						   .nr_ranges = 1,
 						   .dma_ranges = &range };
 
-	return vfio_pci_core_feature_dma_buf(vdev, VFIO_DEVICE_FEATURE_GET |
-						       VFIO_DEVICE_FEATURE_DMA_BUF,
-					     &arg, sizeof(arg));
+	return vfio_pci_core_feature_dma_buf(
+		vdev, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF, &arg, sizeof(arg));
 }
 
 static inline struct vfio_pci_dma_buf *dfx_priv(struct dmabuf_fixture *fx, int fd)
@@ -156,7 +155,8 @@ static inline long dfx_find(const struct dmabuf_fixture *fx, size_t from, enum s
 			    long flags)
 {
 	for (size_t i = from; i < fx->nr_evs; i++)
-		if (fx->evs[i].kind == kind && (flags < 0 || fx->evs[i].flags == (unsigned int)flags))
+		if (fx->evs[i].kind == kind &&
+		    (flags < 0 || fx->evs[i].flags == (unsigned int)flags))
 			return (long)i;
 	return -1;
 }
@@ -167,7 +167,8 @@ static inline size_t dfx_count(const struct dmabuf_fixture *fx, enum sim_event_k
 	size_t n = 0;
 
 	for (size_t i = 0; i < fx->nr_evs; i++)
-		if (fx->evs[i].kind == kind && (flags < 0 || fx->evs[i].flags == (unsigned int)flags))
+		if (fx->evs[i].kind == kind &&
+		    (flags < 0 || fx->evs[i].flags == (unsigned int)flags))
 			n++;
 	return n;
 }

@@ -228,8 +228,8 @@ Test(core, dynamic_attach_flags_and_exporter_refusal)
 	cr_assert(!IS_ERR(a));
 	cr_assert(a->peer2peer);
 	cr_assert(dma_buf_attach_revocable(a));
-	cr_assert_eq(fx.evs[ev].flags, DMABUF_ATTF_DYNAMIC | DMABUF_ATTF_P2P |
-					       DMABUF_ATTF_REVOCABLE);
+	cr_assert_eq(fx.evs[ev].flags,
+		     DMABUF_ATTF_DYNAMIC | DMABUF_ATTF_P2P | DMABUF_ATTF_REVOCABLE);
 	/* 7.0: the op is optional; such an attachment is not revocable */
 	{
 		struct dma_buf_attachment *b =

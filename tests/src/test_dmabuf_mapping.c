@@ -201,8 +201,8 @@ Test(mapping, thru_host_bridge_links_one_iova_span)
 	struct dma_buf_phys_vec v[2] = { { SM_A_BAR + 0x1000, 0x3000 },
 					 { SM_A_BAR + 0x8000, 0x1000 } };
 	struct dma_buf_attachment *a = attach(&fx.devc);
-	struct sg_table *sgt = dma_buf_phys_vec_to_sgt(a, provider, v, 2, 0x4000,
-						       DMA_BIDIRECTIONAL);
+	struct sg_table *sgt =
+		dma_buf_phys_vec_to_sgt(a, provider, v, 2, 0x4000, DMA_BIDIRECTIONAL);
 	dma_addr_t iova;
 
 	cr_assert(!IS_ERR(sgt));

@@ -37,10 +37,9 @@ static void teardown(void)
 static int export_ranges(struct vfio_pci_core_device *vdev, u32 region, u32 flags_field,
 			 const struct vfio_region_dma_range *ranges, u32 nr)
 {
-	struct vfio_device_feature_dma_buf arg = { .region_index = region,
-						   .flags = flags_field,
-						   .nr_ranges = nr,
-						   .dma_ranges = ranges };
+	struct vfio_device_feature_dma_buf arg = {
+		.region_index = region, .flags = flags_field, .nr_ranges = nr, .dma_ranges = ranges
+	};
 
 	return vfio_pci_core_feature_dma_buf(vdev, GET, &arg, sizeof(arg));
 }
@@ -91,13 +90,13 @@ Test(export, check_feature)
 	struct vfio_region_dma_range r = { 0, PAGE_SIZE };
 	struct vfio_device_feature_dma_buf arg = { .nr_ranges = 1, .dma_ranges = &r };
 
-	cr_assert_eq(vfio_pci_core_feature_dma_buf(&fx.vdev, VFIO_DEVICE_FEATURE_SET, &arg,
-						   sizeof(arg)),
-		     -EINVAL);
-	cr_assert_eq(vfio_pci_core_feature_dma_buf(&fx.vdev, VFIO_DEVICE_FEATURE_GET |
-								     VFIO_DEVICE_FEATURE_PROBE,
-						   NULL, 0),
-		     0);
+	cr_assert_eq(
+		vfio_pci_core_feature_dma_buf(&fx.vdev, VFIO_DEVICE_FEATURE_SET, &arg, sizeof(arg)),
+		-EINVAL);
+	cr_assert_eq(
+		vfio_pci_core_feature_dma_buf(
+			&fx.vdev, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_PROBE, NULL, 0),
+		0);
 	cr_assert_eq(vfio_pci_core_feature_dma_buf(&fx.vdev, 0, &arg, sizeof(arg)), -EINVAL);
 	cr_assert_eq(vfio_pci_core_feature_dma_buf(&fx.vdev, GET, &arg, 15), -EINVAL);
 	/* argsz is not checked to cover the ranges: the header is enough */
@@ -345,7 +344,8 @@ Test(importers, unrevoke_notifies_while_still_revoked)
 Test(importers, iommufd_pinned_revocable_is_permanent)
 {
 	int fd = export1(0, 0x10000, 4 * PAGE_SIZE);
-	struct iommu_domain *domain = iommu_domain_alloc(fx.sm.m->iommus[0], IOMMU_DOMAIN_UNMANAGED);
+	struct iommu_domain *domain =
+		iommu_domain_alloc(fx.sm.m->iommus[0], IOMMU_DOMAIN_UNMANAGED);
 	struct iopt_pages *pages;
 	u8 out[16], in[16];
 	long cb, unmap, end;
@@ -374,9 +374,9 @@ Test(importers, iommufd_pinned_revocable_is_permanent)
 	end = dfx_find(&fx, 0, EV_DMABUF_REVOKE_END, 1);
 	cr_assert(cb >= 0 && unmap > cb && end > unmap);
 	cr_assert(iopt_dmabuf_revoked(pages));
-	cr_assert_eq(iommufd_device_dma(pages, fx.sm.router, fx.sm.c, domain, 0x200010, out, 4,
-					false),
-		     -EIO); /* IOMMU fault: the IOVA is gone (R4) */
+	cr_assert_eq(
+		iommufd_device_dma(pages, fx.sm.router, fx.sm.c, domain, 0x200010, out, 4, false),
+		-EIO); /* IOMMU fault: the IOVA is gone (R4) */
 
 	/* un-revoke is ignored: iommufd stays dead (R10 allows it) */
 	vfio_pci_runtime_pm_exit(&fx.vdev);
@@ -409,8 +409,8 @@ Test(importers, iommufd_needs_one_range_and_refuses_access_pin)
 Test(importers, rdma_pinned_revocable_stops_hw_and_stays_dead)
 {
 	int fd = export1(0, 0, PAGE_SIZE);
-	struct irdma_mr *mr = irdma_reg_user_mr_dmabuf(&fx.sys, &fx.devb, fx.sm.router, 0,
-						       PAGE_SIZE, fd);
+	struct irdma_mr *mr =
+		irdma_reg_user_mr_dmabuf(&fx.sys, &fx.devb, fx.sm.router, 0, PAGE_SIZE, fd);
 	u8 buf[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 	long hw, unmap;
 
@@ -464,7 +464,8 @@ static void assert_revoke_around(long phys, bool restore)
 	long unlock = dfx_find(&fx, 0, EV_DMABUF_UNLOCK, LOCK_CLASS_MEMORY);
 
 	cr_assert(phys >= 0);
-	cr_assert(lock >= 0 && begin > lock && end > begin && phys > end, "revoke before the event");
+	cr_assert(lock >= 0 && begin > lock && end > begin && phys > end,
+		  "revoke before the event");
 	if (restore)
 		cr_assert(ubegin > phys && unlock > ubegin, "un-revoke after the event, locked");
 	else
@@ -756,8 +757,7 @@ Test(triggers, nvgrace_exports_device_memory_through_bar0)
 	cr_assert_eq(priv->phys_vec[0].paddr, 0x80000000ULL + 16 * MB);
 	cr_assert_eq(priv->provider->owner, fx.sm.a1); /* BAR 0's provider */
 	/* beyond the device memory */
-	cr_assert_eq(dfx_export(&nv.core_device, USEMEM_REGION_INDEX, 64 * MB, PAGE_SIZE),
-		     -EINVAL);
+	cr_assert_eq(dfx_export(&nv.core_device, USEMEM_REGION_INDEX, 64 * MB, PAGE_SIZE), -EINVAL);
 	dma_buf_close_fd(&fx.sys, fd);
 }
 
@@ -803,7 +803,7 @@ Test(bugs, h3_fixed_export_racing_mem_off_starts_revoked, .fini = teardown)
 	fd = h3_race();
 	cr_assert(dfx_priv(&fx, fd)->revoked);
 	cr_assert_eq(PTR_ERR(mlx5_ib_reg_user_mr_dmabuf(&fx.sys, &fx.devb, fx.sm.router, 0,
-							 PAGE_SIZE, fd)),
+							PAGE_SIZE, fd)),
 		     -ENODEV);
 }
 
@@ -857,7 +857,7 @@ Test(bugs, h7_double_free, .fini = teardown)
 	cr_assert_eq(export1(0, 0, PAGE_SIZE), -EMFILE);
 	memset(fx.sys.fds, 0, fx.sys.max_fds * sizeof(*fx.sys.fds));
 	cr_assert_eq(fx.vdev.registrations, before - 1); /* dropped twice (F1) */
-	cr_assert_eq(fx.sys.oopses, 2);                  /* kfree twice (F6) */
+	cr_assert_eq(fx.sys.oopses, 2); /* kfree twice (F6) */
 }
 
 Test(bugs, h7_leak, .fini = teardown)
