@@ -19,6 +19,7 @@ static int run_run(int argc, char **argv)
 		{ "no-check", required_argument, NULL, 'n' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "inject", required_argument, NULL, 'i' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct p2psim_run_opts opts = { .format = P2PSIM_FORMAT_TEXT };
@@ -28,7 +29,7 @@ static int run_run(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "s:t:c:n:f:q", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:t:c:n:f:qi:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's': {
 			char *end;
@@ -65,8 +66,13 @@ static int run_run(int argc, char **argv)
 		case 'q':
 			opts.quiet = 1;
 			break;
+		case 'i':
+			if (opts.inject)
+				return cli_usage_error(&cmd_run, "--inject given twice");
+			opts.inject = optarg;
+			break;
 		default:
-			if (optopt && optopt != '?' && strchr("stcnf", optopt))
+			if (optopt && optopt != '?' && strchr("stcnfi", optopt))
 				return cli_usage_error(&cmd_run, "option '%s' needs a value",
 						       argv[optind - 1]);
 			return cli_usage_error(&cmd_run, "unknown option '%s'", argv[optind - 1]);
@@ -76,6 +82,9 @@ static int run_run(int argc, char **argv)
 		return cli_usage_error(&cmd_run, "give --check or --no-check, not both");
 	if (argc - optind != 2)
 		return cli_usage_error(&cmd_run, "expected TOPO and SCENARIO");
+	p2psim_error_clear(&err);
+	if (opts.inject && p2psim_inject_check(opts.inject, &err) != P2PSIM_OK)
+		return cli_usage_error(&cmd_run, "%s", err.message);
 	topo = cli_load_topology(argv[optind], &status);
 	if (!topo)
 		return status;
@@ -106,7 +115,8 @@ const struct command cmd_run = {
 	.summary = "run a scenario with the checkers on: every stray DMA, leak and misuse, by line",
 	.usage =
 		"p2psim run TOPO SCENARIO [--seed N] [--trace FILE.jsonl]\n"
-		"                  [--check NAME,...|--no-check NAME,...] [--format text|json] [--quiet]",
+		"                  [--check NAME,...|--no-check NAME,...] [--format text|json] [--quiet]\n"
+		"                  [--inject BUG,...]",
 	.help = "Execute SCENARIO (docs/scenario.md) on the machine described by TOPO: allocate\n"
 		"and fill buffers, map them for devices with the kernel's streaming DMA API\n"
 		"(dma-direct, dma-iommu, swiotlb, P2P), let devices read and write through\n"
@@ -130,6 +140,7 @@ const struct command cmd_run = {
 		"  --no-check LIST     run every checker but these\n"
 		"  --format text|json  the report format (default text)\n"
 		"  --quiet             text: print only failures and the summary line\n"
+		"  --inject BUG,...    re-inject historic kernel bugs (`p2psim bugs` lists them)\n"
 		"\n"
 		"Exit status: 0 clean, 1 a violation or a failed `expect`, 2 bad input\n"
 		"(FILE:LINE:COL: error: ...), 3 internal error.\n"

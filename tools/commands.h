@@ -29,6 +29,8 @@ extern const struct command cmd_dot;
 extern const struct command cmd_demo;
 extern const struct command cmd_bench;
 extern const struct command cmd_import;
+extern const struct command cmd_fuzz;
+extern const struct command cmd_bugs;
 
 /* Exit statuses (DESIGN.md §8). */
 enum {

@@ -18,6 +18,8 @@ static const struct command *const commands[] = {
 	&cmd_dot,
 	&cmd_bench,
 	&cmd_import,
+	&cmd_fuzz,
+	&cmd_bugs,
 };
 
 static const struct command *find_command(const char *name)

@@ -11,6 +11,7 @@
 
 #include "p2psim/bench.h"
 #include "p2psim/error.h"
+#include "p2psim/fuzz.h"
 #include "p2psim/run.h"
 #include "p2psim/p2p.h"
 #include "p2psim/topology.h"

@@ -19,6 +19,8 @@
 extern "C" {
 #endif
 
+struct p2psim_run_observer;
+
 struct p2psim_run_opts {
 	int seed_given; /* override the scenario's `seed` with @seed */
 	unsigned long long seed;
@@ -27,6 +29,28 @@ struct p2psim_run_opts {
 	const char *check_disable; /* comma-separated checker names to switch off; NULL: none */
 	enum p2psim_format format; /* P2PSIM_FORMAT_TEXT or P2PSIM_FORMAT_JSON */
 	int quiet; /* text: print only failures and the summary line */
+	/* Historic bugs to re-inject (`p2psim bugs`), comma-separated ids; NULL: none. */
+	const char *inject;
+	/* Print nothing at all (embedders that read results through @observer). */
+	int silent;
+	/* Optional: told about every violation and every failed outcome (the fuzzer). */
+	const struct p2psim_run_observer *observer;
+};
+
+/*
+ * Callbacks of an embedder that wants the findings as data. Either may be
+ * NULL. Lines are scenario lines; 0 means the end of the run.
+ */
+struct p2psim_run_observer {
+	void *ctx;
+	/* Each checker violation, in report order, claimed by `expect violation` or not. */
+	void (*violation)(void *ctx, int line, const char *checker, const char *kind,
+			  const char *message, int claimed);
+	/*
+	 * A map / map-sg / dma-mask that failed (@err: the errno name, e.g.
+	 * "EREMOTEIO") or a DMA that faulted (@err NULL), acknowledged or not.
+	 */
+	void (*outcome)(void *ctx, int line, const char *err);
 };
 
 /* What a run did (for embedders and tests; the CLI prints it). */

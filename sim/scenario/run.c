@@ -33,6 +33,7 @@
 #include "models/pci/route.h"
 #include "p2psim/run.h"
 #include "sim/check/check.h"
+#include "sim/fuzz/catalogue.h"
 #include "sim/scenario/scenario.h"
 #include "sim/scenario/trace.h"
 #include "sim/scenario/twostep.h"
@@ -40,6 +41,7 @@
 #include "sim/world.h"
 #include "src/dma/mapping.h"
 #include "src/iommu/iommu.h"
+#include "src/kernel_profile.h"
 #include "src/pci/p2pdma.h"
 
 #define MAX_DMA_BYTES (1ULL << 30) /* one dma step moves at most 1 GiB */
@@ -148,6 +150,10 @@ struct runner {
 	struct failure *failures;
 	size_t nr_failures, cap_failures;
 	struct p2psim_run_summary sum;
+
+	/* --inject: the historic bugs re-enabled, and the kernel profile they switch */
+	struct bug_set bugs;
+	struct kernel_profile profile;
 };
 
 /* --- small helpers --------------------------------------------------------- */
@@ -547,6 +553,12 @@ static int setup_world(struct runner *r)
 		return ret == P2PSIM_EINPUT ? -EINVAL : -ENOMEM;
 	}
 	r->w = world_from_public(r->pw);
+	if (r->bugs.mask) {
+		/* Injected bugs that are kernel-profile switches (sim/fuzz/catalogue.c). */
+		r->profile = *r->w->p2pdma.profile;
+		bug_set_apply_profile(&r->bugs, &r->profile);
+		r->w->p2pdma.profile = &r->profile;
+	}
 	r->dev_used = calloc(r->w->nr_devs ? r->w->nr_devs : 1, sizeof(*r->dev_used));
 	if (!r->dev_used)
 		return internal_error(r, "world", -ENOMEM);
@@ -941,6 +953,7 @@ static void do_dma(struct runner *r, const struct scn_step *st, struct device *d
 	const struct scn_ref *ref = &st->refs[0];
 	bool write = st->verb == SCN_DMA_WRITE;
 	struct dma_intent intent = { .dev = dev->pdev, .write = write };
+	struct dma_intent_extent ext; /* sg: the entry behind an unmerged THB segment */
 	struct route_result res;
 	u64 addr = 0, len = ref->len;
 	u8 *data;
@@ -1000,6 +1013,20 @@ static void do_dma(struct runner *r, const struct scn_step *st, struct device *d
 			     sym_name(r, ref->sym), (unsigned long long)ref->off,
 			     (unsigned long long)ref->len, (unsigned long long)hlen);
 			return;
+		}
+		/*
+		 * Nothing merged and a P2P segment through the host bridge: its
+		 * bytes are the entry's (a P2P segment is never bounced), whatever
+		 * address the mapping produced (the historic dma-direct `break`
+		 * left it unset: `--inject dma-direct-sg-break`).
+		 */
+		if (h->is_sg && h->sgt.nents == h->sgt.orig_nents &&
+		    r->bufs[h->map_step->refs[st->seg].sym].bar_dev &&
+		    !(h->sgl[st->seg].dma_flags & SG_DMA_BUS_ADDRESS)) {
+			ext.phys = sg_phys(&h->sgl[st->seg]) + ref->off;
+			ext.len = hlen - ref->off;
+			intent.extents = &ext;
+			intent.nr_extents = 1;
 		}
 		addr += ref->off;
 		len = ref->len_given ? ref->len : hlen - ref->off;
@@ -1312,7 +1339,13 @@ static bool is_expect(enum scn_verb v)
 static void settle_outcome(struct runner *r)
 {
 	struct outcome *o = &r->last;
+	const struct p2psim_run_observer *obs = r->opts->observer;
 
+	if (o->step && o->failed && obs && obs->outcome) {
+		bool dma = o->step->verb == SCN_DMA_READ || o->step->verb == SCN_DMA_WRITE;
+
+		obs->outcome(obs->ctx, o->step->line, dma ? NULL : scn_errno_name(o->err));
+	}
 	if (o->step && o->failed && !o->acknowledged) {
 		bool is_dma = o->step->verb == SCN_DMA_READ || o->step->verb == SCN_DMA_WRITE;
 
@@ -1638,6 +1671,20 @@ static int print_json(struct runner *r)
 	return 0;
 }
 
+/* Hand every violation to the embedder's observer (the fuzzer). */
+static void observe_violations(struct runner *r)
+{
+	const struct p2psim_run_observer *obs = r->opts->observer;
+	size_t n = checkers_nr_violations(r->checkers);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct check_violation *v = checkers_violation(r->checkers, i);
+
+		obs->violation(obs->ctx, v->line, v->checker, v->kind, v->message,
+			       violation_claimed(r, i));
+	}
+}
+
 /* --- entry points ---------------------------------------------------------- */
 
 static void runner_destroy(struct runner *r)
@@ -1680,6 +1727,14 @@ static int run_scenario(const struct topology *topo, const struct scenario *scn,
 	int ret, status;
 
 	r.seed = opts->seed_given ? opts->seed : scn->seed;
+	if (opts->inject) {
+		char msg[256];
+
+		if (bug_set_parse(opts->inject, &r.bugs, msg, sizeof(msg))) {
+			p2psim_error_set(err, P2PSIM_EINPUT, NULL, 0, 0, "%s", msg);
+			return P2PSIM_EINPUT;
+		}
+	}
 	r.step_dev = calloc(nsteps, sizeof(*r.step_dev));
 	r.step_dev2 = calloc(nsteps, sizeof(*r.step_dev2));
 	r.bufs = calloc(nsyms, sizeof(*r.bufs));
@@ -1719,7 +1774,11 @@ static int run_scenario(const struct topology *topo, const struct scenario *scn,
 		goto out;
 	}
 	fill_summary(&r);
-	if (text_out(&r))
+	if (opts->observer && opts->observer->violation)
+		observe_violations(&r);
+	if (opts->silent)
+		;
+	else if (text_out(&r))
 		print_text(&r);
 	else if (print_json(&r)) {
 		ret = internal_error(&r, "report", -ENOMEM);

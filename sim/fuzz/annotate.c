@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * annotate.c - which lines of a sequence are deliberate driver mistakes.
+ *
+ * The generator knows when it makes a mistake, but the minimiser deletes
+ * lines, and a deletion can turn a legal line into a mistake (drop the unmap
+ * between two writable maps of one buffer and the second map overlaps). So
+ * the excused flags are recomputed from the text, with the run's outcomes
+ * (a map that failed leaves its handle unmapped), by replaying the driver
+ * state a correct driver keeps: which buffers are mapped writable, which
+ * handles are live, which devices a mistake has tainted.
+ *
+ * Owned here: fz_annotate().
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/fuzz/fuzz_internal.h"
+
+#define NAMES 128
+
+struct abuf {
+	bool bar;
+	int live;
+	bool writable;
+};
+
+struct ahandle {
+	bool live, ever, bar, sg;
+	int dir; /* 0 bidir, 1 to, 2 from */
+	int dev;
+	int bufs[8];
+	int nbufs;
+};
+
+static int num_after(const char *w, char c)
+{
+	return w && w[0] == c && w[1] >= '0' && w[1] <= '9' ? atoi(w + 1) : -1;
+}
+
+static int dir_of(const char *w)
+{
+	if (!w)
+		return -1;
+	if (!strcmp(w, "to-device"))
+		return 1;
+	if (!strcmp(w, "from-device"))
+		return 2;
+	if (!strcmp(w, "bidirectional"))
+		return 0;
+	return -1;
+}
+
+static int dev_index(const struct fz_ctx *ctx, const char *w)
+{
+	for (size_t i = 0; w && i < ctx->nr_devs && i < 64; i++)
+		if (!strcmp(ctx->devs[i].id, w))
+			return (int)i;
+	return -1;
+}
+
+static void drop(struct abuf *bufs, struct ahandle *h)
+{
+	for (int i = 0; i < h->nbufs; i++) {
+		struct abuf *b = &bufs[h->bufs[i]];
+
+		if (b->live && !--b->live)
+			b->writable = false;
+	}
+	h->live = false;
+}
+
+static bool failed_line(const struct fz_result *res, int line)
+{
+	for (size_t i = 0; res && i < res->nr_o; i++)
+		if (res->o[i].line == line && res->o[i].err[0])
+			return true;
+	return false;
+}
+
+void fz_annotate(const struct fz_ctx *ctx, struct fz_seq *seq, const struct fz_result *res)
+{
+	struct abuf bufs[NAMES] = { 0 };
+	struct ahandle hs[NAMES] = { 0 };
+	bool tainted[64] = { false };
+
+	seq->mistakes = false;
+	for (size_t i = 0; i < seq->n; i++) {
+		char copy[512], *w[16], *save = NULL;
+		int nw = 0, d = -1, hi;
+		bool mistake = false, opts = false;
+
+		snprintf(copy, sizeof(copy), "%s", seq->lines[i].text);
+		for (char *t = strtok_r(copy, " ", &save); t && nw < 16; t = strtok_r(NULL, " ", &save))
+			w[nw++] = t;
+		for (int k = 2; k < nw; k++)
+			opts |= strchr(w[k], '=') && strncmp(w[k], "data=", 5) &&
+				strncmp(w[k], "seg=", 4) && strncmp(w[k], "fill=", 5) &&
+				strncmp(w[k], "bar=", 4) && strncmp(w[k], "off=", 4);
+		if (!nw)
+			continue;
+		if (!strcmp(w[0], "buf") && nw >= 2) {
+			int b = num_after(w[1], 'b');
+
+			if (b >= 0 && b < NAMES)
+				bufs[b] = (struct abuf){ .bar = nw > 3 && !strncmp(w[3], "bar=", 4) };
+		} else if ((!strcmp(w[0], "map") || !strcmp(w[0], "map-sg")) && nw >= 5) {
+			struct ahandle *h;
+			int dir = dir_of(w[3]);
+
+			hi = num_after(w[1], 'h');
+			d = dev_index(ctx, w[2]);
+			if (hi < 0 || hi >= NAMES)
+				continue;
+			h = &hs[hi];
+			*h = (struct ahandle){ .dir = dir, .dev = d, .sg = w[0][3] == '-', .ever = true };
+			for (int k = 4; k < nw; k++) {
+				int b = num_after(w[k], 'b');
+
+				if (!strcmp(w[k], "unchecked"))
+					mistake = true;
+				if (b < 0 || b >= NAMES || h->nbufs == 8)
+					continue;
+				for (int j = 0; j < h->nbufs; j++)
+					mistake |= h->bufs[j] == b;
+				if (bufs[b].live && (dir != 1 || bufs[b].writable))
+					mistake = true;
+				h->bar |= bufs[b].bar;
+				h->bufs[h->nbufs++] = b;
+			}
+			if (failed_line(res, (int)i + 1))
+				continue; /* nothing mapped: the handle is not live */
+			h->live = true;
+			for (int j = 0; j < h->nbufs; j++) {
+				bufs[h->bufs[j]].live++;
+				if (dir != 1)
+					bufs[h->bufs[j]].writable = true;
+			}
+		} else if ((!strcmp(w[0], "unmap") || !strcmp(w[0], "sync")) && nw >= 2) {
+			hi = num_after(w[1], 'h');
+			if (hi < 0 || hi >= NAMES)
+				continue;
+			d = hs[hi].dev;
+			mistake = !hs[hi].live || opts;
+			if (w[0][0] == 's' && nw >= 3 && !mistake) {
+				bool cpu = !strcmp(w[2], "for-cpu");
+
+				/* legal syncs: for-cpu after a device write, for-device before a read;
+				 * a P2P BAR mapping has nothing to sync */
+				mistake = hs[hi].bar || (cpu && hs[hi].dir == 1) ||
+					  (!cpu && hs[hi].dir == 2);
+			}
+			if (w[0][0] == 'u' && hs[hi].live)
+				drop(bufs, &hs[hi]);
+		} else if (!strcmp(w[0], "dma") && nw >= 4) {
+			bool write = !strcmp(w[1], "write");
+
+			hi = num_after(w[3], 'h');
+			d = dev_index(ctx, w[2]);
+			if (hi < 0 || hi >= NAMES)
+				continue;
+			mistake = !hs[hi].live || d != hs[hi].dev || (write && hs[hi].dir == 1) ||
+				  (!write && hs[hi].dir == 2);
+		} else if (!strcmp(w[0], "release") && nw >= 2) {
+			d = dev_index(ctx, w[1]);
+			/* leaked: the mappings stay (dma-debug still tracks them) */
+			for (int k = 0; k < NAMES; k++)
+				if (hs[k].live && hs[k].dev == d) {
+					mistake = true;
+					hs[k].live = false;
+				}
+		} else if (!strcmp(w[0], "advance")) {
+			/* deferred work (flush queues) after a mistake inherits it */
+			seq->lines[i].excused = seq->mistakes;
+			continue;
+		}
+		if (mistake && d >= 0)
+			tainted[d] = true;
+		seq->lines[i].excused = mistake || (d >= 0 && tainted[d]);
+		seq->mistakes |= seq->lines[i].excused;
+	}
+}

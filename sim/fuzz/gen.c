@@ -1,0 +1,661 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * gen.c - the fuzzer's sequence generator (docs/fuzz.md).
+ *
+ * It knows the scenario grammar and the state a driver has: which buffers
+ * exist, which handles are live and for which device and direction, which
+ * devices can reach which BARs (the providers). Each step kind has a weight;
+ * legal steps keep the state consistent, the mistake kinds (double unmap,
+ * wrong size / direction / function / nents, a bad sync, DMA after unmap or
+ * against the mapping's direction, an unchecked map, releasing a device with
+ * live mappings) are flagged "excused" and taint their device: every later
+ * step on a tainted device is excused too, and the tainted device is released
+ * explicitly at the end, so the checkers' (expected) reports land on excused
+ * lines. A sequence ends with the unmaps a correct driver would do.
+ *
+ * Owned here: struct fz_ctx set-up, the weights, the generator state.
+ */
+#define _GNU_SOURCE /* vasprintf */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/fuzz/fuzz_internal.h"
+#include "sim/topology/topology_internal.h"
+
+const char *const fz_kind_names[FZ__NR] = {
+	[FZ_BUF] = "buf",
+	[FZ_BAR] = "bar",
+	[FZ_MAP] = "map",
+	[FZ_MAP_SG] = "map-sg",
+	[FZ_UNMAP] = "unmap",
+	[FZ_SYNC] = "sync",
+	[FZ_DMA] = "dma",
+	[FZ_ADVANCE] = "advance",
+	[FZ_RELEASE] = "release",
+	[FZ_IOMMU] = "iommu",
+	[FZ_DOUBLE_UNMAP] = "double-unmap",
+	[FZ_WRONG_SIZE] = "wrong-size",
+	[FZ_WRONG_DIR] = "wrong-dir",
+	[FZ_WRONG_FUNCTION] = "wrong-function",
+	[FZ_WRONG_NENTS] = "wrong-nents",
+	[FZ_BAD_SYNC] = "bad-sync",
+	[FZ_DMA_AFTER_UNMAP] = "dma-after-unmap",
+	[FZ_UNCHECKED] = "unchecked",
+	[FZ_LEAK_RELEASE] = "leak-release",
+	[FZ_DMA_WRONG_DIR] = "dma-wrong-dir",
+};
+
+static const unsigned int default_weights[FZ__NR] = {
+	[FZ_BUF] = 12,	       [FZ_BAR] = 6,	     [FZ_MAP] = 15,	   [FZ_MAP_SG] = 12,
+	[FZ_UNMAP] = 14,       [FZ_SYNC] = 6,	     [FZ_DMA] = 24,	   [FZ_ADVANCE] = 3,
+	[FZ_RELEASE] = 2,      [FZ_IOMMU] = 2,	     [FZ_DOUBLE_UNMAP] = 1, [FZ_WRONG_SIZE] = 1,
+	[FZ_WRONG_DIR] = 1,    [FZ_WRONG_FUNCTION] = 1, [FZ_WRONG_NENTS] = 1, [FZ_BAD_SYNC] = 1,
+	[FZ_DMA_AFTER_UNMAP] = 1, [FZ_UNCHECKED] = 1, [FZ_LEAK_RELEASE] = 1, [FZ_DMA_WRONG_DIR] = 1,
+};
+
+/* --- choices ---------------------------------------------------------------- */
+
+static u64 splitmix(u64 *x)
+{
+	u64 z = (*x += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+void fz_rng_seed(struct fz_rng *rng, u64 seed)
+{
+	memset(rng, 0, sizeof(*rng));
+	rng->state = seed;
+}
+
+u64 fz_sequence_seed(u64 campaign_seed, u64 k)
+{
+	u64 x = campaign_seed ^ (k * 0xd1342543de82ef95ULL);
+
+	return splitmix(&x);
+}
+
+/* A number in [0, n). From fuzzer bytes: two bytes per choice, 0 once they run out. */
+static u64 below(struct fz_rng *rng, u64 n)
+{
+	if (n <= 1)
+		return 0;
+	if (rng->data) {
+		u64 v;
+
+		if (rng->pos + 2 > rng->size) {
+			rng->exhausted = true;
+			return 0;
+		}
+		v = (u64)rng->data[rng->pos] | (u64)rng->data[rng->pos + 1] << 8;
+		rng->pos += 2;
+		return v % n;
+	}
+	return splitmix(&rng->state) % n;
+}
+
+/* --- set-up ----------------------------------------------------------------- */
+
+static int parse_weights(struct fz_ctx *ctx, const char *spec, char *msg, size_t len)
+{
+	const char *p = spec;
+
+	while (*p) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+		char item[64], *eq, *end;
+		unsigned long w;
+		int k;
+
+		if (!n || n >= sizeof(item))
+			goto bad;
+		memcpy(item, p, n);
+		item[n] = '\0';
+		eq = strchr(item, '=');
+		if (!eq || !eq[1])
+			goto bad;
+		*eq = '\0';
+		w = strtoul(eq + 1, &end, 10);
+		if (*end || eq[1] == '-' || w > 1000) {
+			snprintf(msg, len, "bad weight '%s' for '%s' (0..1000)", eq + 1, item);
+			return -EINVAL;
+		}
+		for (k = 0; k < FZ__NR; k++)
+			if (!strcmp(fz_kind_names[k], item))
+				break;
+		if (!strcmp(item, "mistakes")) {
+			for (k = FZ_DOUBLE_UNMAP; k < FZ__NR; k++)
+				ctx->weights[k] = (unsigned int)w;
+		} else if (k == FZ__NR) {
+			snprintf(msg, len, "unknown step kind '%s' in --weights (see docs/fuzz.md)",
+				 item);
+			return -EINVAL;
+		} else {
+			ctx->weights[k] = (unsigned int)w;
+		}
+		p += n;
+		if (*p == ',' && !*++p)
+			goto bad;
+	}
+	return 0;
+bad:
+	snprintf(msg, len, "bad --weights '%s' (NAME=N,...)", spec);
+	return -EINVAL;
+}
+
+int fz_ctx_init(struct fz_ctx *ctx, const p2psim_topology *topo, const char *weights,
+		unsigned int steps, const char *inject, char *msg, size_t len)
+{
+	size_t n = p2psim_topology_function_count(topo);
+
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->topo = topo;
+	ctx->steps = steps ? steps : 48;
+	ctx->inject = inject;
+	memcpy(ctx->weights, default_weights, sizeof(ctx->weights));
+	if (weights && parse_weights(ctx, weights, msg, len))
+		return -EINVAL;
+	ctx->devs = calloc(n ? n : 1, sizeof(*ctx->devs));
+	ctx->providers = calloc(n ? n : 1, sizeof(*ctx->providers));
+	if (!ctx->devs || !ctx->providers) {
+		fz_ctx_destroy(ctx);
+		snprintf(msg, len, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const p2psim_function *fn = p2psim_topology_function(topo, i);
+		const struct pci_dev *pdev = function_from_public(fn);
+		struct fz_dev *d;
+
+		if (!p2psim_function_is_dma_capable(fn))
+			continue;
+		d = &ctx->devs[ctx->nr_devs];
+		d->id = p2psim_function_id(fn);
+		d->has_iommu = pdev->host && pdev->host->iommu_index >= 0;
+		for (int b = 0; b < PCI_NUM_BARS; b++)
+			if (pdev->bars[b].p2pmem && pdev->bars[b].size_bytes >= (1u << 20))
+				d->has_p2pmem = true;
+		if (d->has_p2pmem)
+			ctx->providers[ctx->nr_providers++] = ctx->nr_devs;
+		ctx->nr_devs++;
+	}
+	if (!ctx->nr_devs) {
+		fz_ctx_destroy(ctx);
+		snprintf(msg, len, "the topology has no DMA-capable device to fuzz");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void fz_ctx_destroy(struct fz_ctx *ctx)
+{
+	free(ctx->devs);
+	free(ctx->providers);
+	ctx->devs = NULL;
+	ctx->providers = NULL;
+}
+
+/* --- sequences -------------------------------------------------------------- */
+
+int fz_seq_add(struct fz_seq *seq, bool excused, const char *fmt, ...)
+{
+	va_list ap;
+	char *text;
+
+	if (seq->n == seq->cap) {
+		size_t cap = seq->cap ? seq->cap * 2 : 64;
+		struct fz_line *l = realloc(seq->lines, cap * sizeof(*l));
+
+		if (!l)
+			return -ENOMEM;
+		seq->lines = l;
+		seq->cap = cap;
+	}
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) < 0)
+		text = NULL;
+	va_end(ap);
+	if (!text)
+		return -ENOMEM;
+	seq->lines[seq->n++] = (struct fz_line){ .text = text, .excused = excused };
+	return 0;
+}
+
+void fz_seq_free(struct fz_seq *seq)
+{
+	for (size_t i = 0; i < seq->n; i++)
+		free(seq->lines[i].text);
+	free(seq->lines);
+	memset(seq, 0, sizeof(*seq));
+}
+
+int fz_seq_copy(struct fz_seq *dst, const struct fz_seq *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	dst->mistakes = src->mistakes;
+	for (size_t i = 0; i < src->n; i++) {
+		if (fz_seq_add(dst, src->lines[i].excused, "%s", src->lines[i].text)) {
+			fz_seq_free(dst);
+			return -ENOMEM;
+		}
+		dst->lines[i].keep = src->lines[i].keep;
+	}
+	return 0;
+}
+
+/* --- the generator state ---------------------------------------------------- */
+
+#define MAX_BUFS 48
+#define MAX_HANDLES 64
+#define MAX_SG 4
+
+enum { DIR_TO = 1, DIR_FROM = 2, DIR_BIDIR = 0 }; /* enum dma_data_direction values */
+
+static const char *const dir_names[] = { "bidirectional", "to-device", "from-device" };
+
+struct gbuf {
+	u64 size;
+	bool bar;
+	int live; /* live mappings of it */
+	bool live_writable;
+};
+
+enum hstate { H_LIVE, H_DEAD, H_ORPHAN };
+
+struct ghandle {
+	size_t dev;
+	int dir;
+	bool sg;
+	int nbufs;
+	int bufs[MAX_SG];
+	u64 len; /* single: bytes mapped */
+	enum hstate state;
+};
+
+struct gen {
+	struct fz_ctx *ctx;
+	struct fz_rng *rng;
+	struct fz_seq *seq;
+	struct gbuf bufs[MAX_BUFS];
+	int nr_bufs;
+	struct ghandle h[MAX_HANDLES];
+	int nr_h;
+	bool tainted[64]; /* per ctx device (the first 64) */
+	bool used[64];
+};
+
+static bool tainted(const struct gen *g, size_t dev)
+{
+	return dev < 64 && g->tainted[dev];
+}
+
+static void taint(struct gen *g, size_t dev)
+{
+	if (dev < 64)
+		g->tainted[dev] = true;
+	g->seq->mistakes = true;
+}
+
+static const char *dev_id(const struct gen *g, size_t dev)
+{
+	return g->ctx->devs[dev].id;
+}
+
+static int pick_handle(struct gen *g, enum hstate st, bool sg_only)
+{
+	int cand[MAX_HANDLES], n = 0;
+
+	for (int i = 0; i < g->nr_h; i++)
+		if (g->h[i].state == st && (!sg_only || g->h[i].sg))
+			cand[n++] = i;
+	return n ? cand[below(g->rng, (u64)n)] : -1;
+}
+
+static void unmap_state(struct gen *g, struct ghandle *h, enum hstate st)
+{
+	for (int i = 0; i < h->nbufs; i++) {
+		struct gbuf *b = &g->bufs[h->bufs[i]];
+
+		if (b->live)
+			b->live--;
+		if (!b->live)
+			b->live_writable = false;
+	}
+	h->state = st;
+}
+
+static int gen_buf(struct gen *g, bool bar)
+{
+	static const u64 sizes[] = { 4096, 8192, 12288, 16384, 65536, 2048 };
+	static const char *const fills[] = { "", " fill=seq", " fill=0xa5", " fill=rand:1" };
+	u64 size = sizes[below(g->rng, 6)];
+	const char *fill = fills[below(g->rng, 4)];
+	int i = g->nr_bufs;
+
+	if (i == MAX_BUFS)
+		return 0;
+	if (bar) {
+		size_t p;
+
+		if (!g->ctx->nr_providers)
+			return 0;
+		p = g->ctx->providers[below(g->rng, g->ctx->nr_providers)];
+		/* distinct BAR ranges: each BAR buffer gets its own 64 KiB slot */
+		if (fz_seq_add(g->seq, false, "buf b%d %llu bar=%s off=%llu%s", i,
+			       (unsigned long long)size, dev_id(g, p),
+			       (unsigned long long)i * 65536, fill))
+			return -ENOMEM;
+	} else if (fz_seq_add(g->seq, false, "buf b%d %llu%s", i, (unsigned long long)size, fill)) {
+		return -ENOMEM;
+	}
+	g->bufs[i] = (struct gbuf){ .size = size, .bar = bar };
+	g->nr_bufs++;
+	return 0;
+}
+
+/* Map buffer(s) for a device; @mistake: an unchecked map. */
+static int gen_map(struct gen *g, bool sg, bool unchecked)
+{
+	struct ghandle *h;
+	size_t dev;
+	bool excused, overlap = false;
+	char regions[MAX_SG * 24] = "";
+	int dir;
+
+	if (!g->nr_bufs)
+		return gen_buf(g, false);
+	if (g->nr_h == MAX_HANDLES)
+		return 0;
+	dev = below(g->rng, g->ctx->nr_devs);
+	dir = (int)below(g->rng, 3);
+	h = &g->h[g->nr_h];
+	*h = (struct ghandle){ .dev = dev, .dir = dir, .sg = sg };
+	h->nbufs = sg ? 1 + (int)below(g->rng, MAX_SG) : 1;
+	for (int i = 0; i < h->nbufs; i++) {
+		int b = (int)below(g->rng, (u64)g->nr_bufs), tries = 0;
+
+		/*
+		 * Distinct buffers in one list (the same bytes twice would
+		 * overlap), and a correct driver maps bytes writable once:
+		 * look for a buffer that is free for this direction.
+		 */
+		for (int j = 0; j < i; j++)
+			if (h->bufs[j] == b && tries++ < 8) {
+				b = (int)below(g->rng, (u64)g->nr_bufs);
+				j = -1;
+			}
+		while (tries++ < 8 && g->bufs[b].live &&
+		       (dir != DIR_TO || g->bufs[b].live_writable))
+			b = (int)below(g->rng, (u64)g->nr_bufs);
+		for (int j = 0; j < i && tries < 16; j++)
+			if (h->bufs[j] == b && tries++ < 16) {
+				b = (int)below(g->rng, (u64)g->nr_bufs);
+				j = -1;
+			}
+		for (int j = 0; j < i; j++)
+			if (h->bufs[j] == b)
+				goto dup;
+		h->bufs[i] = b;
+		continue;
+dup:
+		h->nbufs = i;
+		break;
+	}
+	for (int i = 0; i < h->nbufs; i++) {
+		struct gbuf *b = &g->bufs[h->bufs[i]];
+		size_t o = strlen(regions);
+
+		if (b->live && (dir != DIR_TO || b->live_writable))
+			overlap = true;
+		snprintf(regions + o, sizeof(regions) - o, " b%d", h->bufs[i]);
+	}
+	/* no free bytes for this direction: a correct driver allocates more */
+	if (overlap && g->nr_bufs < MAX_BUFS)
+		return gen_buf(g, g->ctx->nr_providers && below(g->rng, 3) == 0);
+	h->len = g->bufs[h->bufs[0]].size;
+	/* a writable mapping of bytes already mapped is a driver mistake (dma-debug) */
+	excused = overlap || unchecked || tainted(g, dev);
+	if (excused)
+		taint(g, dev);
+	if (fz_seq_add(g->seq, excused, "%s h%d %s %s %s%s", sg ? "map-sg" : "map", g->nr_h,
+		       dev_id(g, dev), dir_names[dir], regions + 1, unchecked ? " unchecked" : ""))
+		return -ENOMEM;
+	for (int i = 0; i < h->nbufs; i++) {
+		g->bufs[h->bufs[i]].live++;
+		if (dir != DIR_TO)
+			g->bufs[h->bufs[i]].live_writable = true;
+	}
+	g->used[dev < 64 ? dev : 63] = true;
+	g->nr_h++;
+	return 0;
+}
+
+static int gen_unmap(struct gen *g)
+{
+	int i = pick_handle(g, H_LIVE, false);
+
+	if (i < 0)
+		return gen_map(g, false, false);
+	unmap_state(g, &g->h[i], H_DEAD);
+	return fz_seq_add(g->seq, tainted(g, g->h[i].dev), "unmap h%d", i);
+}
+
+static int gen_sync(struct gen *g)
+{
+	int i = pick_handle(g, H_LIVE, false);
+	struct ghandle *h;
+	bool cpu;
+
+	if (i < 0)
+		return gen_map(g, false, false);
+	h = &g->h[i];
+	cpu = h->dir == DIR_FROM || (h->dir == DIR_BIDIR && below(g->rng, 2));
+	return fz_seq_add(g->seq, tainted(g, h->dev), "sync h%d %s", i,
+			  cpu ? "for-cpu" : "for-device");
+}
+
+static int gen_dma(struct gen *g, int i, bool wrong_dir)
+{
+	static const char *const data[] = { "0x5a", "seq", "rand:2", "ones" };
+	struct ghandle *h = &g->h[i];
+	bool write = h->dir == DIR_FROM || (h->dir == DIR_BIDIR && below(g->rng, 2));
+	char seg[32] = "";
+	bool excused = wrong_dir || h->state != H_LIVE || tainted(g, h->dev);
+
+	if (wrong_dir) {
+		if (h->dir == DIR_BIDIR)
+			return 0;
+		write = !write;
+	}
+	if (h->sg && h->nbufs > 1) {
+		u64 s = below(g->rng, (u64)h->nbufs);
+
+		if (s)
+			snprintf(seg, sizeof(seg), " seg=%llu", (unsigned long long)s);
+	}
+	if (excused)
+		taint(g, h->dev);
+	if (write)
+		return fz_seq_add(g->seq, excused, "dma write %s h%d data=%s%s", dev_id(g, h->dev),
+				  i, data[below(g->rng, 4)], seg);
+	return fz_seq_add(g->seq, excused, "dma read %s h%d%s", dev_id(g, h->dev), i, seg);
+}
+
+static int gen_release(struct gen *g, bool with_live)
+{
+	size_t dev = below(g->rng, g->ctx->nr_devs);
+	bool live = false;
+
+	for (int i = 0; i < g->nr_h; i++)
+		if (g->h[i].dev == dev && g->h[i].state == H_LIVE)
+			live = true;
+	if (live != with_live)
+		return 0;
+	if (live) {
+		taint(g, dev);
+		for (int i = 0; i < g->nr_h; i++)
+			if (g->h[i].dev == dev && g->h[i].state == H_LIVE)
+				g->h[i].state = H_ORPHAN; /* leaked: its bytes stay mapped */
+	}
+	return fz_seq_add(g->seq, tainted(g, dev), "release %s", dev_id(g, dev));
+}
+
+/* The deliberate unmap / sync mistakes on handle @i. */
+static int gen_bad_unmap(struct gen *g, enum fz_kind k)
+{
+	int i = pick_handle(g, k == FZ_DOUBLE_UNMAP ? H_DEAD : H_LIVE, k == FZ_WRONG_NENTS);
+	struct ghandle *h;
+
+	if (i < 0)
+		return 0;
+	h = &g->h[i];
+	taint(g, h->dev);
+	switch (k) {
+	case FZ_DOUBLE_UNMAP:
+		return fz_seq_add(g->seq, true, "unmap h%d", i);
+	case FZ_WRONG_SIZE:
+		if (h->sg)
+			return 0;
+		unmap_state(g, h, H_ORPHAN);
+		return fz_seq_add(g->seq, true, "unmap h%d size=%llu", i,
+				  (unsigned long long)(h->len > 4096 ? h->len - 4096 : h->len * 2));
+	case FZ_WRONG_DIR:
+		unmap_state(g, h, H_ORPHAN);
+		return fz_seq_add(g->seq, true, "unmap h%d dir=%s", i,
+				  dir_names[(h->dir + 1 + below(g->rng, 2)) % 3]);
+	case FZ_WRONG_FUNCTION:
+		unmap_state(g, h, H_ORPHAN);
+		return fz_seq_add(g->seq, true, "unmap h%d as=%s", i, h->sg ? "single" : "sg");
+	case FZ_WRONG_NENTS:
+		unmap_state(g, h, H_ORPHAN);
+		return fz_seq_add(g->seq, true, "unmap h%d nents=%d", i, h->nbufs + 1);
+	case FZ_BAD_SYNC:
+		if (below(g->rng, 2))
+			return fz_seq_add(g->seq, true, "sync h%d for-cpu dir=%s", i,
+					  dir_names[(h->dir + 1) % 3]);
+		if (h->sg)
+			return fz_seq_add(g->seq, true, "sync h%d for-device nents=%d", i,
+					  h->nbufs + 1);
+		return fz_seq_add(g->seq, true, "sync h%d for-device off=%llu len=8192", i,
+				  (unsigned long long)(h->len - 512));
+	default:
+		return 0;
+	}
+}
+
+static int gen_setup(struct gen *g)
+{
+	static const char *const modes[] = { "strict", "lazy", "passthrough", "off" };
+	u64 n = g->ctx->weights[FZ_IOMMU] ? below(g->rng, 3) : 0;
+
+	if (fz_seq_add(g->seq, false, "seed %llu", (unsigned long long)below(g->rng, 1000)))
+		return -ENOMEM;
+	g->seq->lines[0].keep = true;
+	for (u64 i = 0; i < n; i++) {
+		size_t dev = below(g->rng, g->ctx->nr_devs);
+
+		if (!g->ctx->devs[dev].has_iommu)
+			continue;
+		/* below(weight + 1): the higher the weight, the more often a mode is set */
+		if (below(g->rng, g->ctx->weights[FZ_IOMMU] + 1) == 0)
+			continue;
+		if (fz_seq_add(g->seq, false, "iommu %s %s", dev_id(g, dev),
+			       modes[below(g->rng, 4)]))
+			return -ENOMEM;
+		g->ctx->kinds_seen |= 1ULL << FZ_IOMMU;
+	}
+	return 0;
+}
+
+static int gen_step(struct gen *g, enum fz_kind k)
+{
+	int i;
+
+	switch (k) {
+	case FZ_BUF:
+		return gen_buf(g, false);
+	case FZ_BAR:
+		return gen_buf(g, true);
+	case FZ_MAP:
+		return gen_map(g, false, false);
+	case FZ_MAP_SG:
+		return gen_map(g, true, false);
+	case FZ_UNCHECKED:
+		return gen_map(g, false, true);
+	case FZ_UNMAP:
+		return gen_unmap(g);
+	case FZ_SYNC:
+		return gen_sync(g);
+	case FZ_DMA:
+		i = pick_handle(g, H_LIVE, false);
+		return i < 0 ? gen_map(g, below(g->rng, 2), false) : gen_dma(g, i, false);
+	case FZ_DMA_WRONG_DIR:
+		i = pick_handle(g, H_LIVE, false);
+		return i < 0 ? 0 : gen_dma(g, i, true);
+	case FZ_DMA_AFTER_UNMAP:
+		i = pick_handle(g, H_DEAD, false);
+		return i < 0 ? 0 : gen_dma(g, i, false);
+	case FZ_ADVANCE:
+		return fz_seq_add(g->seq, false, "advance %s",
+				  below(g->rng, 2) ? "1ms" : "20ms");
+	case FZ_RELEASE:
+		return gen_release(g, false);
+	case FZ_LEAK_RELEASE:
+		return gen_release(g, true);
+	case FZ_IOMMU:
+		return 0; /* setup only */
+	default:
+		return gen_bad_unmap(g, k);
+	}
+}
+
+int fz_generate(struct fz_ctx *ctx, struct fz_rng *rng, struct fz_seq *seq)
+{
+	struct gen *g = calloc(1, sizeof(*g));
+	unsigned int total = 0;
+	int ret;
+
+	if (!g)
+		return -ENOMEM;
+	memset(seq, 0, sizeof(*seq));
+	g->ctx = ctx;
+	g->rng = rng;
+	g->seq = seq;
+	for (int k = 0; k < FZ__NR; k++)
+		total += k == FZ_IOMMU ? 0 : ctx->weights[k];
+	ret = gen_setup(g);
+	while (!ret && total && seq->n < ctx->steps && !rng->exhausted) {
+		u64 pick = below(rng, total);
+		int k;
+
+		for (k = 0; k < FZ__NR; k++) {
+			unsigned int w = k == FZ_IOMMU ? 0 : ctx->weights[k];
+
+			if (pick < w)
+				break;
+			pick -= w;
+		}
+		if (k == FZ__NR)
+			break;
+		ctx->kinds_seen |= 1ULL << k;
+		ret = gen_step(g, (enum fz_kind)k);
+	}
+	/* what a correct driver does at the end: unmap; tainted devices are released */
+	for (int i = 0; !ret && i < g->nr_h; i++)
+		if (g->h[i].state == H_LIVE && !tainted(g, g->h[i].dev))
+			ret = fz_seq_add(seq, false, "unmap h%d", i);
+	for (size_t d = 0; !ret && d < ctx->nr_devs && d < 64; d++)
+		if (g->tainted[d])
+			ret = fz_seq_add(seq, true, "release %s", dev_id(g, d));
+	free(g);
+	if (ret)
+		fz_seq_free(seq);
+	else
+		fz_annotate(ctx, seq, NULL);
+	return ret;
+}
