@@ -303,3 +303,41 @@ Test(mapping_bugs, h5_one_truncated_entry, .init = setup_h5, .fini = teardown)
 	cr_assert_eq(sgt->sgl[0].dma_length, 0x40000000U); /* 9 GiB mod 4 GiB: S1 sum != size */
 	dma_buf_free_sgt(a, sgt, DMA_TO_DEVICE);
 }
+
+static void setup_h15(void)
+{
+	setup_common(true, 1ULL << BUG_H15_MAPPED_LEN_32BIT);
+}
+
+Test(mapping, h15_fixed_five_gib_iova_span)
+{
+	struct dma_buf_phys_vec v = { SM_A_BAR, 5 * GB };
+	struct dma_buf_attachment *a = attach(&fx.devc);
+	struct sg_table *sgt = dma_buf_phys_vec_to_sgt(a, provider, &v, 1, 5 * GB, DMA_TO_DEVICE);
+
+	cr_assert(!IS_ERR(sgt));
+	cr_assert(dma_buf_sgt_uses_iova(sgt));
+	cr_assert_eq(sgt->nents, 2);
+	cr_assert_eq(sgt->sgl[0].dma_length, 0xffffffffU);
+	cr_assert_eq(sgt->sgl[1].dma_length, 0x40000001U); /* 5 GiB - UINT_MAX */
+	cr_assert_eq(iommu_iova_to_phys(fx.devc.domain, sgt->sgl[1].dma_address),
+		     SM_A_BAR + 0xffffffffULL);
+	cr_assert_eq(fx.sys.warns, 0);
+	dma_buf_free_sgt(a, sgt, DMA_TO_DEVICE);
+}
+
+Test(mapping_bugs, h15_mapped_len_wraps_past_4_gib, .init = setup_h15, .fini = teardown)
+{
+	struct dma_buf_phys_vec v = { SM_A_BAR, 5 * GB };
+	struct dma_buf_attachment *a = attach(&fx.devc);
+	struct sg_table *sgt = dma_buf_phys_vec_to_sgt(a, provider, &v, 1, 5 * GB, DMA_TO_DEVICE);
+	u64 total = 0;
+
+	cr_assert(!IS_ERR(sgt));
+	/* mapped_len wrapped to 1 GiB: WARN(mapped_len != size), a short span (S1) */
+	for (unsigned int i = 0; i < sgt->nents; i++)
+		total += sgt->sgl[i].dma_length;
+	cr_assert_eq(total, 1 * GB);
+	cr_assert_geq(fx.sys.warns, 1);
+	dma_buf_free_sgt(a, sgt, DMA_TO_DEVICE);
+}
