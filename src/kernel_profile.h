@@ -65,6 +65,15 @@ struct kernel_profile {
 	 */
 	bool dma_direct_sg_thru_hb_break;
 
+	/* --- drivers/iommu/dma-iommu.c ----------------------------------------- */
+	/*
+	 * iommu_dma_map_sg(): a BUS_ADDR segment's dma_length read from the list
+	 * head (sg->length) instead of the segment (reference/dma-iommu.md §3.4,
+	 * "a latent bug"); no release row sets it, `--inject iommu-sg-head-len`
+	 * does. false = the segment's own length.
+	 */
+	bool iommu_dma_sg_bus_len_from_head;
+
 	/* --- drivers/dma-buf/dma-buf.c, drivers/vfio/pci/vfio_pci_dmabuf.c ---- */
 	/*
 	 * <= v6.19: dma_buf_move_notify() semantics: importer_ops without the

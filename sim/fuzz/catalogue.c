@@ -44,8 +44,7 @@ static const struct bug_extra extras[BUG__COUNT] = {
 	[BUG_H24_IOMMUFD_ACCESS_PIN] = { "iommufd", DMABUF_LATER },
 	[BUG_H25_MLX5_DEREG_RACE] = { "mlx5 importer", DMABUF_LATER },
 	[BUG_DMA_DIRECT_SG_BREAK] = { "dma-direct (kernel/dma/direct.c)", NULL },
-	[BUG_IOMMU_SG_HEAD_LEN] = { "dma-iommu (drivers/iommu/dma-iommu.c)",
-				    "no injection point yet (drivers/iommu/dma-iommu.c)" },
+	[BUG_IOMMU_SG_HEAD_LEN] = { "dma-iommu (drivers/iommu/dma-iommu.c)", NULL },
 	[BUG_IOVA_LINK_SWIOTLB_UNWIND] = { "dma-iommu two-step", TWOSTEP_LATER },
 	[BUG_IOVA_UNLINK_ZERO_PHYS] = { "dma-iommu two-step", TWOSTEP_LATER },
 	[BUG_HMM_SYNC_FAIL_NO_UNLINK] = { "HMM (mm/hmm.c)", TWOSTEP_LATER },
@@ -115,4 +114,7 @@ void bug_set_apply_profile(const struct bug_set *set, struct kernel_profile *pro
 	/* kernel/dma/direct.c: the injection point is the profile switch (src/dma/direct.c). */
 	if (bug_injected(set, BUG_DMA_DIRECT_SG_BREAK))
 		profile->dma_direct_sg_thru_hb_break = true;
+	/* drivers/iommu/dma-iommu.c: iommu_dma_map_sg() bus-address segment length */
+	if (bug_injected(set, BUG_IOMMU_SG_HEAD_LEN))
+		profile->iommu_dma_sg_bus_len_from_head = true;
 }

@@ -1027,6 +1027,25 @@ static void do_dma(struct runner *r, const struct scn_step *st, struct device *d
 			ext.len = hlen - ref->off;
 			intent.extents = &ext;
 			intent.nr_extents = 1;
+		} else if (h->is_sg && (h->sgl[st->seg].dma_flags & SG_DMA_BUS_ADDRESS)) {
+			/*
+			 * A bus-address segment is one entry, never merged: its bytes are
+			 * that entry's, exactly (a longer segment, as with
+			 * `--inject iommu-sg-head-len`, reaches bytes nobody mapped).
+			 */
+			for (unsigned int j = 0; j < h->sgt.orig_nents; j++) {
+				const struct buf_rt *b = &r->bufs[h->map_step->refs[j].sym];
+				phys_addr_t phys = sg_phys(&h->sgl[j]);
+
+				if (!b->bar_dev || b->bus + (phys - b->phys) != addr ||
+				    ref->off >= h->sgl[j].length)
+					continue;
+				ext.phys = phys + ref->off;
+				ext.len = h->sgl[j].length - ref->off;
+				intent.extents = &ext;
+				intent.nr_extents = 1;
+				break;
+			}
 		}
 		addr += ref->off;
 		len = ref->len_given ? ref->len : hlen - ref->off;

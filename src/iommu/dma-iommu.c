@@ -953,7 +953,12 @@ int iommu_dma_map_sg(struct device *dev, struct scatterlist *sg, int nents,
 			 * length is what is meant and what is used.
 			 */
 			s->dma_address = pci_p2pdma_bus_addr_map(p2pdma_state.mem, sg_phys(s));
-			s->dma_length = s->length;
+			/* `--inject iommu-sg-head-len`: the kernel's sg->length (the head) */
+			if (dev->p2pdma->profile &&
+			    dev->p2pdma->profile->iommu_dma_sg_bus_len_from_head)
+				s->dma_length = sg->length;
+			else
+				s->dma_length = s->length;
 			sg_dma_mark_bus_address(s);
 			continue;
 		default:
