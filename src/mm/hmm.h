@@ -51,9 +51,10 @@ struct hmm_dma_map {
 };
 
 /*
- * Set up @map for @nr_entries entries of @dma_entry_size bytes. 0,
- * -EOPNOTSUPP (the device needs syncs, i.e. swiotlb or non-coherent, or its
- * addressing is limited) or -ENOMEM.
+ * Set up @map for @nr_entries entries of @dma_entry_size bytes (the IOVA
+ * reservation is nr_entries * PAGE_SIZE, as upstream). 0, -EOPNOTSUPP (the
+ * device needs syncs, i.e. swiotlb or non-coherent, or its addressing is
+ * limited), -ENOMEM, or -EINVAL for a zero entry size.
  */
 int hmm_dma_map_alloc(struct device *dev, struct hmm_dma_map *map, size_t nr_entries,
 		      size_t dma_entry_size);

@@ -87,9 +87,21 @@ Test(hmm, refusals)
 	dev->dma_skip_sync = false; /* e.g. after a swiotlb bounce, or non-coherent */
 	cr_assert_eq(hmm_dma_map_alloc(dev, &map, 16, PAGE_SIZE), -EOPNOTSUPP);
 	dev->dma_skip_sync = true;
-	cr_assert_eq(hmm_dma_map_alloc(dev, &map, 1, 2 * PAGE_SIZE), -EINVAL,
-		     "an entry larger than the whole range");
 	cr_assert_eq(iommu_dma_stats(dev->domain)->iova_allocs, 0, "no reservation made");
+	cr_assert_eq(hmm_dma_map_alloc(dev, &map, 4, 0), -EINVAL, "zero entry size");
+}
+
+Test(hmm, entry_larger_than_a_page_only_warns)
+{
+	struct device *dev = tsw_dev(&t, "nic0");
+	struct hmm_dma_map map;
+
+	/* 1 * PAGE_SIZE / 8 KiB == 0: upstream WARNs and goes on. */
+	cr_assert_eq(hmm_dma_map_alloc(dev, &map, 1, 2 * PAGE_SIZE), 0);
+	cr_assert_eq(dma_iova_size(&map.state), PAGE_SIZE,
+		     "the reservation is nr_entries pages, smaller than the one entry");
+	cr_assert_eq(map.state.addr, 0xfffff000ULL);
+	hmm_dma_map_free(dev, &map);
 }
 
 Test(hmm_direct, addressing_limited_refused)
