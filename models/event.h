@@ -82,8 +82,9 @@ enum sim_event_kind {
 			      * addition on 0, -EOVERFLOW on underflow */
 	EV_DMABUF_COMPLETION, /* aux=id, flags=enum dmabuf_completion_op, count=done after,
 			       * ret=-EDEADLK for a wait that can never finish */
-	EV_DMABUF_LOCK,      /* aux=lock id, flags=enum sim_lock_class, count=1 write / 0 read,
-			      * addr=thread, ret=0 or -EDEADLK (would block forever) / -EBUSY (trylock) */
+	EV_DMABUF_LOCK,      /* aux=lock id, flags=enum sim_lock_class, count=1 write / 0 read, | 2
+			      * for a trylock, addr=thread, ret=0 or -EDEADLK (would block
+			      * forever) / -EBUSY (trylock failed) */
 	EV_DMABUF_UNLOCK,    /* aux=lock id, flags=class, count=1 write / 0 read, addr=thread */
 	EV_DMABUF_LOCK_ASSERT, /* aux=lock id, flags=class, count=1 write wanted, ret=0 or -ENOLCK */
 	EV_DMABUF_WARN,      /* WARN_ON / oops in the model: flags=enum dmabuf_warn, aux=object id */

@@ -84,12 +84,13 @@ void sim_lock_init(struct sim_lock *l, struct dmabuf_sys *sys, const char *name,
 	l->reader_thread = -1;
 }
 
-static void sim_lock_emit(struct sim_lock *l, enum sim_event_kind kind, bool write, int ret)
+/* @mode: SIM_LOCK_WRITE / SIM_LOCK_TRY bits */
+static void sim_lock_emit(struct sim_lock *l, enum sim_event_kind kind, unsigned int mode, int ret)
 {
 	struct sim_event ev = { .kind = kind,
 				.aux = l->id,
 				.flags = l->cls,
-				.count = write,
+				.count = mode,
 				.addr = (u64)l->sys->current_thread,
 				.ret = ret };
 
@@ -141,7 +142,7 @@ bool sim_lock_try(struct sim_lock *l, bool write)
 {
 	sim_lock_check_init(l);
 	if (sim_lock_busy(l, write)) {
-		sim_lock_emit(l, EV_DMABUF_LOCK, write, -EBUSY);
+		sim_lock_emit(l, EV_DMABUF_LOCK, write | SIM_LOCK_TRY, -EBUSY);
 		return false;
 	}
 	if (write) {
@@ -151,7 +152,7 @@ bool sim_lock_try(struct sim_lock *l, bool write)
 		l->reader_thread = l->sys->current_thread;
 	}
 	l->sys->locks_held++;
-	sim_lock_emit(l, EV_DMABUF_LOCK, write, 0);
+	sim_lock_emit(l, EV_DMABUF_LOCK, write | SIM_LOCK_TRY, 0);
 	return true;
 }
 

@@ -135,6 +135,10 @@ enum sim_lock_class {
 	LOCK_CLASS_IMPORTER, /* importer internals: iommufd pages->mutex, mlx5 UMR */
 };
 
+/* EV_DMABUF_LOCK / _UNLOCK count bits */
+#define SIM_LOCK_WRITE 1u /* exclusive (write) side */
+#define SIM_LOCK_TRY 2u /* a trylock: cannot deadlock, exempt from the order rule */
+
 struct sim_lock {
 	struct dmabuf_sys *sys;
 	const char *name;

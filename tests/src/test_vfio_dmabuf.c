@@ -1141,3 +1141,96 @@ Test(profile, v6_19_revoke_has_no_waits_and_pinned_importers_fail_pin)
 	mlx5_ib_dereg_mr(mr);
 	dfx_fini(&fx);
 }
+
+/* ------------------------------------------------------------------------------------------
+ * the model obeys its own locking rules (L4, L6) over a long mixed run, judged from the
+ * recorded events alone, the way the dmabuf checker will
+ */
+struct held {
+	u64 id;
+	unsigned int cls;
+	int thread;
+};
+
+static void check_lock_rules(void)
+{
+	struct held stack[32];
+	size_t n = 0, waits = 0;
+
+	for (size_t i = 0; i < fx.nr_evs; i++) {
+		const struct sim_event *ev = &fx.evs[i];
+
+		if (ev->kind == EV_DMABUF_LOCK && ev->ret == 0) {
+			for (size_t j = 0; j < n && !(ev->count & SIM_LOCK_TRY); j++)
+				if (stack[j].thread == (int)ev->addr)
+					cr_assert_lt(
+						stack[j].cls, ev->flags,
+						"L4: class %u taken under class %u (event %zu)",
+						ev->flags, stack[j].cls, i);
+			cr_assert_lt(n, 32);
+			stack[n++] = (struct held){ ev->aux, ev->flags, (int)ev->addr };
+		} else if (ev->kind == EV_DMABUF_UNLOCK) {
+			for (size_t j = n; j-- > 0;) {
+				if (stack[j].id == ev->aux) {
+					stack[j] = stack[--n];
+					break;
+				}
+			}
+		} else if (ev->kind == EV_DMABUF_COMPLETION && ev->flags == COMPLETION_OP_WAIT) {
+			bool memory = false;
+
+			for (size_t j = 0; j < n; j++) {
+				cr_assert_neq(stack[j].cls, LOCK_CLASS_RESV,
+					      "L6: waiting with a resv");
+				memory |= stack[j].cls == LOCK_CLASS_MEMORY;
+			}
+			cr_assert(memory, "L6: the unmap wait holds memory_lock");
+			waits++;
+		}
+	}
+	cr_assert_eq(n, 0, "every lock released");
+	cr_assert_gt(waits, 0);
+}
+
+Test(locking, lock_order_and_waits_over_a_mixed_run, .init = setup, .fini = teardown)
+{
+	struct iommu_domain *domain =
+		iommu_domain_alloc(fx.sm.m->iommus[0], IOMMU_DOMAIN_UNMANAGED);
+	struct iopt_pages *pages;
+	struct mlx5_ib_mr *mr;
+	u8 buf[8] = { 0 };
+	int fd, fd1;
+
+	open_vdev1();
+	fd = export1(0, 0, 2 * PAGE_SIZE);
+	fd1 = dfx_export(&fx.vdev1, 0, 0, PAGE_SIZE);
+	mr = mlx5_ib_reg_user_mr_dmabuf(&fx.sys, &fx.devb, fx.sm.router, 0, 2 * PAGE_SIZE, fd);
+	pages = iopt_map_dmabuf(&fx.sys, &fx.devc, fd1);
+	cr_assert(!IS_ERR(mr) && !IS_ERR(pages));
+	cr_assert_eq(iopt_area_fill_domain(pages, domain, 0x400000), 0);
+	cr_assert_eq(mlx5_ib_mr_dma(mr, 0, buf, sizeof(buf), true), 0);
+
+	vfio_pci_config_write_command(&fx.vdev, 0);
+	vfio_pci_config_write_command(&fx.vdev, PCI_COMMAND_MEMORY);
+	cr_assert_eq(mlx5_ib_mr_dma(mr, 0, buf, sizeof(buf), false), 0);
+	vfio_lock_and_set_power_state(&fx.vdev, PCI_D3hot);
+	vfio_lock_and_set_power_state(&fx.vdev, PCI_D0);
+	vfio_exp_config_write_flr(&fx.vdev);
+	cr_assert_eq(vfio_pci_ioctl_reset(&fx.vdev), 0);
+	cr_assert_eq(vfio_pci_dev_set_hot_reset(&fx.dev_set), 0);
+	cr_assert_eq(vfio_pci_runtime_pm_entry(&fx.vdev), 0);
+	vfio_pci_runtime_pm_exit(&fx.vdev);
+	cr_assert_eq(mlx5_ib_mr_dma(mr, 8, buf, sizeof(buf), true), 0);
+	mlx5_ib_dereg_mr(mr);
+	iopt_release_pages(pages);
+	iommu_domain_free(domain);
+	cr_assert_eq(vfio_pci_core_unregister_device(&fx.vdev), -EAGAIN);
+	vfio_pci_core_close_device(&fx.vdev);
+	vfio_pci_core_close_device(&fx.vdev1);
+	dma_buf_close_fd(&fx.sys, fd);
+	dma_buf_close_fd(&fx.sys, fd1);
+
+	check_lock_rules();
+	cr_assert(fx.vdev.providers_released);
+	cr_assert_eq(fx.sys.warns + fx.sys.oopses + fx.sys.hangs, 0);
+}
