@@ -205,6 +205,7 @@ static void checkers_on_event(void *ctx, const struct sim_event *ev)
 	/* order matters: the iotlb state must be current before the oracle reads it */
 	iotlb_check_event(cs, ev);
 	dma_debug_event(cs, ev);
+	twostep_check_event(cs, ev);
 	leaks_event(cs, ev);
 	p2p_check_event(cs, ev);
 	oracle_event(cs, ev);
@@ -276,6 +277,7 @@ int checkers_new(struct machine *m, struct pci_router *router, const char *enabl
 	RB_INIT(&cs->pgpages);
 	RB_INIT(&cs->unmapped);
 	RB_INIT(&cs->mapped);
+	RB_INIT(&cs->unsynced);
 	cs->nr_devs = m->topo && m->topo->fabric ? m->topo->fabric->nr_devs : 0;
 	cs->dev_domain = calloc(cs->nr_devs ? cs->nr_devs : 1, sizeof(*cs->dev_domain));
 	if (!cs->dev_domain) {
@@ -305,6 +307,7 @@ void checkers_free(struct checkers *cs)
 	track_clear(&cs->pgpages);
 	track_clear(&cs->unmapped);
 	track_clear(&cs->mapped);
+	track_clear(&cs->unsynced);
 	free(cs->open_unmaps);
 	free(cs->dev_domain);
 	for (size_t i = 0; i < cs->nr_viol; i++) {

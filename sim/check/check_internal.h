@@ -126,6 +126,8 @@ struct checkers {
 	struct track_tree mapped;
 	/* iotlb state: unmapped ranges, key = domain, state = enum unmap_state */
 	struct track_tree unmapped;
+	/* two-step rules (twostep.c): ranges mapped and not yet covered by an iotlb_sync_map */
+	struct track_tree unsynced;
 	struct track_entry **open_unmaps; /* ranges in UNMAP_IN_PROGRESS or UNMAP_LAZY */
 	size_t nr_open_unmaps, cap_open_unmaps;
 	u64 *dev_domain;            /* [pci_dev index]: domain id seen for it, 0 unknown */
@@ -186,6 +188,9 @@ void oracle_begin(struct checkers *cs);
 void oracle_end(struct checkers *cs, const struct route_result *result);
 
 void p2p_check_event(struct checkers *cs, const struct sim_event *ev);
+
+/* two-step IOVA API rules (twostep.c): after iotlb (cs->mapped), before leaks (cs->iovas) */
+void twostep_check_event(struct checkers *cs, const struct sim_event *ev);
 void p2p_check_intent_end(struct checkers *cs, const struct route_result *result);
 
 /* track_tree helpers (check.c) */

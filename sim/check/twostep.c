@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * twostep.c - rules of the two-step IOVA API (reference/dma-iommu.md §3.5)
+ * that upstream DMA-API debug does not check, reported by the dma-debug and
+ * leaks checkers; docs/two-step.md §3, docs/checkers.md.
+ *
+ * Built from events only (the API itself emits none of its own):
+ *   dma-debug / iova-dma-before-sync
+ *       EV_IOTLB_FILL of a page that EV_IOMMU_MAP wrote and no
+ *       iotlb_sync_map (EV_IOTLB_SYNC flags=1) has covered since, on a unit
+ *       whose driver has iotlb_sync_map (VT-d, AMD-Vi): the device used a
+ *       dma_iova_link() before dma_iova_sync(). The model translates it
+ *       (no caching mode); a virtualised IOMMU might not.
+ *   dma-debug / iova-link-outside-reservation
+ *       EV_IOMMU_MAP in a DMA domain that has IOVA allocations, of a range
+ *       no live allocation contains: dma_iova_link() past the end of its
+ *       dma_iova_try_alloc() reservation, which upstream never checks.
+ *   leaks / iova-destroy-left-linked
+ *       EV_IOVA_FREE / EV_IOVA_QUEUED of the start of an allocation with a
+ *       shorter length (dma_iova_destroy(mapped_len) of part of it) while
+ *       the rest of the allocation still maps pages: mapped_len was not the
+ *       only linked range, and those links now outlive their IOVA. (A
+ *       streaming mapping freed short is a wrong-size unmap: dma-debug's.)
+ *
+ * Owns cs->unsynced (key = domain, ranges mapped and not yet synced).
+ * Runs after the iotlb hook (cs->mapped current) and before the leaks hook
+ * (the allocation is still in cs->iovas when its free arrives).
+ */
+#include <stdio.h>
+
+#include "models/iommu/iommu_hw.h"
+#include "sim/check/check_internal.h"
+
+#define RULE_SYNC                                                                          \
+	"include/linux/dma-mapping.h dma_iova_sync(): links are not visible to the device "   \
+	"until the IOTLB is synced; the device must not use them before"
+#define RULE_BOUNDS                                                                        \
+	"drivers/iommu/dma-iommu.c dma_iova_link(): offset + size must stay inside the size " \
+	"given to dma_iova_try_alloc() (not checked upstream)"
+#define RULE_DESTROY                                                                       \
+	"drivers/iommu/dma-iommu.c dma_iova_destroy(): [0, mapped_len) must be the only "     \
+	"linked range of the reservation; unlink the others first"
+
+/* Does the unit behind domain @id have an iotlb_sync_map op (drivers.c table)? */
+static bool domain_has_sync_map(const struct checkers *cs, u64 id)
+{
+	for (size_t i = 0; cs->m && i < cs->m->nr_iommus; i++) {
+		struct iommu_hw *hw = cs->m->iommus[i];
+
+		for (struct iommu_domain *d = iommu_hw_domains(hw); d; d = d->next) {
+			if (d->id != id)
+				continue;
+			return iommu_hw_desc(hw)->type == IOMMU_TYPE_INTEL_VTD ||
+			       iommu_hw_desc(hw)->type == IOMMU_TYPE_AMD_VI;
+		}
+	}
+	return false;
+}
+
+/* The first range of @key in @t overlapping [addr, addr + len), or NULL. */
+static struct track_entry *overlap(struct track_tree *t, u64 key, u64 addr, u64 len)
+{
+	struct track_entry *e = track_find_containing(t, key, addr);
+	struct track_entry probe = { .key = key, .addr = addr, .seq = 0 };
+
+	if (e && e->addr + e->len > addr)
+		return e;
+	e = RB_NFIND(track_tree, t, &probe);
+	if (e && e->key == key && e->addr < addr + len)
+		return e;
+	return NULL;
+}
+
+/* Cut [addr, addr + len) out of @key's ranges in @t. */
+static void cut(struct checkers *cs, struct track_tree *t, u64 key, u64 addr, u64 len)
+{
+	struct track_entry *e;
+
+	while ((e = overlap(t, key, addr, len))) {
+		u64 start = e->addr, end = e->addr + e->len;
+		int line = e->line;
+		struct track_entry *piece;
+
+		track_del(t, e);
+		if (start < addr && (piece = track_add(cs, t, key, start, addr - start)))
+			piece->line = line;
+		if (end > addr + len &&
+		    (piece = track_add(cs, t, key, addr + len, end - (addr + len))))
+			piece->line = line;
+	}
+}
+
+static bool domain_has_iovas(struct checkers *cs, u64 key)
+{
+	struct track_entry probe = { .key = key, .addr = 0, .seq = 0 };
+	struct track_entry *e = RB_NFIND(track_tree, &cs->iovas, &probe);
+
+	return e && e->key == key;
+}
+
+static void on_map(struct checkers *cs, const struct sim_event *ev)
+{
+	struct track_entry *e;
+
+	if (ev->ret || !ev->len)
+		return;
+	if (domain_has_sync_map(cs, ev->aux) && (e = track_add(cs, &cs->unsynced, ev->aux,
+								 ev->addr, ev->len)))
+		e->line = ev->line;
+	if (!check_on(cs, CHECK_DMA_DEBUG) || !domain_has_iovas(cs, ev->aux))
+		return;
+	e = track_find_containing(&cs->iovas, ev->aux, ev->addr);
+	if (e && ev->addr + ev->len <= e->addr + e->len)
+		return;
+	check_report(cs, CHECK_DMA_DEBUG, "iova-link-outside-reservation", RULE_BOUNDS, ev,
+		     ev->line, ev->dev, NULL,
+		     "domain %llu maps IOVA %#llx (+%llu) outside every IOVA range it allocated%s",
+		     (unsigned long long)ev->aux, (unsigned long long)ev->addr,
+		     (unsigned long long)ev->len,
+		     e ? " (it runs past the end of the reservation it starts in)" : "");
+}
+
+static void on_fill(struct checkers *cs, const struct sim_event *ev)
+{
+	struct track_entry *e = track_find_containing(&cs->unsynced, ev->aux, ev->addr);
+
+	if (!e || ev->addr >= e->addr + e->len || !check_on(cs, CHECK_DMA_DEBUG))
+		return;
+	check_report(cs, CHECK_DMA_DEBUG, "iova-dma-before-sync", RULE_SYNC, ev, ev->line, ev->dev,
+		     NULL,
+		     "a device translated IOVA %#llx of domain %llu, linked at line %d, before any "
+		     "dma_iova_sync() covered it",
+		     (unsigned long long)ev->addr, (unsigned long long)ev->aux, e->line);
+	track_del(&cs->unsynced, e); /* once per link */
+}
+
+/*
+ * Is @a a streaming mapping's IOVA (a live dma-debug entry of its device
+ * inside it)? Then a short free is a wrong-size unmap, which dma-debug
+ * reports already (EV_DMA_UNMAP comes after the free). Only walked when a
+ * short free left pages mapped, which is rare.
+ */
+static bool streaming_map_in(struct checkers *cs, const struct track_entry *a)
+{
+	for (struct dd_entry *d = dma_debug_first(cs); d; d = dma_debug_next(cs, d))
+		if (d->dev == a->dev && d->addr < a->addr + a->len && d->addr + d->len > a->addr)
+			return true;
+	return false;
+}
+
+static void on_free(struct checkers *cs, const struct sim_event *ev)
+{
+	struct track_entry *a = track_find_containing(&cs->iovas, ev->aux, ev->addr);
+	struct track_entry *m;
+	u64 end;
+
+	if (!a || a->addr != ev->addr || a->len <= ev->len || !check_on(cs, CHECK_LEAKS))
+		return;
+	end = a->addr + a->len;
+	m = overlap(&cs->mapped, ev->aux, ev->addr + ev->len, end - (ev->addr + ev->len));
+	if (!m || streaming_map_in(cs, a))
+		return;
+	check_report(cs, CHECK_LEAKS, "iova-destroy-left-linked", RULE_DESTROY, ev, ev->line,
+		     ev->dev, NULL,
+		     "domain %llu frees %llu bytes at IOVA %#llx of a %llu-byte allocation (line %d) "
+		     "while %#llx (+%llu), mapped at line %d, is still linked in it",
+		     (unsigned long long)ev->aux, (unsigned long long)ev->len,
+		     (unsigned long long)ev->addr, (unsigned long long)a->len, a->line,
+		     (unsigned long long)m->addr, (unsigned long long)m->len, m->line);
+}
+
+void twostep_check_event(struct checkers *cs, const struct sim_event *ev)
+{
+	switch (ev->kind) {
+	case EV_IOMMU_MAP:
+		on_map(cs, ev);
+		break;
+	case EV_IOTLB_SYNC:
+		if (ev->flags == 1)
+			cut(cs, &cs->unsynced, ev->aux, ev->addr, ev->len);
+		break;
+	case EV_IOMMU_UNMAP:
+		cut(cs, &cs->unsynced, ev->aux, ev->addr, ev->len);
+		break;
+	case EV_IOTLB_FILL:
+		on_fill(cs, ev);
+		break;
+	case EV_IOVA_FREE:
+	case EV_IOVA_QUEUED:
+		on_free(cs, ev);
+		break;
+	default:
+		break;
+	}
+}
