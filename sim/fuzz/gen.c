@@ -274,6 +274,7 @@ struct ghandle {
 	int nbufs;
 	int bufs[MAX_SG];
 	u64 len; /* single: bytes mapped */
+	bool bar; /* maps a BAR buffer: a P2P mapping has nothing to sync */
 	enum hstate state;
 };
 
@@ -418,6 +419,8 @@ dup:
 	if (overlap && g->nr_bufs < MAX_BUFS)
 		return gen_buf(g, g->ctx->nr_providers && below(g->rng, 3) == 0);
 	h->len = g->bufs[h->bufs[0]].size;
+	for (int i = 0; i < h->nbufs; i++)
+		h->bar |= g->bufs[h->bufs[i]].bar;
 	/* a writable mapping of bytes already mapped is a driver mistake (dma-debug) */
 	excused = overlap || unchecked || tainted(g, dev);
 	if (excused)
@@ -435,12 +438,22 @@ dup:
 	return 0;
 }
 
+/* A legal map of either kind, as the weights allow (the fallback of steps that need one). */
+static int gen_some_map(struct gen *g)
+{
+	unsigned int ws = g->ctx->weights[FZ_MAP], wg = g->ctx->weights[FZ_MAP_SG];
+
+	if (!ws && !wg)
+		return gen_buf(g, false);
+	return gen_map(g, below(g->rng, ws + wg) >= ws, false);
+}
+
 static int gen_unmap(struct gen *g)
 {
 	int i = pick_handle(g, H_LIVE, false);
 
 	if (i < 0)
-		return gen_map(g, false, false);
+		return gen_some_map(g);
 	unmap_state(g, &g->h[i], H_DEAD);
 	return fz_seq_add(g->seq, tainted(g, g->h[i].dev), "unmap h%d", i);
 }
@@ -452,8 +465,10 @@ static int gen_sync(struct gen *g)
 	bool cpu;
 
 	if (i < 0)
-		return gen_map(g, false, false);
+		return gen_some_map(g);
 	h = &g->h[i];
+	if (h->bar)
+		return 0;
 	cpu = h->dir == DIR_FROM || (h->dir == DIR_BIDIR && below(g->rng, 2));
 	return fz_seq_add(g->seq, tainted(g, h->dev), "sync h%d %s", i,
 			  cpu ? "for-cpu" : "for-device");
@@ -593,7 +608,7 @@ static int gen_step(struct gen *g, enum fz_kind k)
 		return gen_sync(g);
 	case FZ_DMA:
 		i = pick_handle(g, H_LIVE, false);
-		return i < 0 ? gen_map(g, below(g->rng, 2), false) : gen_dma(g, i, false);
+		return i < 0 ? gen_some_map(g) : gen_dma(g, i, false);
 	case FZ_DMA_WRONG_DIR:
 		i = pick_handle(g, H_LIVE, false);
 		return i < 0 ? 0 : gen_dma(g, i, true);

@@ -221,7 +221,7 @@ static const char *sym_name(const struct runner *r, int sym)
 
 static bool text_out(const struct runner *r)
 {
-	return r->opts->format == P2PSIM_FORMAT_TEXT;
+	return r->opts->format == P2PSIM_FORMAT_TEXT && !r->opts->silent;
 }
 
 /* --- bind ------------------------------------------------------------------ */
