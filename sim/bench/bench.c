@@ -23,6 +23,7 @@ extern const struct bench_case bench_dma_iommu_strict_4k;
 extern const struct bench_case bench_dma_iommu_lazy_4k;
 extern const struct bench_case bench_dma_iommu_iova_link_4k;
 extern const struct bench_case bench_two_step_link_unlink_4k;
+extern const struct bench_case bench_fuzz_steps;
 /* sim/bench/bench_twostep.c: the scatterlist vs two-step table of --compare-apis */
 int bench_compare_apis(FILE *out, const struct p2psim_bench_opts *opts);
 
@@ -37,6 +38,7 @@ static const struct bench_case *const bench_cases[] = {
 	&bench_dma_iommu_lazy_4k,
 	&bench_dma_iommu_iova_link_4k,
 	&bench_two_step_link_unlink_4k,
+	&bench_fuzz_steps,
 	NULL, /* keeps the array non-empty; skipped */
 };
 
