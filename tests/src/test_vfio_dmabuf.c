@@ -978,21 +978,47 @@ Test(bugs, h20_h21_export_from_unrequested_or_unmappable_bars, .fini = teardown)
 	cr_assert_geq(export1(0, 0, PAGE_SIZE), 3); /* F7 broken twice */
 }
 
+/* An nvgrace-style function on a1 whose virtual BAR 4 (64 MiB, power of two) fronts 48 MiB of
+ * device memory at 0x80000000. */
+static int h6_export(u64 mask, struct nvgrace_gpu_pci_core_device *nv)
+{
+	dfx_init(&fx, true, NULL, mask, false);
+	fx.sm.a1->bars[4] = (struct pci_bar){ .kind = PCI_BAR_MEM64,
+					      .prefetchable = true,
+					      .size_bytes = 64 * MB,
+					      .cpu_addr = 0x4100000000ULL,
+					      .bus_addr = 0x4100000000ULL };
+	memset(nv, 0, sizeof(*nv));
+	cr_assert_eq(vfio_pci_core_init_dev(&nv->core_device, &fx.sys, fx.sm.a1, &fx.ctx,
+					    &nvgrace_gpu_pci_dev_ops, NULL),
+		     0);
+	nv->usemem_phys = 0x80000000ULL;
+	nv->usemem_len = 48 * MB;
+	vfio_pci_core_open_device(&nv->core_device);
+	vfio_pci_core_setup_barmap(&nv->core_device, 4);
+	return dfx_export(&nv->core_device, USEMEM_REGION_INDEX, 16 * MB, MB);
+}
+
+Test(bugs, h6_fixed_variant_exports_device_memory, .fini = teardown)
+{
+	struct nvgrace_gpu_pci_core_device nv;
+	int fd = h6_export(0, &nv);
+
+	cr_assert_geq(fd, 3);
+	cr_assert_eq(dfx_priv(&fx, fd)->phys_vec[0].paddr, 0x80000000ULL + 16 * MB);
+	cr_assert_eq(dfx_priv(&fx, fd)->provider, pcim_p2pdma_provider(&fx.ctx, fx.sm.a1, 0));
+	dma_buf_close_fd(&fx.sys, fd); /* before nv goes out of scope */
+}
+
 Test(bugs, h6_variant_exports_the_pci_bar, .fini = teardown)
 {
 	struct nvgrace_gpu_pci_core_device nv;
-	int fd;
+	int fd = h6_export(BUG(BUG_H6_VARIANT_USES_PCI_BAR), &nv);
 
-	setup_bug(BUG(BUG_H6_VARIANT_USES_PCI_BAR));
-	memset(&nv, 0, sizeof(nv));
-	vfio_pci_core_init_dev(&nv.core_device, &fx.sys, fx.sm.a1, &fx.ctx,
-			       &nvgrace_gpu_pci_dev_ops, NULL);
-	nv.usemem_phys = 0x80000000ULL;
-	nv.usemem_len = 64 * MB;
-	vfio_pci_core_open_device(&nv.core_device);
-	/* a1 has no BAR 4: the PCI-BAR view cannot even find the region */
-	fd = dfx_export(&nv.core_device, USEMEM_REGION_INDEX, 0, PAGE_SIZE);
-	cr_assert_eq(fd, -EINVAL);
+	cr_assert_geq(fd, 3);
+	/* the virtual BAR's PCI address: not the device memory the region stands for */
+	cr_assert_eq(dfx_priv(&fx, fd)->phys_vec[0].paddr, 0x4100000000ULL + 16 * MB);
+	dma_buf_close_fd(&fx.sys, fd);
 }
 
 Test(bugs, h11_null_pci_ops_oopses, .fini = teardown)
