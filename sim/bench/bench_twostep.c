@@ -57,10 +57,10 @@
 
 /* --- the cost model of simulated time (ns) -------------------------------- */
 
-#define COST_PTE_NS 5            /* write or clear one leaf entry */
-#define COST_PT_PAGE_NS 250      /* allocate and zero one page-table page */
-#define COST_IOVA_NS 50          /* one IOVA allocation or free */
-#define COST_INV_NS 1000         /* one IOTLB invalidation (range or domain) incl. wait */
+#define COST_PTE_NS 5 /* write or clear one leaf entry */
+#define COST_PT_PAGE_NS 250 /* allocate and zero one page-table page */
+#define COST_IOVA_NS 50 /* one IOVA allocation or free */
+#define COST_INV_NS 1000 /* one IOTLB invalidation (range or domain) incl. wait */
 #define COST_BOUNCE_NS_PER_KIB 100 /* memcpy at ~10 GB/s */
 
 /* Kernel x86-64 sizes of the caller's DMA bookkeeping. */
@@ -211,10 +211,11 @@ static int ts_link_unlink_rate(struct bench_ctx *ctx, int mode, u64 iters, const
 	}
 	t1 = bench_now_ns();
 	*rate = (double)iters / ((double)(t1 - t0) / 1e9);
-	bench_note(ctx, "%s: %llu link+unlink, iotlb_sync %llu, iotlb_sync_map %llu, "
-		   "page-table pages %llu", mode == P2PSIM_IOMMU_MODE_STRICT ? "strict" : "lazy",
-		   (unsigned long long)iters, (unsigned long long)e.hw->iotlb_sync,
-		   (unsigned long long)e.hw->iotlb_sync_map,
+	bench_note(ctx,
+		   "%s: %llu link+unlink, iotlb_sync %llu, iotlb_sync_map %llu, "
+		   "page-table pages %llu",
+		   mode == P2PSIM_IOMMU_MODE_STRICT ? "strict" : "lazy", (unsigned long long)iters,
+		   (unsigned long long)e.hw->iotlb_sync, (unsigned long long)e.hw->iotlb_sync_map,
 		   (unsigned long long)e.hw->pgtable_pages_live);
 out:
 	dma_iova_free(e.dev, &state);
@@ -241,13 +242,13 @@ static int bench_two_step_link_unlink(struct bench_ctx *ctx)
 	if (!ret) {
 		base = ts_dma_list_baseline(offs, nr_offs, iters);
 		bench_note(ctx, "4 KiB dma_iova_link + dma_iova_unlink at random pages of a 1 GiB "
-			   "reservation (no dma_iova_sync; unlink syncs the IOTLB itself)");
+				"reservation (no dma_iova_sync; unlink syncs the IOTLB itself)");
 		bench_report(ctx, "link+unlink per second, strict", strict, "pairs/s", base,
 			     "dma_list store+clear/s", 5e6, true);
 		bench_report(ctx, "link+unlink per second, lazy", lazy, "pairs/s", NAN, NULL, 5e6,
 			     true);
-		bench_report(ctx, "time per link+unlink, strict", 1e9 / strict, "ns", NAN, NULL, NAN,
-			     false);
+		bench_report(ctx, "time per link+unlink, strict", 1e9 / strict, "ns", NAN, NULL,
+			     NAN, false);
 	}
 	free(offs);
 	return ret;
@@ -271,9 +272,9 @@ struct ts_snap {
 struct ts_row {
 	const char *workload, *path, *mode;
 	u64 pages;
-	struct ts_snap d;   /* after - before */
-	u64 pt_peak;        /* page-table pages at the peak, above what the world started with */
-	u64 meta_bytes;     /* peak caller DMA bookkeeping */
+	struct ts_snap d; /* after - before */
+	u64 pt_peak; /* page-table pages at the peak, above what the world started with */
+	u64 meta_bytes; /* peak caller DMA bookkeeping */
 	double sim_ns_page, wall_ns_page;
 	int err;
 };
@@ -589,11 +590,13 @@ static int ts_dmabuf(struct ts_env *e, enum ts_path path, size_t nr_ranges, size
 
 static void ts_print_text(FILE *out, const struct ts_row *rows, size_t nr, bool quick)
 {
-	fprintf(out, "scatterlist vs two-step IOVA API (%s run; counts from the models' "
-		     "statistics)\n\n", quick ? "quick" : "full");
+	fprintf(out,
+		"scatterlist vs two-step IOVA API (%s run; counts from the models' "
+		"statistics)\n\n",
+		quick ? "quick" : "full");
 	fprintf(out, "%-9s %-9s %-6s %9s %9s %9s %9s %9s %9s %10s %6s %8s %8s %8s\n", "workload",
-		"path", "mode", "pages", "iova", "sync_map", "sync", "inval", "pt_pages",
-		"meta_B", "p2p", "bounced", "sim_ns/p", "wall_ns/p");
+		"path", "mode", "pages", "iova", "sync_map", "sync", "inval", "pt_pages", "meta_B",
+		"p2p", "bounced", "sim_ns/p", "wall_ns/p");
 	for (size_t i = 0; i < nr; i++) {
 		const struct ts_row *r = &rows[i];
 
@@ -614,13 +617,14 @@ static void ts_print_text(FILE *out, const struct ts_row *rows, size_t nr, bool 
 			(unsigned long long)r->d.lookups, (unsigned long long)r->d.bounced,
 			r->sim_ns_page, r->wall_ns_page);
 	}
-	fprintf(out, "\ncolumns: iova = IOVA allocations; sync_map = iotlb_sync_map calls; "
-		     "sync = iotlb_sync calls;\n  inval = IOTLB range + domain invalidations; "
-		     "pt_pages = page-table pages at the peak;\n  meta_B = caller DMA bookkeeping "
-		     "at its peak (kernel x86-64 sizes); p2p = P2P map-type look-ups;\n"
-		     "  bounced = swiotlb bytes copied; sim_ns/p = modelled cost per 4 KiB page "
-		     "(PTE %d ns, table page %d ns,\n  IOVA alloc/free %d ns, invalidation %d ns, "
-		     "bounce %d ns/KiB); wall_ns/p = this machine's time per page.\n",
+	fprintf(out,
+		"\ncolumns: iova = IOVA allocations; sync_map = iotlb_sync_map calls; "
+		"sync = iotlb_sync calls;\n  inval = IOTLB range + domain invalidations; "
+		"pt_pages = page-table pages at the peak;\n  meta_B = caller DMA bookkeeping "
+		"at its peak (kernel x86-64 sizes); p2p = P2P map-type look-ups;\n"
+		"  bounced = swiotlb bytes copied; sim_ns/p = modelled cost per 4 KiB page "
+		"(PTE %d ns, table page %d ns,\n  IOVA alloc/free %d ns, invalidation %d ns, "
+		"bounce %d ns/KiB); wall_ns/p = this machine's time per page.\n",
 		COST_PTE_NS, COST_PT_PAGE_NS, COST_IOVA_NS, COST_INV_NS, COST_BOUNCE_NS_PER_KIB);
 }
 
@@ -644,17 +648,19 @@ static void ts_print_json(FILE *out, const struct ts_row *rows, size_t nr, bool 
 				       json_object_new_int64((int64_t)r->d.iotlb_sync_map));
 		json_object_object_add(o, "iotlb_sync",
 				       json_object_new_int64((int64_t)r->d.iotlb_sync));
-		json_object_object_add(o, "invalidations",
-				       json_object_new_int64((int64_t)(r->d.inv_range +
-								       r->d.inv_domain)));
+		json_object_object_add(
+			o, "invalidations",
+			json_object_new_int64((int64_t)(r->d.inv_range + r->d.inv_domain)));
 		json_object_object_add(o, "pgtable_pages_peak",
 				       json_object_new_int64((int64_t)r->pt_peak));
 		json_object_object_add(o, "metadata_bytes",
 				       json_object_new_int64((int64_t)r->meta_bytes));
-		json_object_object_add(o, "p2p_lookups", json_object_new_int64((int64_t)r->d.lookups));
+		json_object_object_add(o, "p2p_lookups",
+				       json_object_new_int64((int64_t)r->d.lookups));
 		json_object_object_add(o, "bounced_bytes",
 				       json_object_new_int64((int64_t)r->d.bounced));
-		json_object_object_add(o, "sim_ns_per_page", json_object_new_double(r->sim_ns_page));
+		json_object_object_add(o, "sim_ns_per_page",
+				       json_object_new_double(r->sim_ns_page));
 		json_object_object_add(o, "wall_ns_per_page",
 				       json_object_new_double(r->wall_ns_page));
 		json_object_array_add(arr, o);

@@ -31,14 +31,14 @@
 #include "models/iommu/iommu_hw.h"
 #include "sim/check/check_internal.h"
 
-#define RULE_SYNC                                                                          \
-	"include/linux/dma-mapping.h dma_iova_sync(): links are not visible to the device "   \
+#define RULE_SYNC                                                                           \
+	"include/linux/dma-mapping.h dma_iova_sync(): links are not visible to the device " \
 	"until the IOTLB is synced; the device must not use them before"
-#define RULE_BOUNDS                                                                        \
+#define RULE_BOUNDS                                                                           \
 	"drivers/iommu/dma-iommu.c dma_iova_link(): offset + size must stay inside the size " \
 	"given to dma_iova_try_alloc() (not checked upstream)"
-#define RULE_DESTROY                                                                       \
-	"drivers/iommu/dma-iommu.c dma_iova_destroy(): [0, mapped_len) must be the only "     \
+#define RULE_DESTROY                                                                      \
+	"drivers/iommu/dma-iommu.c dma_iova_destroy(): [0, mapped_len) must be the only " \
 	"linked range of the reservation; unlink the others first"
 
 /* Does the unit behind domain @id have an iotlb_sync_map op (drivers.c table)? */
@@ -104,8 +104,8 @@ static void on_map(struct checkers *cs, const struct sim_event *ev)
 
 	if (ev->ret || !ev->len)
 		return;
-	if (domain_has_sync_map(cs, ev->aux) && (e = track_add(cs, &cs->unsynced, ev->aux,
-								 ev->addr, ev->len)))
+	if (domain_has_sync_map(cs, ev->aux) &&
+	    (e = track_add(cs, &cs->unsynced, ev->aux, ev->addr, ev->len)))
 		e->line = ev->line;
 	if (!check_on(cs, CHECK_DMA_DEBUG) || !domain_has_iovas(cs, ev->aux))
 		return;
@@ -160,13 +160,14 @@ static void on_free(struct checkers *cs, const struct sim_event *ev)
 	m = overlap(&cs->mapped, ev->aux, ev->addr + ev->len, end - (ev->addr + ev->len));
 	if (!m || streaming_map_in(cs, a))
 		return;
-	check_report(cs, CHECK_LEAKS, "iova-destroy-left-linked", RULE_DESTROY, ev, ev->line,
-		     ev->dev, NULL,
-		     "domain %llu frees %llu bytes at IOVA %#llx of a %llu-byte allocation (line %d) "
-		     "while %#llx (+%llu), mapped at line %d, is still linked in it",
-		     (unsigned long long)ev->aux, (unsigned long long)ev->len,
-		     (unsigned long long)ev->addr, (unsigned long long)a->len, a->line,
-		     (unsigned long long)m->addr, (unsigned long long)m->len, m->line);
+	check_report(
+		cs, CHECK_LEAKS, "iova-destroy-left-linked", RULE_DESTROY, ev, ev->line, ev->dev,
+		NULL,
+		"domain %llu frees %llu bytes at IOVA %#llx of a %llu-byte allocation (line %d) "
+		"while %#llx (+%llu), mapped at line %d, is still linked in it",
+		(unsigned long long)ev->aux, (unsigned long long)ev->len,
+		(unsigned long long)ev->addr, (unsigned long long)a->len, a->line,
+		(unsigned long long)m->addr, (unsigned long long)m->len, m->line);
 }
 
 void twostep_check_event(struct checkers *cs, const struct sim_event *ev)

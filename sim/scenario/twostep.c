@@ -98,7 +98,8 @@ static void run_iova(struct scn_twostep_slot *s, const struct scenario *scn,
 		return;
 	}
 	if (!s->iova_live) {
-		misuse(res, scn, st, "holds no IOVA reservation (iova-alloc failed, or it was freed)");
+		misuse(res, scn, st,
+		       "holds no IOVA reservation (iova-alloc failed, or it was freed)");
 		return;
 	}
 	switch (st->verb) {

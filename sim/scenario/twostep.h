@@ -22,8 +22,8 @@ void scn_twostep_free(struct scn_twostep *ts);
 
 struct scn_twostep_result {
 	bool has_outcome; /* the step has an outcome (expect ok / expect error) */
-	bool failed;      /* ... and it failed with @err */
-	int err;          /* negative errno */
+	bool failed; /* ... and it failed with @err */
+	int err; /* negative errno */
 	char misuse[160]; /* non-empty: the step could not run (e.g. no live reservation) */
 };
 

@@ -23,11 +23,11 @@
 typedef unsigned char blk_status_t;
 enum {
 	BLK_STS_OK = 0,
-	BLK_STS_NOTSUPP,  /* -EOPNOTSUPP */
-	BLK_STS_TARGET,   /* -EREMOTEIO */
+	BLK_STS_NOTSUPP, /* -EOPNOTSUPP */
+	BLK_STS_TARGET, /* -EREMOTEIO */
 	BLK_STS_RESOURCE, /* -ENOMEM: try again later */
-	BLK_STS_INVAL,    /* -EINVAL: e.g. P2P memory the host bridge may not carry */
-	BLK_STS_IOERR,    /* -EIO and anything else */
+	BLK_STS_INVAL, /* -EINVAL: e.g. P2P memory the host bridge may not carry */
+	BLK_STS_IOERR, /* -EIO and anything else */
 };
 
 /* One physical segment of a request (struct phys_vec). */
@@ -51,7 +51,7 @@ struct blk_dma_req {
 
 /* struct blk_dma_iter: the segment just mapped and where the walk is. */
 struct blk_dma_iter {
-	dma_addr_t addr;   /* this DMA segment */
+	dma_addr_t addr; /* this DMA segment */
 	u32 len;
 	blk_status_t status;
 	unsigned int next; /* index of the next vec to map */
@@ -88,7 +88,7 @@ bool blk_rq_dma_unmap(const struct blk_dma_req *req, struct device *dev,
 struct blk_dma_mapping {
 	struct dma_iova_state state;
 	enum pci_p2pdma_map_type map_type;
-	size_t mapped_len;   /* total length of the DMA segments */
+	size_t mapped_len; /* total length of the DMA segments */
 	unsigned int nr_segs;
 };
 int blk_rq_dma_map_all(const struct blk_dma_req *req, struct device *dev,

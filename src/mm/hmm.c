@@ -77,7 +77,8 @@ size_t hmm_dma_map_nr_mapped(const struct hmm_dma_map *map)
 
 void hmm_dma_map_free(struct device *dev, struct hmm_dma_map *map)
 {
-	struct sim_event ev = { .kind = EV_HMM_MAP_FREE, .dev = dev->pdev,
+	struct sim_event ev = { .kind = EV_HMM_MAP_FREE,
+				.dev = dev->pdev,
 				.addr = dma_use_iova(&map->state) ? map->state.addr : 0,
 				.len = map->nr_entries,
 				.count = (unsigned int)hmm_dma_map_nr_mapped(map) };

@@ -44,10 +44,10 @@ static inline unsigned long hmm_pfn_from_phys(phys_addr_t phys, bool write)
 
 struct hmm_dma_map {
 	struct dma_iova_state state; /* dma_use_iova(): one reservation for every entry */
-	unsigned long *pfn_list;     /* nr_entries hmm pfns, zeroed by hmm_dma_map_alloc() */
-	dma_addr_t *dma_list;        /* only without IOVA and with dma_need_unmap() */
+	unsigned long *pfn_list; /* nr_entries hmm pfns, zeroed by hmm_dma_map_alloc() */
+	dma_addr_t *dma_list; /* only without IOVA and with dma_need_unmap() */
 	size_t dma_entry_size;
-	size_t nr_entries;           /* simulator: the kernel's caller keeps this count itself */
+	size_t nr_entries; /* simulator: the kernel's caller keeps this count itself */
 };
 
 /*

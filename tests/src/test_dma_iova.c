@@ -59,9 +59,13 @@ static struct device *mkdev(const char *id, enum iommu_mode mode)
 	struct device *dev = &devs[nr_devs++];
 	struct pci_dev *pdev = pci_fabric_find_id(topo->fabric, id);
 
-	*dev = (struct device){ .name = id, .pdev = pdev, .machine = m,
-				.dma_mask = DMA_BIT_MASK(64), .coherent_dma_mask = DMA_BIT_MASK(64),
-				.dma_coherent = true, .untrusted = pdev->untrusted };
+	*dev = (struct device){ .name = id,
+				.pdev = pdev,
+				.machine = m,
+				.dma_mask = DMA_BIT_MASK(64),
+				.coherent_dma_mask = DMA_BIT_MASK(64),
+				.dma_coherent = true,
+				.untrusted = pdev->untrusted };
 	cr_assert_eq(iommu_probe_device_dma(dev, machine_iommu_for(m, pdev), mode), 0);
 	return dev;
 }
@@ -138,7 +142,8 @@ static void tail_only(unsigned int min_align_mask)
 	cr_assert_eq(iommu_iova_to_phys(dev->domain, 0xffffe000), 0x200000);
 	tail = iommu_iova_to_phys(dev->domain, 0xfffff000);
 	cr_assert(is_swiotlb_buffer(dev, tail));
-	cr_assert_eq(tail & 0xfff, 0, "alloc_align_mask = granule: aligned with any min_align_mask");
+	cr_assert_eq(tail & 0xfff, 0,
+		     "alloc_align_mask = granule: aligned with any min_align_mask");
 	cr_assert(s.__size & DMA_IOVA_USE_SWIOTLB);
 	dma_iova_destroy(dev, &s, 0x1800, DMA_TO_DEVICE, 0);
 	cr_assert_eq(swiotlb_used_slots(pool), 0);

@@ -56,7 +56,8 @@ Test(hmm, pfn_encoding)
 	unsigned long pfn = hmm_pfn_from_phys(0x123456000ULL, true);
 
 	cr_assert_eq(pfn, 0x123456UL | (1UL << 63) | (1UL << 62));
-	cr_assert_eq(hmm_pfn_to_phys(pfn | HMM_PFN_DMA_MAPPED | HMM_PFN_P2PDMA_BUS), 0x123456000ULL);
+	cr_assert_eq(hmm_pfn_to_phys(pfn | HMM_PFN_DMA_MAPPED | HMM_PFN_P2PDMA_BUS),
+		     0x123456000ULL);
 	cr_assert_eq(HMM_PFN_FLAGS, 0xffe0000000000000UL, "the top 11 bits");
 }
 
@@ -253,7 +254,8 @@ Test(hmm, map_free_reports_pfns_left_mapped)
 	cr_assert_eq(hmm_dma_map_alloc(dev, &map, 8, PAGE_SIZE), 0);
 	for (int i = 0; i < 3; i++) {
 		map.pfn_list[i] = hmm_pfn_from_phys(RAM + (u64)i * PAGE_SIZE, true);
-		cr_assert_eq(hmm_dma_map_pfn(dev, &map, i, &p2p), map.state.addr + (u64)i * PAGE_SIZE);
+		cr_assert_eq(hmm_dma_map_pfn(dev, &map, i, &p2p),
+			     map.state.addr + (u64)i * PAGE_SIZE);
 	}
 	cr_assert(hmm_dma_unmap_pfn(dev, &map, 1));
 	cr_assert_eq(hmm_dma_map_nr_mapped(&map), 2);
