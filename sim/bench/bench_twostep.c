@@ -26,6 +26,9 @@
  *                sg: dma_map_sgtable (P2P classified per segment)
  *                two-step: one pci_p2pdma_state, try_alloc, MMIO links, one
  *                sync, destroy (what vfio_pci_dmabuf does)
+ *   e  nvme-ext  single-segment requests at 512-byte alignment to an untrusted
+ *                NVMe (min_align_mask 4095): swiotlb for the unaligned parts
+ *                sg: dma_map_sgtable; two-step: blk_rq_dma_map_all
  *
  * Every count comes from the models' own statistics, read before and after
  * the run: struct iommu_dma_stats (IOVA allocations / frees / queued),
@@ -89,6 +92,12 @@ static const char bench_twostep_xml[] =
 	"        <bar index=\"0\" size=\"16K\" kind=\"mem64\" prefetchable=\"no\"/>\n"
 	"      </endpoint>\n"
 	"    </rootport>\n"
+	"    <rootport id=\"rp_c\" dev=\"4\" fn=\"0\" vendor=\"0x8086\" device=\"0x347c\">\n"
+	"      <endpoint id=\"extnvme\" vendor=\"0x144d\" device=\"0xa808\" class=\"0x010802\"\n"
+	"                untrusted=\"yes\">\n"
+	"        <bar index=\"0\" size=\"16K\" kind=\"mem64\" prefetchable=\"no\"/>\n"
+	"      </endpoint>\n"
+	"    </rootport>\n"
 	"    <rootport id=\"rp_b\" dev=\"3\" fn=\"0\" vendor=\"0x8086\" device=\"0x347b\">\n"
 	"      <endpoint id=\"gpu1\" vendor=\"0x10de\" device=\"0x20f1\" class=\"0x030200\">\n"
 	"        <bar index=\"0\" size=\"16M\" kind=\"mem32\"/>\n"
@@ -116,8 +125,8 @@ static void ts_env_free(struct ts_env *e)
 	memset(e, 0, sizeof(*e));
 }
 
-/* @mode: P2PSIM_IOMMU_MODE_STRICT or _LAZY. */
-static int ts_env_new(struct ts_env *e, int mode)
+/* @mode: P2PSIM_IOMMU_MODE_STRICT or _LAZY; @client: the mapping device. */
+static int ts_env_new_for(struct ts_env *e, int mode, const char *client)
 {
 	struct p2psim_world_opts o;
 	struct p2psim_error err = { 0 };
@@ -133,7 +142,7 @@ static int ts_env_new(struct ts_env *e, int mode)
 		return -EINVAL;
 	}
 	e->w = world_from_public(e->pw);
-	e->dev = world_find_device(e->w, "nvme0");
+	e->dev = world_find_device(e->w, client);
 	if (!e->dev || !e->dev->domain || !use_dma_iommu(e->dev) || !e->w->m->nr_iommus) {
 		ts_env_free(e);
 		return -ENODEV;
@@ -141,6 +150,11 @@ static int ts_env_new(struct ts_env *e, int mode)
 	e->hw = iommu_hw_stats(e->w->m->iommus[0]);
 	e->ds = iommu_dma_stats(e->dev->domain);
 	return 0;
+}
+
+static int ts_env_new(struct ts_env *e, int mode)
+{
+	return ts_env_new_for(e, mode, "nvme0");
 }
 
 /* xorshift64*: seeded, deterministic. */
@@ -586,7 +600,62 @@ static int ts_dmabuf(struct ts_env *e, enum ts_path path, size_t nr_ranges, size
 	return ret;
 }
 
-#define TS_NR_ROWS 16
+/*
+ * e: O_DIRECT-style single-segment requests at 512-byte alignment to an
+ * untrusted (external) NVMe with min_align_mask 4095: the scatterlist path
+ * bounces every unaligned segment whole; the two-step path bounces only the
+ * partial first and last granules and links the middle directly.
+ */
+static int ts_nvme_ext(struct ts_env *e, enum ts_path path, size_t nr_req, struct ts_row *r)
+{
+	struct blk_dma_vec vec;
+	struct scatterlist sgl;
+	struct blk_dma_seg seg;
+	struct ts_snap before;
+	u64 seed = 11, ns = 0, bytes = 0;
+	int ret = 0;
+
+	e->dev->max_seg_size = 0xffffffffu;
+	e->dev->min_align_mask = 0xfff; /* dma_set_min_align_mask(NVME_CTRL_PAGE_SIZE - 1) */
+	ts_snap(e, &before);
+	for (size_t q = 0; q < nr_req && !ret; q++) {
+		struct blk_dma_req req = { &vec, 1, DMA_TO_DEVICE };
+		u64 s0;
+
+		vec.paddr = RAM_BASE + (ts_rand(&seed) % (1UL << 18)) * PAGE_SIZE +
+			    (1 + ts_rand(&seed) % 7) * 512;
+		vec.len = (u32)(8 + ts_rand(&seed) % 249) * 512; /* 4 KiB .. 128 KiB */
+		bytes += vec.len;
+		if (path == TS_SG) {
+			struct sg_table sgt = { .sgl = &sgl, .orig_nents = 1 };
+
+			sgl = (struct scatterlist){ .page_phys = vec.paddr & ~(PAGE_SIZE - 1),
+						    .offset = (unsigned int)(vec.paddr &
+									     (PAGE_SIZE - 1)),
+						    .length = vec.len };
+			s0 = bench_now_ns();
+			ret = dma_map_sgtable(e->dev, &sgt, req.dir, 0);
+			if (!ret)
+				dma_unmap_sgtable(e->dev, &sgt, req.dir, 0);
+			ns += bench_now_ns() - s0;
+			r->meta_bytes = KSIZE_SCATTERLIST;
+		} else {
+			struct blk_dma_mapping map;
+
+			s0 = bench_now_ns();
+			ret = blk_rq_dma_map_all(&req, e->dev, &map, &seg);
+			if (!ret)
+				blk_rq_dma_unmap_all(&req, e->dev, &map, &seg);
+			ns += bench_now_ns() - s0;
+			r->meta_bytes = KSIZE_IOVA_STATE;
+		}
+	}
+	r->pages = bytes / PAGE_SIZE;
+	ts_finish(e, r, &before, 0, ns);
+	return ret;
+}
+
+#define TS_NR_ROWS 20
 
 static void ts_print_text(FILE *out, const struct ts_row *rows, size_t nr, bool quick)
 {
@@ -594,7 +663,7 @@ static void ts_print_text(FILE *out, const struct ts_row *rows, size_t nr, bool 
 		"scatterlist vs two-step IOVA API (%s run; counts from the models' "
 		"statistics)\n\n",
 		quick ? "quick" : "full");
-	fprintf(out, "%-9s %-9s %-6s %9s %9s %9s %9s %9s %9s %10s %6s %8s %8s %8s\n", "workload",
+	fprintf(out, "%-9s %-9s %-6s %9s %9s %9s %9s %9s %9s %10s %6s %11s %8s %9s\n", "workload",
 		"path", "mode", "pages", "iova", "sync_map", "sync", "inval", "pt_pages", "meta_B",
 		"p2p", "bounced", "sim_ns/p", "wall_ns/p");
 	for (size_t i = 0; i < nr; i++) {
@@ -606,8 +675,8 @@ static void ts_print_text(FILE *out, const struct ts_row *rows, size_t nr, bool 
 			continue;
 		}
 		fprintf(out,
-			"%-9s %-9s %-6s %9llu %9llu %9llu %9llu %9llu %9llu %10llu %6llu %8llu "
-			"%8.1f %8.1f\n",
+			"%-9s %-9s %-6s %9llu %9llu %9llu %9llu %9llu %9llu %10llu %6llu %11llu "
+			"%8.1f %9.1f\n",
 			r->workload, r->path, r->mode, (unsigned long long)r->pages,
 			(unsigned long long)r->d.iova_allocs,
 			(unsigned long long)r->d.iotlb_sync_map,
@@ -672,18 +741,19 @@ static void ts_print_json(FILE *out, const struct ts_row *rows, size_t nr, bool 
 
 int bench_compare_apis(FILE *out, const struct p2psim_bench_opts *opts)
 {
-	static const char *const workloads[] = { "vfio-mig", "odp", "nvme", "dma-buf" };
+	static const char *const workloads[] = { "vfio-mig", "odp", "nvme", "dma-buf", "nvme-ext" };
 	const bool quick = opts->quick;
 	const size_t mig_pages = quick ? 4096 : 262144;
 	const size_t odp_pages = quick ? 4096 : 262144;
 	const size_t nvme_reqs = quick ? 1000 : 250000;
 	const size_t dmabuf_ranges = quick ? 8 : 64, dmabuf_repeats = quick ? 4 : 50;
+	const size_t ext_reqs = quick ? 500 : 20000;
 	struct ts_row rows[TS_NR_ROWS];
 	size_t nr = 0;
 	int status = P2PSIM_OK;
 
 	memset(rows, 0, sizeof(rows));
-	for (int wl = 0; wl < 4; wl++) {
+	for (int wl = 0; wl < 5; wl++) {
 		for (int p = 0; p < 2; p++) {
 			for (int mode = P2PSIM_IOMMU_MODE_STRICT; mode <= P2PSIM_IOMMU_MODE_LAZY;
 			     mode++) {
@@ -693,7 +763,7 @@ int bench_compare_apis(FILE *out, const struct p2psim_bench_opts *opts)
 				r->workload = workloads[wl];
 				r->path = p ? "two-step" : (wl == 1 ? "per-page" : "sg");
 				r->mode = mode == P2PSIM_IOMMU_MODE_STRICT ? "strict" : "lazy";
-				r->err = ts_env_new(&e, mode);
+				r->err = ts_env_new_for(&e, mode, wl == 4 ? "extnvme" : "nvme0");
 				if (r->err)
 					continue;
 				switch (wl) {
@@ -706,8 +776,11 @@ int bench_compare_apis(FILE *out, const struct p2psim_bench_opts *opts)
 				case 2:
 					r->err = ts_nvme(&e, p, nvme_reqs, r);
 					break;
-				default:
+				case 3:
 					r->err = ts_dmabuf(&e, p, dmabuf_ranges, dmabuf_repeats, r);
+					break;
+				default:
+					r->err = ts_nvme_ext(&e, p, ext_reqs, r);
 					break;
 				}
 				ts_env_free(&e);
