@@ -62,7 +62,8 @@ static int run_bugs(int argc, char **argv)
 						 &format))
 			continue;
 		if (c == 'f')
-			return cli_usage_error(&cmd_bugs, "bad --format '%s' (text or json)", optarg);
+			return cli_usage_error(&cmd_bugs, "bad --format '%s' (text or json)",
+					       optarg);
 		if (optopt == 'f')
 			return cli_usage_error(&cmd_bugs, "option '%s' needs a value",
 					       argv[optind - 1]);
@@ -72,15 +73,16 @@ static int run_bugs(int argc, char **argv)
 		return cli_usage_error(&cmd_bugs, "unexpected argument '%s'", argv[optind]);
 	if (format == P2PSIM_FORMAT_JSON)
 		return print_json();
-	printf("%-20s %-4s %-34s %-22s %s\n", "ID", "INJ", "AREA", "CAUGHT BY", "WHAT / FIX REVERTED");
+	printf("%-20s %-4s %-20s %-20s %s\n", "ID", "INJ", "AREA", "CAUGHT BY",
+	       "WHAT / FIX REVERTED");
 	for (size_t i = 0; i < p2psim_bug_count(); i++) {
 		struct p2psim_bug b;
 
 		if (p2psim_bug_get(i, &b))
 			continue;
-		printf("%-20s %-4s %-34s %-22s %s\n", b.id, b.injectable ? "yes" : "no", b.area,
+		printf("%-20s %-4s %-20s %-20s %s\n", b.id, b.injectable ? "yes" : "no", b.area,
 		       b.checker, b.summary);
-		printf("%-20s %-4s %-34s %-22s   fix: %s\n", "", "", "", "", b.fix);
+		printf("%-20s %-4s %-20s %-20s   fix: %s\n", "", "", "", "", b.fix);
 	}
 	printf("\n'yes': `p2psim run|fuzz --inject ID` re-enables it; 'no': listed, not "
 	       "injectable yet\n(p2psim bugs --format json says what is missing).\n");
@@ -89,7 +91,8 @@ static int run_bugs(int argc, char **argv)
 
 const struct command cmd_bugs = {
 	.name = "bugs",
-	.summary = "the historic kernel bugs --inject can re-enable, and the checker that catches each",
+	.summary =
+		"the historic kernel bugs --inject can re-enable, and the checker that catches each",
 	.usage = "p2psim bugs [--format text|json]",
 	.help = "List the catalogue of historic upstream bugs (DESIGN.md §7): for each, the id\n"
 		"that `--inject ID` takes on `p2psim run` and `p2psim fuzz`, whether it can be\n"

@@ -72,12 +72,14 @@ static int run_fuzz(int argc, char **argv)
 
 			opts.time_s = strtod(optarg, &end);
 			if (*end || !(opts.time_s > 0) || opts.time_s > 1e7)
-				return cli_usage_error(&cmd_fuzz, "bad --time '%s' (seconds)", optarg);
+				return cli_usage_error(&cmd_fuzz, "bad --time '%s' (seconds)",
+						       optarg);
 			break;
 		}
 		case 'n':
 			if (!parse_ull(optarg, &v) || !v || v > 100000)
-				return cli_usage_error(&cmd_fuzz, "bad --steps '%s' (1..100000)", optarg);
+				return cli_usage_error(&cmd_fuzz, "bad --steps '%s' (1..100000)",
+						       optarg);
 			opts.steps = (unsigned int)v;
 			break;
 		case 'o':
@@ -85,7 +87,8 @@ static int run_fuzz(int argc, char **argv)
 			break;
 		case 'j':
 			if (!parse_ull(optarg, &v) || !v || v > 256)
-				return cli_usage_error(&cmd_fuzz, "bad --jobs '%s' (1..256)", optarg);
+				return cli_usage_error(&cmd_fuzz, "bad --jobs '%s' (1..256)",
+						       optarg);
 			opts.jobs = (unsigned int)v;
 			break;
 		case 'S': {
@@ -95,7 +98,8 @@ static int run_fuzz(int argc, char **argv)
 			if (sscanf(optarg, "%u/%u%n", &i, &n, &used) != 2 || optarg[used] || !n ||
 			    i >= n || optarg[0] == '-')
 				return cli_usage_error(&cmd_fuzz,
-						       "bad --shard '%s' (I/N with 0 <= I < N)", optarg);
+						       "bad --shard '%s' (I/N with 0 <= I < N)",
+						       optarg);
 			opts.shard = i;
 			opts.nshards = n;
 			break;
@@ -158,7 +162,8 @@ static int run_fuzz(int argc, char **argv)
 				fprintf(stderr, "[fuzz] [%s/%s] %u steps: %s\n",
 					sum->crashes[i].checker, sum->crashes[i].kind,
 					sum->crashes[i].steps_minimised,
-					sum->crashes[i].file[0] ? sum->crashes[i].file : "(no --out)");
+					sum->crashes[i].file[0] ? sum->crashes[i].file :
+								  "(no --out)");
 		p2psim_fuzz_summary_print_json(sum, &opts, stdout);
 	}
 	free(sum);
@@ -176,9 +181,10 @@ static int run_fuzz(int argc, char **argv)
 const struct command cmd_fuzz = {
 	.name = "fuzz",
 	.summary = "generate adversarial mapping sequences; write a minimal scenario per violation",
-	.usage = "p2psim fuzz TOPO [--seed N] [--runs N | --time SECONDS] [--steps N] [--out DIR]\n"
-		 "                   [--jobs N] [--shard I/N] [--inject BUG,...] [--weights K=W,...]\n"
-		 "                   [--no-minimise]",
+	.usage =
+		"p2psim fuzz TOPO [--seed N] [--runs N | --time SECONDS] [--steps N] [--out DIR]\n"
+		"                   [--jobs N] [--shard I/N] [--inject BUG,...] [--weights K=W,...]\n"
+		"                   [--no-minimise]",
 	.help = "Generate sequences of driver actions on the machine TOPO (buffers, streaming\n"
 		"maps and scatter-gather maps, syncs, device DMA, unmaps, time, releases, IOMMU\n"
 		"modes), mixed with the mistakes real drivers make (double unmap, wrong size,\n"

@@ -23,18 +23,18 @@ extern "C" {
 #endif
 
 struct p2psim_fuzz_opts {
-	unsigned long long seed;  /* campaign seed */
-	unsigned long long runs;  /* sequences this shard runs; 0: until @time_s */
-	double time_s;            /* wall-clock budget in seconds; 0: none (needs @runs) */
-	unsigned int steps;       /* steps per sequence (0: 48) */
-	const char *out_dir;      /* crash-<hash>.scn go here; NULL: none written */
-	const char *topo_path;    /* named in the reproducers' `# topology:` header */
-	unsigned int jobs;        /* worker processes (0/1: in this process) */
+	unsigned long long seed; /* campaign seed */
+	unsigned long long runs; /* sequences this shard runs; 0: until @time_s */
+	double time_s; /* wall-clock budget in seconds; 0: none (needs @runs) */
+	unsigned int steps; /* steps per sequence (0: 48) */
+	const char *out_dir; /* crash-<hash>.scn go here; NULL: none written */
+	const char *topo_path; /* named in the reproducers' `# topology:` header */
+	unsigned int jobs; /* worker processes (0/1: in this process) */
 	unsigned int shard, nshards; /* this is shard @shard of @nshards (0/0: the whole space) */
-	const char *inject;       /* comma-separated bug ids; NULL: none */
-	const char *weights;      /* "map=3,unmap=2,..." (docs/fuzz.md); NULL: defaults */
-	int no_minimise;          /* keep reproducers as generated */
-	FILE *progress;           /* a terminal to print progress to; NULL: quiet */
+	const char *inject; /* comma-separated bug ids; NULL: none */
+	const char *weights; /* "map=3,unmap=2,..." (docs/fuzz.md); NULL: defaults */
+	int no_minimise; /* keep reproducers as generated */
+	FILE *progress; /* a terminal to print progress to; NULL: quiet */
 	volatile sig_atomic_t *stop; /* set asynchronously (SIGINT) to stop early */
 };
 
@@ -45,12 +45,12 @@ struct p2psim_fuzz_crash {
 	char message[512];
 	unsigned long long sequence; /* index in the campaign's seed space */
 	unsigned int steps_generated, steps_minimised;
-	char file[512];              /* the reproducer written ("" if none) */
+	char file[512]; /* the reproducer written ("" if none) */
 };
 
 struct p2psim_fuzz_summary {
 	unsigned long long sequences, steps;
-	double seconds;              /* wall clock, for steps/s */
+	double seconds; /* wall clock, for steps/s */
 	int interrupted;
 	unsigned int nr_crashes;
 	struct p2psim_fuzz_crash crashes[32]; /* sorted by checker/kind */
@@ -80,12 +80,12 @@ int p2psim_fuzz_one_input(const p2psim_topology *topo, const unsigned char *data
 /* --- the bug catalogue (`p2psim bugs`) ------------------------------------ */
 
 struct p2psim_bug {
-	const char *id;       /* what --inject takes */
+	const char *id; /* what --inject takes */
 	const char *summary;
-	const char *fix;      /* the upstream fix it reverts */
-	const char *area;     /* kernel area */
-	const char *checker;  /* the checker expected to catch it */
-	int injectable;       /* 0: listed only; @why says what is missing */
+	const char *fix; /* the upstream fix it reverts */
+	const char *area; /* kernel area */
+	const char *checker; /* the checker expected to catch it */
+	int injectable; /* 0: listed only; @why says what is missing */
 	const char *why;
 };
 

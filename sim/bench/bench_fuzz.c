@@ -23,7 +23,7 @@ static int run_fuzz_steps(struct bench_ctx *ctx)
 	unsigned long long runs = bench_quick(ctx) ? 200 : 6000, steps = 0;
 	struct p2psim_fuzz_opts o = { .seed = 1, .runs = runs };
 	struct p2psim_fuzz_summary *sum = calloc(1, sizeof(*sum));
-	struct p2psim_error err;
+	struct p2psim_error err = { 0 };
 	p2psim_topology *topo;
 	struct fz_ctx fz;
 	char path[1024], msg[128];

@@ -91,7 +91,8 @@ void fz_annotate(const struct fz_ctx *ctx, struct fz_seq *seq, const struct fz_r
 		bool mistake = false, opts = false;
 
 		snprintf(copy, sizeof(copy), "%s", seq->lines[i].text);
-		for (char *t = strtok_r(copy, " ", &save); t && nw < 16; t = strtok_r(NULL, " ", &save))
+		for (char *t = strtok_r(copy, " ", &save); t && nw < 16;
+		     t = strtok_r(NULL, " ", &save))
 			w[nw++] = t;
 		for (int k = 2; k < nw; k++)
 			opts |= strchr(w[k], '=') && strncmp(w[k], "data=", 5) &&
@@ -103,7 +104,8 @@ void fz_annotate(const struct fz_ctx *ctx, struct fz_seq *seq, const struct fz_r
 			int b = num_after(w[1], 'b');
 
 			if (b >= 0 && b < NAMES)
-				bufs[b] = (struct abuf){ .bar = nw > 3 && !strncmp(w[3], "bar=", 4) };
+				bufs[b] =
+					(struct abuf){ .bar = nw > 3 && !strncmp(w[3], "bar=", 4) };
 		} else if ((!strcmp(w[0], "map") || !strcmp(w[0], "map-sg")) && nw >= 5) {
 			struct ahandle *h;
 			int dir = dir_of(w[3]);
@@ -113,7 +115,9 @@ void fz_annotate(const struct fz_ctx *ctx, struct fz_seq *seq, const struct fz_r
 			if (hi < 0 || hi >= NAMES)
 				continue;
 			h = &hs[hi];
-			*h = (struct ahandle){ .dir = dir, .dev = d, .sg = w[0][3] == '-', .ever = true };
+			*h = (struct ahandle){
+				.dir = dir, .dev = d, .sg = w[0][3] == '-', .ever = true
+			};
 			for (int k = 4; k < nw; k++) {
 				int b = num_after(w[k], 'b');
 

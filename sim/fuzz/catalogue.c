@@ -16,7 +16,8 @@ struct bug_extra {
 };
 
 #define DMABUF_LATER "needs the dma-buf / VFIO scenario steps (not in the scenario language yet)"
-#define TWOSTEP_LATER "needs the two-step IOVA / HMM scenario steps (not in the scenario language yet)"
+#define TWOSTEP_LATER \
+	"needs the two-step IOVA / HMM scenario steps (not in the scenario language yet)"
 
 static const struct bug_extra extras[BUG__COUNT] = {
 	[BUG_H1_INVERTED_REVOKE] = { "vfio-pci dma-buf", DMABUF_LATER },
@@ -43,11 +44,11 @@ static const struct bug_extra extras[BUG__COUNT] = {
 	[BUG_H23_IOMMUFD_UNPIN_NO_RESV] = { "iommufd", DMABUF_LATER },
 	[BUG_H24_IOMMUFD_ACCESS_PIN] = { "iommufd", DMABUF_LATER },
 	[BUG_H25_MLX5_DEREG_RACE] = { "mlx5 importer", DMABUF_LATER },
-	[BUG_DMA_DIRECT_SG_BREAK] = { "dma-direct (kernel/dma/direct.c)", NULL },
-	[BUG_IOMMU_SG_HEAD_LEN] = { "dma-iommu (drivers/iommu/dma-iommu.c)", NULL },
+	[BUG_DMA_DIRECT_SG_BREAK] = { "dma-direct", NULL },
+	[BUG_IOMMU_SG_HEAD_LEN] = { "dma-iommu", NULL },
 	[BUG_IOVA_LINK_SWIOTLB_UNWIND] = { "dma-iommu two-step", TWOSTEP_LATER },
 	[BUG_IOVA_UNLINK_ZERO_PHYS] = { "dma-iommu two-step", TWOSTEP_LATER },
-	[BUG_HMM_SYNC_FAIL_NO_UNLINK] = { "HMM (mm/hmm.c)", TWOSTEP_LATER },
+	[BUG_HMM_SYNC_FAIL_NO_UNLINK] = { "HMM", TWOSTEP_LATER },
 };
 
 const char *bug_area(enum bug_id id)

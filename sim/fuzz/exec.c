@@ -141,8 +141,7 @@ const struct fz_violation *fz_finding(const struct fz_seq *seq, const struct fz_
 	return NULL;
 }
 
-bool fz_reproduces(struct fz_ctx *ctx, struct fz_seq *seq, const char *checker,
-		   const char *kind)
+bool fz_reproduces(struct fz_ctx *ctx, struct fz_seq *seq, const char *checker, const char *kind)
 {
 	struct fz_result res;
 	bool found = false;

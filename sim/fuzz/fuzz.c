@@ -72,13 +72,14 @@ static bool should_stop(const struct campaign *c, unsigned long long done)
 }
 
 /* Record a finding: keep the smallest sequence index per checker/kind. */
-static void note_finding(struct p2psim_fuzz_summary *sum, unsigned long long k,
-			 const char *checker, const char *kind)
+static void note_finding(struct p2psim_fuzz_summary *sum, unsigned long long k, const char *checker,
+			 const char *kind)
 {
 	unsigned int i;
 
 	for (i = 0; i < sum->nr_crashes; i++)
-		if (!strcmp(sum->crashes[i].checker, checker) && !strcmp(sum->crashes[i].kind, kind))
+		if (!strcmp(sum->crashes[i].checker, checker) &&
+		    !strcmp(sum->crashes[i].kind, kind))
 			break;
 	if (i == sum->nr_crashes) {
 		if (i == sizeof(sum->crashes) / sizeof(sum->crashes[0]))
@@ -110,7 +111,8 @@ static void progress(struct campaign *c, bool final)
 	for (int k = 0; k < FZ__NR; k++)
 		kinds += !!(c->sum->event_kinds_seen & (1ULL << k));
 	el = t - c->start;
-	fprintf(out, "\r[fuzz] %.0fs  %llu sequences  %llu steps  %.0f steps/s  %u distinct violations  %u/%d step kinds%s",
+	fprintf(out,
+		"\r[fuzz] %.0fs  %llu sequences  %llu steps  %.0f steps/s  %u distinct violations  %u/%d step kinds%s",
 		el, seq, steps, el > 0 ? (double)steps / el : 0.0, c->sum->nr_crashes, kinds,
 		FZ__NR, final ? "\n" : "");
 	fflush(out);
@@ -169,7 +171,9 @@ static int run_part(struct campaign *c, unsigned int job, unsigned int jobs, int
 			c->sum->event_kinds_seen = c->ctx.kinds_seen;
 			progress(c, false);
 		} else if (now_s() - last_report > 0.25) {
-			struct fz_record r = { .type = 0, .sequences = done, .steps = steps,
+			struct fz_record r = { .type = 0,
+					       .sequences = done,
+					       .steps = steps,
 					       .kinds_seen = c->ctx.kinds_seen };
 
 			last_report = now_s();
@@ -178,7 +182,9 @@ static int run_part(struct campaign *c, unsigned int job, unsigned int jobs, int
 		}
 	}
 	if (fd >= 0) {
-		struct fz_record r = { .type = 2, .sequences = done, .steps = steps,
+		struct fz_record r = { .type = 2,
+				       .sequences = done,
+				       .steps = steps,
 				       .kinds_seen = c->ctx.kinds_seen };
 
 		if (write(fd, &r, sizeof(r)) != sizeof(r))
@@ -293,7 +299,8 @@ static u64 fnv1a(const char *s, size_t len)
 /* `p2psim run --quiet` of @text named @name: its report, malloc'd. */
 static char *report_of(const struct campaign *c, const char *text, size_t len, const char *name)
 {
-	struct p2psim_run_opts ro = { .format = P2PSIM_FORMAT_TEXT, .quiet = 1,
+	struct p2psim_run_opts ro = { .format = P2PSIM_FORMAT_TEXT,
+				      .quiet = 1,
 				      .inject = c->opts->inject };
 	struct p2psim_error err;
 	char *report = NULL;
@@ -467,8 +474,7 @@ int p2psim_fuzz(const p2psim_topology *topo, const struct p2psim_fuzz_opts *opts
 				 opts->out_dir, strerror(errno));
 		return P2PSIM_EINPUT;
 	}
-	ret = fz_ctx_init(&c.ctx, topo, opts->weights, opts->steps, opts->inject, msg,
-			  sizeof(msg));
+	ret = fz_ctx_init(&c.ctx, topo, opts->weights, opts->steps, opts->inject, msg, sizeof(msg));
 	if (ret) {
 		p2psim_error_set(err, ret == -EINVAL ? P2PSIM_EINPUT : P2PSIM_EINTERNAL, NULL, 0, 0,
 				 "%s", msg);
@@ -512,9 +518,9 @@ int p2psim_fuzz_summary_print_json(const struct p2psim_fuzz_summary *s,
 	json_object_object_add(doc, "sequences", json_object_new_uint64(s->sequences));
 	json_object_object_add(doc, "steps", json_object_new_uint64(s->steps));
 	json_object_object_add(doc, "seconds", json_object_new_double(s->seconds));
-	json_object_object_add(doc, "steps_per_second",
-			       json_object_new_double(s->seconds > 0 ? (double)s->steps / s->seconds
-								     : 0));
+	json_object_object_add(
+		doc, "steps_per_second",
+		json_object_new_double(s->seconds > 0 ? (double)s->steps / s->seconds : 0));
 	json_object_object_add(doc, "interrupted", json_object_new_boolean(s->interrupted));
 	kinds = json_object_new_array();
 	for (int k = 0; kinds && k < FZ__NR; k++)

@@ -22,11 +22,27 @@
 
 /* Step kinds the generator knows; each has a user weight (--weights NAME=W). */
 enum fz_kind {
-	FZ_BUF, FZ_BAR, FZ_MAP, FZ_MAP_SG, FZ_UNMAP, FZ_SYNC, FZ_DMA, FZ_ADVANCE, FZ_RELEASE,
+	FZ_BUF,
+	FZ_BAR,
+	FZ_MAP,
+	FZ_MAP_SG,
+	FZ_UNMAP,
+	FZ_SYNC,
+	FZ_DMA,
+	FZ_ADVANCE,
+	FZ_RELEASE,
 	FZ_IOMMU,
 	/* the mistakes real drivers make */
-	FZ_DOUBLE_UNMAP, FZ_WRONG_SIZE, FZ_WRONG_DIR, FZ_WRONG_FUNCTION, FZ_WRONG_NENTS,
-	FZ_BAD_SYNC, FZ_DMA_AFTER_UNMAP, FZ_UNCHECKED, FZ_LEAK_RELEASE, FZ_DMA_WRONG_DIR,
+	FZ_DOUBLE_UNMAP,
+	FZ_WRONG_SIZE,
+	FZ_WRONG_DIR,
+	FZ_WRONG_FUNCTION,
+	FZ_WRONG_NENTS,
+	FZ_BAD_SYNC,
+	FZ_DMA_AFTER_UNMAP,
+	FZ_UNCHECKED,
+	FZ_LEAK_RELEASE,
+	FZ_DMA_WRONG_DIR,
 	FZ__NR
 };
 
@@ -121,8 +137,7 @@ void fz_result_free(struct fz_result *res);
 /* The first unexcused violation of @res (a finding), or NULL. */
 const struct fz_violation *fz_finding(const struct fz_seq *seq, const struct fz_result *res);
 /* Does @seq still give an unexcused @checker/@kind violation? */
-bool fz_reproduces(struct fz_ctx *ctx, struct fz_seq *seq, const char *checker,
-		   const char *kind);
+bool fz_reproduces(struct fz_ctx *ctx, struct fz_seq *seq, const char *checker, const char *kind);
 /* Delta-debug @seq (steps, then arguments) keeping the checker/kind finding. */
 int fz_minimise(struct fz_ctx *ctx, struct fz_seq *seq, const char *checker, const char *kind);
 /* The scenario text of @seq with acknowledgments and claims (see exec.c); malloc'd. */

@@ -49,11 +49,26 @@ const char *const fz_kind_names[FZ__NR] = {
 };
 
 static const unsigned int default_weights[FZ__NR] = {
-	[FZ_BUF] = 12,	       [FZ_BAR] = 6,	     [FZ_MAP] = 15,	   [FZ_MAP_SG] = 12,
-	[FZ_UNMAP] = 14,       [FZ_SYNC] = 6,	     [FZ_DMA] = 24,	   [FZ_ADVANCE] = 3,
-	[FZ_RELEASE] = 2,      [FZ_IOMMU] = 2,	     [FZ_DOUBLE_UNMAP] = 1, [FZ_WRONG_SIZE] = 1,
-	[FZ_WRONG_DIR] = 1,    [FZ_WRONG_FUNCTION] = 1, [FZ_WRONG_NENTS] = 1, [FZ_BAD_SYNC] = 1,
-	[FZ_DMA_AFTER_UNMAP] = 1, [FZ_UNCHECKED] = 1, [FZ_LEAK_RELEASE] = 1, [FZ_DMA_WRONG_DIR] = 1,
+	[FZ_BUF] = 12,
+	[FZ_BAR] = 6,
+	[FZ_MAP] = 15,
+	[FZ_MAP_SG] = 12,
+	[FZ_UNMAP] = 14,
+	[FZ_SYNC] = 6,
+	[FZ_DMA] = 24,
+	[FZ_ADVANCE] = 3,
+	[FZ_RELEASE] = 2,
+	[FZ_IOMMU] = 2,
+	[FZ_DOUBLE_UNMAP] = 1,
+	[FZ_WRONG_SIZE] = 1,
+	[FZ_WRONG_DIR] = 1,
+	[FZ_WRONG_FUNCTION] = 1,
+	[FZ_WRONG_NENTS] = 1,
+	[FZ_BAD_SYNC] = 1,
+	[FZ_DMA_AFTER_UNMAP] = 1,
+	[FZ_UNCHECKED] = 1,
+	[FZ_LEAK_RELEASE] = 1,
+	[FZ_DMA_WRONG_DIR] = 1,
 };
 
 /* --- choices ---------------------------------------------------------------- */
@@ -617,8 +632,7 @@ static int gen_step(struct gen *g, enum fz_kind k)
 		i = pick_handle(g, H_DEAD, false);
 		return i < 0 ? 0 : gen_dma(g, i, false);
 	case FZ_ADVANCE:
-		return fz_seq_add(g->seq, false, "advance %s",
-				  below(g->rng, 2) ? "1ms" : "20ms");
+		return fz_seq_add(g->seq, false, "advance %s", below(g->rng, 2) ? "1ms" : "20ms");
 	case FZ_RELEASE:
 		return gen_release(g, false);
 	case FZ_LEAK_RELEASE:

@@ -17,7 +17,7 @@ static p2psim_topology *topo;
 
 static void setup(void)
 {
-	struct p2psim_error err;
+	struct p2psim_error err = { 0 };
 
 	cr_assert_eq(p2psim_topology_load_file(TOPO, &topo, &err), P2PSIM_OK, "%s", err.message);
 }
@@ -84,7 +84,7 @@ Test(fuzz_gen, generated_sequences_are_valid_scenarios)
 
 	cr_assert_eq(fz_ctx_init(&ctx, topo, NULL, 60, NULL, msg, sizeof(msg)), 0);
 	for (unsigned long long k = 0; k < 50; k++) {
-		struct p2psim_error err;
+		struct p2psim_error err = { 0 };
 		char *s = generate(&ctx, 1, k);
 		struct p2psim_run_opts o = { .silent = 1 };
 		int ret;
@@ -104,9 +104,9 @@ Test(fuzz_gen, weights)
 	struct fz_ctx ctx;
 	char msg[128];
 
-	cr_assert_eq(fz_ctx_init(&ctx, topo, "map=0,map-sg=9,mistakes=0", 40, NULL, msg,
-				 sizeof(msg)),
-		     0, "%s", msg);
+	cr_assert_eq(
+		fz_ctx_init(&ctx, topo, "map=0,map-sg=9,mistakes=0", 40, NULL, msg, sizeof(msg)), 0,
+		"%s", msg);
 	cr_expect_eq(ctx.weights[FZ_MAP], 0);
 	cr_expect_eq(ctx.weights[FZ_MAP_SG], 9);
 	cr_expect_eq(ctx.weights[FZ_DOUBLE_UNMAP], 0);
@@ -140,17 +140,19 @@ Test(fuzz_gen, annotate_marks_the_driver_mistakes)
 {
 	/* line:                 1         2                3                              */
 	static const char *const lines[] = {
-		"seed 1", "buf b0 8192", "buf b1 4096",
-		"map h0 nic0 to-device b0",		/* 4 legal */
-		"map h1 gpu0 to-device b0",		/* 5 legal: two readers */
-		"map h2 gpu1 from-device b0",		/* 6 overlap: writable over live */
-		"unmap h0",				/* 7 legal */
-		"unmap h0",				/* 8 double unmap */
-		"map h3 audio0 from-device b1",		/* 9 legal */
-		"dma read audio0 h3",			/* 10 read of a from-device mapping */
-		"unmap h1 size=4096",			/* 11 wrong size */
-		"advance 1ms",				/* 12 deferred work after mistakes */
-		"dma write gpu0 h1 data=0x1",		/* 13 after unmap; gpu0 tainted anyway */
+		"seed 1",
+		"buf b0 8192",
+		"buf b1 4096",
+		"map h0 nic0 to-device b0", /* 4 legal */
+		"map h1 gpu0 to-device b0", /* 5 legal: two readers */
+		"map h2 gpu1 from-device b0", /* 6 overlap: writable over live */
+		"unmap h0", /* 7 legal */
+		"unmap h0", /* 8 double unmap */
+		"map h3 audio0 from-device b1", /* 9 legal */
+		"dma read audio0 h3", /* 10 read of a from-device mapping */
+		"unmap h1 size=4096", /* 11 wrong size */
+		"advance 1ms", /* 12 deferred work after mistakes */
+		"dma write gpu0 h1 data=0x1", /* 13 after unmap; gpu0 tainted anyway */
 	};
 	static const bool expect[] = { false, false, false, false, false, true, false,
 				       true,  false, true,  true,  true,  true };
@@ -201,8 +203,7 @@ Test(fuzz_gen, minimiser_shrinks_a_known_bad_sequence)
 	char msg[128];
 	char *text;
 
-	cr_assert_eq(fz_ctx_init(&ctx, topo, NULL, 40, "dma-direct-sg-break", msg, sizeof(msg)),
-		     0);
+	cr_assert_eq(fz_ctx_init(&ctx, topo, NULL, 40, "dma-direct-sg-break", msg, sizeof(msg)), 0);
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
 		add(&seq, lines[i]);
 	seq.lines[0].keep = true;

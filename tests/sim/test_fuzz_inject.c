@@ -23,7 +23,7 @@ static p2psim_topology *topo;
 
 static void setup(void)
 {
-	struct p2psim_error err;
+	struct p2psim_error err = { 0 };
 
 	cr_assert_eq(p2psim_topology_load_file(TOPO, &topo, &err), P2PSIM_OK, "%s", err.message);
 }
@@ -57,7 +57,7 @@ static int replay(const char *file, const char *inject, struct seen *s)
 {
 	struct p2psim_run_observer obs = { .ctx = s, .violation = on_violation };
 	struct p2psim_run_opts o = { .silent = 1, .inject = inject, .observer = &obs };
-	struct p2psim_error err;
+	struct p2psim_error err = { 0 };
 
 	memset(s, 0, sizeof(*s));
 	p2psim_error_clear(&err);
@@ -68,7 +68,7 @@ Test(fuzz_inject, the_catalogue_lists_what_can_be_injected)
 {
 	size_t injectable = 0;
 	struct p2psim_bug b;
-	struct p2psim_error err;
+	struct p2psim_error err = { 0 };
 
 	for (size_t i = 0; i < p2psim_bug_count(); i++) {
 		cr_assert_eq(p2psim_bug_get(i, &b), 0);
@@ -78,8 +78,9 @@ Test(fuzz_inject, the_catalogue_lists_what_can_be_injected)
 	}
 	cr_expect_eq(p2psim_bug_get(p2psim_bug_count(), &b), -1);
 	cr_expect_geq(injectable, 2);
-	cr_expect_eq(p2psim_inject_check("dma-direct-sg-break,iommu-sg-head-len", &err),
-		     P2PSIM_OK);
+	p2psim_error_clear(&err);
+	cr_expect_eq(p2psim_inject_check("dma-direct-sg-break,iommu-sg-head-len", &err), P2PSIM_OK);
+	p2psim_error_clear(&err); /* the first error set is kept */
 	cr_expect_eq(p2psim_inject_check("nope", &err), P2PSIM_EINPUT);
 	cr_expect(strstr(err.message, "unknown bug 'nope'"), "%s", err.message);
 	p2psim_error_clear(&err);
@@ -94,11 +95,12 @@ Test(fuzz_inject, every_injectable_bug_is_found_by_its_checker)
 
 	cr_assert(mkdtemp(dir));
 	for (size_t i = 0; i < p2psim_bug_count(); i++) {
-		struct p2psim_fuzz_opts o = { .seed = 0, .runs = BUDGET, .out_dir = dir,
-					      .topo_path = TOPO };
+		struct p2psim_fuzz_opts o = {
+			.seed = 0, .runs = BUDGET, .out_dir = dir, .topo_path = TOPO
+		};
 		struct p2psim_fuzz_summary *sum = calloc(1, sizeof(*sum));
 		char checker[32] = "", kind[48] = "";
-		struct p2psim_error err;
+		struct p2psim_error err = { 0 };
 		struct p2psim_bug b;
 		struct seen s;
 
@@ -145,7 +147,7 @@ Test(fuzz_inject, campaigns_are_deterministic_and_shards_disjoint)
 	struct p2psim_fuzz_opts o = { .seed = 0, .runs = 200, .inject = "iommu-sg-head-len" };
 	struct p2psim_fuzz_summary *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
 	struct p2psim_fuzz_summary *s0 = calloc(1, sizeof(*s0)), *s1 = calloc(1, sizeof(*s1));
-	struct p2psim_error err;
+	struct p2psim_error err = { 0 };
 
 	cr_assert(a && b && s0 && s1);
 	cr_assert_eq(p2psim_fuzz(topo, &o, a, &err), P2PSIM_ECHECK);
@@ -184,8 +186,8 @@ Test(fuzz_inject, campaigns_are_deterministic_and_shards_disjoint)
 Test(fuzz_inject, one_input_harness)
 {
 	/* any bytes decode to a valid sequence; the empty input runs just the seed */
-	static const unsigned char junk[] = { 0xff, 0x00, 0x13, 0x37, 0x42, 0x99, 0x01, 0x02,
-					      0x03, 0x04, 0x05, 0x06, 0x07, 0x08 };
+	static const unsigned char junk[] = { 0xff, 0x00, 0x13, 0x37, 0x42, 0x99, 0x01,
+					      0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08 };
 
 	cr_expect_eq(p2psim_fuzz_one_input(topo, NULL, 0, NULL), 0);
 	cr_expect_eq(p2psim_fuzz_one_input(topo, junk, sizeof(junk), NULL), 0);
