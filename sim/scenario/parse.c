@@ -1243,6 +1243,9 @@ static const struct {
 	{ "hmm-map", SCN_HMM_MAP, 3, "", "hmm-map NAME INDEX BUF[@OFF]" },
 	{ "hmm-unmap", SCN_HMM_UNMAP, 2, "", "hmm-unmap NAME INDEX" },
 	{ "hmm-free", SCN_HMM_FREE, 1, "", "hmm-free NAME" },
+	/* nr_pos -1: NAME DEV DIR and at least one buffer */
+	{ "blk-map", SCN_BLK_MAP, -1, "", "blk-map NAME DEV DIR BUF[@OFF][+LEN]..." },
+	{ "blk-unmap", SCN_BLK_UNMAP, 1, "", "blk-unmap NAME" },
 };
 
 static int twostep_index(enum scn_verb v)
@@ -1267,13 +1270,20 @@ static bool twostep_verb(const char *verb, struct scn_step *st)
 /* The IOVA reservation (iova-*) or HMM map (hmm-*) a step names. */
 static int twostep_sym(struct parser *p, struct scn_step *st, const struct token *t, bool define)
 {
-	enum scn_symbol_kind kind = st->verb <= SCN_IOVA_FREE ? SCN_SYM_IOVA : SCN_SYM_HMM;
-	const char *what = kind == SCN_SYM_IOVA ? "IOVA reservation" : "HMM map";
+	enum scn_symbol_kind kind = st->verb <= SCN_IOVA_FREE ? SCN_SYM_IOVA :
+				    st->verb <= SCN_HMM_FREE  ? SCN_SYM_HMM :
+								SCN_SYM_BLK;
+	const char *what = kind == SCN_SYM_IOVA ? "IOVA reservation" :
+			   kind == SCN_SYM_HMM	? "HMM map" :
+						  "block request";
+	const char *definer = kind == SCN_SYM_IOVA ? "iova-alloc" :
+			      kind == SCN_SYM_HMM  ? "hmm-alloc" :
+						     "blk-map";
 	int i = sym_find(p->scn, t->s);
 
 	if (i < 0 && !define)
 		return perr(p, t->col, "unknown %s '%s' (define it with %s first)", what, t->s,
-			    kind == SCN_SYM_IOVA ? "iova-alloc" : "hmm-alloc");
+			    definer);
 	if (i >= 0 && p->scn->syms[i].kind != kind)
 		return perr(p, t->col, "'%s' is not an %s (defined at line %d)", t->s, what,
 			    p->scn->syms[i].line);
@@ -1296,13 +1306,17 @@ static int twostep_sym(struct parser *p, struct scn_step *st, const struct token
 static int parse_twostep(struct parser *p, struct scn_step *st, const struct args *a)
 {
 	int k = twostep_index(st->verb);
-	bool define = st->verb == SCN_IOVA_ALLOC || st->verb == SCN_HMM_ALLOC;
+	bool define = st->verb == SCN_IOVA_ALLOC || st->verb == SCN_HMM_ALLOC ||
+		      st->verb == SCN_BLK_MAP;
 	const struct token *t;
 	const char *v;
 	int ret;
 
-	ret = need_pos(p, a, twostep_verbs[k].nr_pos, twostep_verbs[k].nr_pos,
-		       twostep_verbs[k].usage);
+	if (twostep_verbs[k].nr_pos < 0)
+		ret = need_pos(p, a, 4, MAX_TOKENS - 1, twostep_verbs[k].usage);
+	else
+		ret = need_pos(p, a, twostep_verbs[k].nr_pos, twostep_verbs[k].nr_pos,
+			       twostep_verbs[k].usage);
 	if (!ret)
 		ret = check_options(p, a, twostep_verbs[k].name, twostep_verbs[k].opts);
 	if (!ret)
@@ -1310,6 +1324,22 @@ static int parse_twostep(struct parser *p, struct scn_step *st, const struct arg
 	if (ret < 0)
 		return ret;
 	ret = 0;
+	if (st->verb == SCN_BLK_MAP) {
+		st->dev_col = a->pos[1]->col;
+		ret = set_str(p, &st->dev, a->pos[1]->s);
+		if (!ret)
+			ret = get_dir(p, a->pos[2], a->pos[2]->s, &st->dir);
+		st->dir_given = true;
+		if (ret)
+			return ret;
+		st->refs = calloc((size_t)(a->nr_pos - 3), sizeof(*st->refs));
+		if (!st->refs)
+			return oom(p);
+		st->nr_refs = (size_t)(a->nr_pos - 3);
+		for (size_t i = 0; !ret && i < st->nr_refs; i++)
+			ret = get_ref(p, a->pos[3 + i], 'b', &st->refs[i]);
+		return ret;
+	}
 	if (define) {
 		st->dev_col = a->pos[1]->col;
 		ret = set_str(p, &st->dev, a->pos[1]->s);
@@ -1390,6 +1420,8 @@ static const char *const verb_names[SCN__NR_VERBS] = {
 	[SCN_HMM_MAP] = "hmm-map",
 	[SCN_HMM_UNMAP] = "hmm-unmap",
 	[SCN_HMM_FREE] = "hmm-free",
+	[SCN_BLK_MAP] = "blk-map",
+	[SCN_BLK_UNMAP] = "blk-unmap",
 };
 
 const char *scn_verb_name(enum scn_verb verb)
@@ -1404,7 +1436,7 @@ static const char *const first_words[] = {
 	"seed",	 "iommu", "buf", "fill",    "dma-mask", "map",	"map-sg",
 	"unmap", "sync",  "dma", "advance", "release",	"echo", "expect",
 	"iova-alloc", "iova-link", "iova-sync", "iova-unlink", "iova-destroy", "iova-free",
-	"hmm-alloc", "hmm-map", "hmm-unmap", "hmm-free",
+	"hmm-alloc", "hmm-map", "hmm-unmap", "hmm-free", "blk-map", "blk-unmap",
 };
 
 /* Reserved for later steps (DESIGN.md §5.2): refused clearly, never misread. */
@@ -1484,7 +1516,7 @@ static bool has_outcome(enum scn_verb v)
 {
 	return v == SCN_MAP || v == SCN_MAP_SG || v == SCN_DMA_READ || v == SCN_DMA_WRITE ||
 	       v == SCN_DMA_MASK || v == SCN_IOVA_ALLOC || v == SCN_IOVA_LINK ||
-	       v == SCN_IOVA_SYNC || v == SCN_HMM_ALLOC || v == SCN_HMM_MAP;
+	       v == SCN_IOVA_SYNC || v == SCN_HMM_ALLOC || v == SCN_HMM_MAP || v == SCN_BLK_MAP;
 }
 
 static bool is_neutral(enum scn_verb v)

@@ -380,8 +380,10 @@ static int bind(struct runner *r)
 			break;
 		case SCN_IOVA_LINK:
 		case SCN_HMM_MAP:
-			ret = bind_region(r, st, &st->refs[0], r->bufs[st->refs[0].sym].size,
-					  "buffer");
+		case SCN_BLK_MAP:
+			for (size_t k = 0; k < st->nr_refs && !ret; k++)
+				ret = bind_region(r, st, &st->refs[k],
+						  r->bufs[st->refs[k].sym].size, "buffer");
 			break;
 		case SCN_MAP:
 		case SCN_MAP_SG: {
@@ -1421,18 +1423,26 @@ static void trace_step(struct runner *r, const struct scn_step *st)
 static void do_twostep(struct runner *r, const struct scn_step *st, struct device *dev)
 {
 	struct scn_twostep_result res;
-	phys_addr_t phys = 0;
-	u64 len = 0;
+	phys_addr_t *phys = calloc(st->nr_refs ? st->nr_refs : 1, sizeof(*phys));
+	u64 *len = calloc(st->nr_refs ? st->nr_refs : 1, sizeof(*len));
 
+	if (!phys || !len) {
+		free(phys);
+		free(len);
+		fail(r, st->line, "out of memory");
+		return;
+	}
 	if (dev)
 		mark_used(r, dev);
-	if (st->nr_refs) {
-		const struct buf_rt *b = &r->bufs[st->refs[0].sym];
+	for (size_t k = 0; k < st->nr_refs; k++) {
+		const struct buf_rt *b = &r->bufs[st->refs[k].sym];
 
-		phys = b->phys + st->refs[0].off;
-		len = ref_len(&st->refs[0], b->size);
+		phys[k] = b->phys + st->refs[k].off;
+		len[k] = ref_len(&st->refs[k], b->size);
 	}
-	scn_twostep_run(r->twostep, r->w, r->scn, st, dev, phys, len, &res);
+	scn_twostep_run(r->twostep, r->w, r->scn, st, dev, phys, len, st->nr_refs, &res);
+	free(phys);
+	free(len);
 	if (res.misuse[0]) {
 		fail(r, st->line, "%s", res.misuse);
 		return;
@@ -1520,6 +1530,8 @@ static int run_step(struct runner *r, size_t i)
 	case SCN_HMM_MAP:
 	case SCN_HMM_UNMAP:
 	case SCN_HMM_FREE:
+	case SCN_BLK_MAP:
+	case SCN_BLK_UNMAP:
 		do_twostep(r, st, dev);
 		break;
 	case SCN_ECHO:

@@ -75,6 +75,8 @@ enum scn_verb {
 	SCN_HMM_MAP,
 	SCN_HMM_UNMAP,
 	SCN_HMM_FREE,
+	SCN_BLK_MAP,
+	SCN_BLK_UNMAP,
 	SCN__NR_VERBS
 };
 
@@ -99,6 +101,7 @@ enum scn_symbol_kind {
 	SCN_SYM_HANDLE,
 	SCN_SYM_IOVA, /* iova-alloc: a struct dma_iova_state */
 	SCN_SYM_HMM,  /* hmm-alloc: a struct hmm_dma_map */
+	SCN_SYM_BLK,  /* blk-map: a request mapped by the block-layer mapper */
 };
 
 /* A named buffer (buf) or handle (map, map-sg). */

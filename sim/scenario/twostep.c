@@ -21,6 +21,9 @@
  *                                           the host bridge may not carry, else ENOMEM
  *   hmm-unmap NAME INDEX                    hmm_dma_unmap_pfn()
  *   hmm-free NAME                           hmm_dma_map_free()
+ *   blk-map NAME DEV DIR BUF...             blk_rq_dma_map_all() of one request
+ *                                           with a segment per buffer; its errno
+ *   blk-unmap NAME                          blk_rq_dma_unmap_all()
  *
  * Using a reservation after its free / destroy, or before a successful
  * alloc, is refused as a misuse of the scenario (the run fails) instead of
@@ -32,6 +35,7 @@
 #include <string.h>
 
 #include "sim/scenario/twostep.h"
+#include "src/block/blk-mq-dma.h"
 #include "src/iommu/dma-iommu.h"
 #include "src/mm/hmm.h"
 
@@ -42,6 +46,11 @@ struct scn_twostep_slot {
 	bool hmm_live;
 	struct hmm_dma_map hmm;
 	struct pci_p2pdma_map_state p2p; /* the caller's memo, per HMM map */
+	bool blk_live;
+	struct blk_dma_req req;
+	struct blk_dma_vec *vecs;
+	struct blk_dma_seg *segs;
+	struct blk_dma_mapping blk;
 };
 
 struct scn_twostep {
@@ -65,6 +74,8 @@ void scn_twostep_free(struct scn_twostep *ts)
 	for (size_t i = 0; i < ts->nr; i++) {
 		free(ts->slots[i].hmm.pfn_list);
 		free(ts->slots[i].hmm.dma_list);
+		free(ts->slots[i].vecs);
+		free(ts->slots[i].segs);
 	}
 	free(ts);
 }
@@ -194,16 +205,66 @@ static void run_hmm(struct scn_twostep_slot *s, const struct scenario *scn,
 	}
 }
 
+static void run_blk(struct scn_twostep_slot *s, const struct scenario *scn,
+		    const struct scn_step *st, struct device *dev, const phys_addr_t *phys,
+		    const u64 *len, size_t nr, struct scn_twostep_result *res)
+{
+	int ret;
+
+	if (st->verb == SCN_BLK_UNMAP) {
+		if (!s->blk_live) {
+			misuse(res, scn, st, "is not a mapped block request");
+			return;
+		}
+		blk_rq_dma_unmap_all(&s->req, s->dev, &s->blk, s->segs);
+		s->blk_live = false;
+		return;
+	}
+	if (s->blk_live) {
+		misuse(res, scn, st, "is still mapped: blk-unmap it first");
+		return;
+	}
+	res->has_outcome = true;
+	free(s->vecs);
+	free(s->segs);
+	s->vecs = calloc(nr, sizeof(*s->vecs));
+	s->segs = calloc(nr, sizeof(*s->segs));
+	if (!s->vecs || !s->segs) {
+		res->failed = true;
+		res->err = -ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < nr; i++) {
+		if (len[i] > UINT32_MAX) {
+			misuse(res, scn, st, "has a segment of 4 GiB or more");
+			return;
+		}
+		s->vecs[i] = (struct blk_dma_vec){ .paddr = phys[i], .len = (u32)len[i] };
+	}
+	s->dev = dev;
+	s->req =
+		(struct blk_dma_req){ s->vecs, (unsigned int)nr, (enum dma_data_direction)st->dir };
+	ret = blk_rq_dma_map_all(&s->req, dev, &s->blk, s->segs);
+	if (ret) {
+		res->failed = true;
+		res->err = ret;
+		return;
+	}
+	s->blk_live = true;
+}
+
 void scn_twostep_run(struct scn_twostep *ts, struct world *w, const struct scenario *scn,
-		     const struct scn_step *st, struct device *dev, phys_addr_t phys, u64 len,
-		     struct scn_twostep_result *res)
+		     const struct scn_step *st, struct device *dev, const phys_addr_t *phys,
+		     const u64 *len, size_t nr, struct scn_twostep_result *res)
 {
 	struct scn_twostep_slot *s = &ts->slots[st->sym];
 
 	(void)w;
 	memset(res, 0, sizeof(*res));
 	if (st->verb >= SCN_IOVA_ALLOC && st->verb <= SCN_IOVA_FREE)
-		run_iova(s, scn, st, dev, phys, len, res);
+		run_iova(s, scn, st, dev, nr ? phys[0] : 0, nr ? len[0] : 0, res);
+	else if (st->verb >= SCN_HMM_ALLOC && st->verb <= SCN_HMM_FREE)
+		run_hmm(s, scn, st, dev, nr ? phys[0] : 0, res);
 	else
-		run_hmm(s, scn, st, dev, phys, res);
+		run_blk(s, scn, st, dev, phys, len, nr, res);
 }

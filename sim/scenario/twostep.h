@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * twostep.h - the runner side of the scenario steps for the two-step IOVA
- * API (iova-alloc / link / sync / unlink / destroy / free) and the HMM DMA
- * helpers (hmm-alloc / map / unmap / free); docs/scenario.md §"Two-step".
+ * API (iova-alloc / link / sync / unlink / destroy / free), the HMM DMA
+ * helpers (hmm-alloc / map / unmap / free) and the block-layer request
+ * mapper (blk-map / blk-unmap); docs/scenario.md.
  *
  * Owned by sim/scenario/twostep.c: one slot per scenario symbol holding a
  * struct dma_iova_state or a struct hmm_dma_map and the device it belongs
@@ -28,11 +29,12 @@ struct scn_twostep_result {
 };
 
 /*
- * Run step @st. @dev: the step's device (alloc steps) or NULL; @phys/@len:
- * the buffer region of iova-link / hmm-map (0 otherwise).
+ * Run step @st. @dev: the step's device (alloc / blk-map steps) or NULL;
+ * @phys/@len: the @nr buffer regions of the step (iova-link, hmm-map: one;
+ * blk-map: one per segment; none otherwise).
  */
 void scn_twostep_run(struct scn_twostep *ts, struct world *w, const struct scenario *scn,
-		     const struct scn_step *st, struct device *dev, phys_addr_t phys, u64 len,
-		     struct scn_twostep_result *res);
+		     const struct scn_step *st, struct device *dev, const phys_addr_t *phys,
+		     const u64 *len, size_t nr, struct scn_twostep_result *res);
 
 #endif /* P2PSIM_SIM_SCENARIO_TWOSTEP_H */

@@ -349,6 +349,8 @@ Test(scenario_parse, errors)
 	parse_fails("buf rx 0\n", 1, "cannot be empty");
 	parse_fails("seed 1 2\n", 1, "unexpected '2'");
 	parse_fails("hmm-map x\n", 1, "too few arguments: hmm-map NAME INDEX BUF");
+	parse_fails("blk-map q nvme0 to-device\n", 1, "too few arguments: blk-map NAME DEV DIR BUF");
+	parse_fails("blk-unmap q\n", 1, "unknown block request 'q' (define it with blk-map first)");
 	parse_fails("buf a 4K\niova-link r a\n", 2, "unknown IOVA reservation 'r'");
 	parse_fails("buf a 4K\niova-alloc a nic0 4K\n", 2, "'a' is not an IOVA reservation");
 	parse_fails("iova-alloc r nic0 4K\niova-unlink r at=0\n", 2,
