@@ -92,8 +92,8 @@ Test(cli_fuzz, bugs_json_lists_the_catalogue)
 	run_free(&r);
 }
 
-/* The single crash-*.scn in @dir (path into @buf), or false. */
-static bool the_crash_file(const char *dir, char *buf, size_t size)
+/* How many crash-*.scn are in @dir (the path of the last one into @buf). */
+static int crash_files(const char *dir, char *buf, size_t size)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -106,7 +106,7 @@ static bool the_crash_file(const char *dir, char *buf, size_t size)
 			n++;
 		}
 	closedir(d);
-	return n == 1;
+	return n;
 }
 
 static void rm_dir(const char *dir)
@@ -151,7 +151,7 @@ Test(cli_fuzz, finds_an_injected_bug_and_the_reproducer_replays)
 	json_object_put(doc);
 	run_free(&r);
 
-	cr_assert(the_crash_file(dir, file, sizeof(file)));
+	cr_assert_eq(crash_files(dir, file, sizeof(file)), 1);
 	r = run_p2psim((const char *const[]){ "run", TOPO, file, "--inject", "dma-direct-sg-break",
 					      NULL });
 	cr_expect_eq(r.status, 1, "%s", r.out);
@@ -197,9 +197,9 @@ Test(cli_fuzz, sigint_still_writes_summary_and_reproducers)
 	cr_assert(doc, "%s", out);
 	cr_expect(json_object_object_get_ex(doc, "interrupted", &v) && json_object_get_boolean(v));
 	cr_expect(json_object_object_get_ex(doc, "sequences", &v) && json_object_get_int64(v) > 0);
-	/* the bug is found by sequence 13 (test_fuzz_inject): a reproducer exists */
+	/* the bug is found by sequence 13 (test_fuzz_inject): at least its reproducer exists */
 	cr_expect_eq(WEXITSTATUS(wstatus), 1);
-	cr_expect(the_crash_file(dir, file, sizeof(file)));
+	cr_expect_geq(crash_files(dir, file, sizeof(file)), 1);
 	json_object_put(doc);
 	free(out);
 	rm_dir(dir);
