@@ -542,6 +542,10 @@ static int gen_bad_unmap(struct gen *g, enum fz_kind k)
 	int i = pick_handle(g, k == FZ_DOUBLE_UNMAP ? H_DEAD : H_LIVE, k == FZ_WRONG_NENTS);
 	struct ghandle *h;
 
+	/* a double unmap, or an unmap after the device was released */
+	if (k == FZ_DOUBLE_UNMAP && (i < 0 || below(g->rng, 2)))
+		i = pick_handle(g, H_ORPHAN, false) >= 0 ? pick_handle(g, H_ORPHAN, false) : i;
+
 	if (i < 0)
 		return 0;
 	h = &g->h[i];
