@@ -201,6 +201,54 @@ struct dd_entry *dma_debug_find_containing(struct checkers *cs, const struct pci
 	return NULL;
 }
 
+/*
+ * bucket_find_contain() as check_sync() uses it: the kernel hashes entries by
+ * dev_addr >> HASH_FN_SHIFT (13) and, starting at the sync address's bucket
+ * and walking back through earlier ones, asks __hash_bucket_find() for an
+ * entry containing the synced range. Within one bucket that is a best fit
+ * (size, type, direction, sg_call_ents): a perfect fit wins at once, a single
+ * match is taken, several matches without a perfect fit give nothing for that
+ * bucket and the walk goes on. So a buffer mapped twice (same DMA address,
+ * no IOMMU) is matched to the mapping whose shape the sync repeats.
+ */
+#define DD_HASH_FN_SHIFT 13
+
+static struct dd_entry *find_sync_entry(struct checkers *cs, const struct dd_entry *ref)
+{
+	struct dd_entry probe = { .dev = ref->dev, .addr = ref->addr, .seq = ~0ULL };
+	struct dd_entry *e = RB_NFIND(dd_tree, &cs->maps, &probe), *best = NULL;
+	u64 bucket = ref->addr >> DD_HASH_FN_SHIFT;
+	int matches = 0, best_lvl = -1, scanned = 0;
+
+	e = e ? RB_PREV(dd_tree, &cs->maps, e) : RB_MAX(dd_tree, &cs->maps);
+	for (; e && e->dev == ref->dev && scanned < 64; e = RB_PREV(dd_tree, &cs->maps, e)) {
+		int lvl;
+
+		if ((e->addr >> DD_HASH_FN_SHIFT) != bucket) {
+			/* leaving a bucket: its verdict stands if it had one */
+			if (matches == 1 || best_lvl == 4)
+				return best;
+			bucket = e->addr >> DD_HASH_FN_SHIFT;
+			matches = 0;
+			best_lvl = -1;
+			best = NULL;
+		}
+		scanned++;
+		if (!(e->addr <= ref->addr && e->addr + e->len >= ref->addr + ref->len))
+			continue;
+		lvl = (e->len == ref->len) + (e->type == ref->type) + (e->dir == ref->dir) +
+		      (e->sg_call_ents == ref->sg_call_ents);
+		if (lvl == 4)
+			return e;
+		matches++;
+		if (lvl > best_lvl) {
+			best_lvl = lvl;
+			best = e;
+		}
+	}
+	return matches == 1 ? best : NULL;
+}
+
 /* --- the checks ----------------------------------------------------------------- */
 
 static void add_entry(struct checkers *cs, const struct sim_event *ev, enum dd_type type)
@@ -344,11 +392,19 @@ static void check_sync(struct checkers *cs, const struct sim_event *ev, bool to_
 {
 	const char *dev = check_dev_name(ev->dev);
 	const char *what = to_cpu ? "dma_sync_*_for_cpu" : "dma_sync_*_for_device";
-	struct dd_entry *e;
+	struct dd_entry *e, ref;
 	char kmsg[512];
 	int n = kprefix(kmsg, sizeof(kmsg), ev->dev);
 
-	e = dma_debug_find_containing(cs, ev->dev, ev->addr, ev->len);
+	ref = (struct dd_entry){
+		.dev = ev->dev,
+		.addr = ev->addr,
+		.len = ev->len,
+		.dir = ev->dir,
+		.type = ev->count ? DD_TYPE_SG : DD_TYPE_PHY,
+		.sg_call_ents = ev->count,
+	};
+	e = find_sync_entry(cs, &ref);
 	if (!e) {
 		snprintf(kmsg + n, sizeof(kmsg) - n,
 			 "device driver tries to sync DMA memory it has not allocated [device "

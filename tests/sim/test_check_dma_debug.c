@@ -384,3 +384,35 @@ Test(dma_debug, json_carries_the_kernel_message)
 		     1);
 	json_object_put(j);
 }
+
+/*
+ * Regression (found by `p2psim fuzz`): without an IOMMU the same buffer mapped
+ * twice has the same DMA address. A sync of the one-entry sg list must match
+ * the one-entry mapping (bucket_find_contain() is a best fit), not whichever
+ * containing mapping comes first - that reported a false sync-sg-count.
+ */
+Test(dma_debug, sync_matches_the_best_fitting_of_two_mappings_at_one_address)
+{
+	map_sg(0x1000, 8192, 2, 1, DMA_TO_DEVICE);
+	map_sg(0x1000, 4096, 1, 1, DMA_TO_DEVICE);
+	sync(false, 0x1000, 4096, DMA_TO_DEVICE, 1);
+	sync(false, 0x1000, 8192, DMA_TO_DEVICE, 2);
+	cr_assert_eq(checkers_nr_violations(cs), 0, "first: %s",
+		     checkers_nr_violations(cs) ? checkers_violation(cs, 0)->kind : "");
+}
+
+/*
+ * Several containing mappings in the sync's hash bucket and none fits
+ * perfectly: __hash_bucket_find() returns nothing for that bucket, so the
+ * kernel reports the sync as not allocated.
+ */
+Test(dma_debug, sync_ambiguous_best_fit_is_not_allocated)
+{
+	map(0x1000, 0x200000, 8192, DMA_TO_DEVICE, 0);
+	checked(0x1000);
+	map(0x1000, 0x200000, 8192, DMA_BIDIRECTIONAL, 0);
+	checked(0x1000);
+	sync(false, 0x1000, 64, DMA_FROM_DEVICE, 0);
+	expect_one("sync-not-mapped", "device driver tries to sync DMA memory it has not allocated "
+				      "[device address=0x0000000000001000] [size=64 bytes]");
+}
