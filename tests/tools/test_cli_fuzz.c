@@ -7,7 +7,7 @@
 #include <dirent.h>
 #include <signal.h>
 
-#include "tools/import_test_util.h"
+#include "tools/cli_test_util.h"
 
 #define TOPO P2PSIM_SRCDIR "/topologies/default.xml"
 

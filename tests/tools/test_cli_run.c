@@ -3,7 +3,7 @@
  * test_cli_run.c - `p2psim run`: options, exit statuses, the JSON report,
  * and `p2psim demo`'s scenario section (docs/scenario.md).
  */
-#include "tools/import_test_util.h"
+#include "tools/cli_test_util.h"
 
 #define TOPO P2PSIM_SRCDIR "/topologies/default.xml"
 #define SCN(name) P2PSIM_SRCDIR "/tests/scenarios/" name

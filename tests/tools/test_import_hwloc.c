@@ -13,7 +13,7 @@
  * the first root-bus function is a Skylake-SP root port 8086:2030, on the
  * allowlist. Any ACS redirect on the path also gives THRU_HOST_BRIDGE.
  */
-#include "tools/import_test_util.h"
+#include "tools/cli_test_util.h"
 
 #define DGX2 IMPORT_DATA "/hwloc/nvidiaDGX2.xml"
 #define VFS IMPORT_DATA "/hwloc/16intel64-manyVFs.xml"

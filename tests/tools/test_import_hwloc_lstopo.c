@@ -10,7 +10,7 @@
  * Skipped when lstopo is not installed; a fixture lstopo cannot read (hwloc
  * 3.0 XML with Debian 12's hwloc 2.9) is skipped on its own.
  */
-#include "tools/import_test_util.h"
+#include "tools/cli_test_util.h"
 
 TestSuite(import_hwloc_lstopo, .timeout = 120);
 

@@ -13,7 +13,7 @@
  * allowlist); with --acs off -> BUS_ADDR, 4 hops.
  * two-roots.tree.txt: an -tvnn tree with two root buses and a switch.
  */
-#include "tools/import_test_util.h"
+#include "tools/cli_test_util.h"
 
 TestSuite(import_lspci, .timeout = 60);
 

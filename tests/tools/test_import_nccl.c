@@ -14,7 +14,7 @@
  * allowlisted root-bus function: the invented root ports are 0000:0000, so
  * with the Intel CPU the file names the answer is NOT_SUPPORTED.
  */
-#include "tools/import_test_util.h"
+#include "tools/cli_test_util.h"
 
 #define NDV5 IMPORT_DATA "/nccl/azure-ndv5-topo.xml"
 

@@ -16,7 +16,7 @@
  */
 #include <sys/stat.h>
 
-#include "tools/import_test_util.h"
+#include "tools/cli_test_util.h"
 
 #define VE IMPORT_DATA "/sysfs/32intel64-2p8co2t+8ve"
 #define ACS IMPORT_DATA "/sysfs/acs-switch"

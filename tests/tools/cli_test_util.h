@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * import_test_util.h - helpers shared by the `p2psim import` CLI tests
- * (tests/tools/test_import_*.c): run the p2psim binary and capture its
- * output, import a fixture, look at the written XML with XPath, and read the
- * verdict of one pair from `p2psim matrix --format json`.
+ * cli_test_util.h - helpers shared by the CLI tests (tests/tools/test_*.c):
+ * run the p2psim binary and capture its exit status and output; for the
+ * `p2psim import` tests also import a fixture, look at the written XML with
+ * XPath, and read the verdict of one pair from `p2psim matrix --format json`.
  *
  * Header-only (static functions) so that it does not join tests/helpers/,
  * which every suite links.
  */
-#ifndef P2PSIM_TESTS_IMPORT_TEST_UTIL_H
-#define P2PSIM_TESTS_IMPORT_TEST_UTIL_H
+#ifndef P2PSIM_TESTS_CLI_TEST_UTIL_H
+#define P2PSIM_TESTS_CLI_TEST_UTIL_H
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -237,4 +237,4 @@ static inline void assert_pair(const char *topo, const char *p, const char *c, c
 		cr_assert_eq(d, dist, "%s -> %s: distance %d, expected %d", p, c, d, dist);
 }
 
-#endif /* P2PSIM_TESTS_IMPORT_TEST_UTIL_H */
+#endif /* P2PSIM_TESTS_CLI_TEST_UTIL_H */
