@@ -110,6 +110,8 @@ const char *sim_event_kind_name(enum sim_event_kind kind)
 		[EV_P2PDMA_PROVIDER_RELEASE] = "p2pdma_provider_release",
 		[EV_IMPORTER_HW] = "importer_hw",
 		[EV_IMPORTER_DMA] = "importer_dma",
+		[EV_IOVA_LINK] = "iova_link",
+		[EV_IOVA_UNLINK] = "iova_unlink",
 	};
 
 	if ((unsigned int)kind >= EV__COUNT || !names[kind])

@@ -94,6 +94,13 @@ enum sim_event_kind {
 	EV_P2PDMA_PROVIDER_RELEASE, /* dev: devm freed the device's p2pdma providers */
 	EV_IMPORTER_HW,      /* dev, aux=id, flags=enum importer_hw_op (zap, iommu unmap, ...) */
 	EV_IMPORTER_DMA,     /* dev, aux=id, addr=device address, len, flags=1 write, ret */
+	/* two-step IOVA API calls (src/iommu/dma-iommu.c), as the caller made them; the IOMMU
+	 * events of what they did follow (UNLINK: precede). aux = IOMMU domain id */
+	EV_IOVA_LINK,        /* dma_iova_link(): dev, addr=state->addr + offset, phys, len=size, dir,
+			      * attrs, ret=0 or -errno */
+	EV_IOVA_UNLINK,      /* dma_iova_unlink() / dma_iova_destroy(): dev, addr=state->addr +
+			      * offset, len=size (mapped_len), dir, attrs, flags=1 destroy (the
+			      * IOVA is freed after) */
 	EV__COUNT
 };
 

@@ -1129,6 +1129,10 @@ static int iommu_dma_iova_bounce_and_link(struct device *dev, dma_addr_t addr, p
 	return error;
 }
 
+static void __iommu_dma_iova_unlink(struct device *dev, struct dma_iova_state *state,
+				    size_t offset, size_t size, enum dma_data_direction dir,
+				    unsigned long attrs, bool free_iova);
+
 static int iommu_dma_iova_link_swiotlb(struct device *dev, struct dma_iova_state *state,
 				       phys_addr_t phys, size_t offset, size_t size,
 				       enum dma_data_direction dir, unsigned long attrs)
@@ -1179,14 +1183,19 @@ static int iommu_dma_iova_link_swiotlb(struct device *dev, struct dma_iova_state
 	return 0;
 
 out_unmap:
-	/* Undo this link only, from its own offset (6ec91df8aff7). */
+	/*
+	 * Undo this link only, from its own offset (6ec91df8aff7): dma_iova_unlink()
+	 * upstream; its body here, so that the undo emits no EV_IOVA_UNLINK of its own.
+	 */
 	if (mapped)
-		dma_iova_unlink(dev, state, offset, mapped, dir, attrs);
+		__iommu_dma_iova_unlink(dev, state, offset, mapped, dir, attrs, false);
 	return error;
 }
 
-int dma_iova_link(struct device *dev, struct dma_iova_state *state, phys_addr_t phys,
-		  size_t offset, size_t size, enum dma_data_direction dir, unsigned long attrs)
+/* dma_iova_link() upstream; the exported one below adds the EV_IOVA_LINK event. */
+static int iommu_dma_iova_link(struct device *dev, struct dma_iova_state *state,
+			       phys_addr_t phys, size_t offset, size_t size,
+			       enum dma_data_direction dir, unsigned long attrs)
 {
 	struct iommu_domain *domain = iommu_get_dma_domain(dev);
 	struct iova_domain *iovad = &domain->iova_cookie->iovad;
@@ -1210,6 +1219,19 @@ int dma_iova_link(struct device *dev, struct dma_iova_state *state, phys_addr_t 
 	/* No check that offset + size fits the reservation, as upstream. */
 	return __dma_iova_link(dev, state->addr + offset - iova_start_pad, phys - iova_start_pad,
 			       iova_align(iovad, size + iova_start_pad), dir, attrs);
+}
+
+/* The call as the caller made it, with its outcome: the checkers' two-step rules. */
+int dma_iova_link(struct device *dev, struct dma_iova_state *state, phys_addr_t phys,
+		  size_t offset, size_t size, enum dma_data_direction dir, unsigned long attrs)
+{
+	struct iommu_domain *domain = iommu_get_dma_domain(dev);
+	int ret = iommu_dma_iova_link(dev, state, phys, offset, size, dir, attrs);
+
+	IOMMU_EMIT(cookie_machine(domain->iova_cookie), EV_IOVA_LINK, .dev = dev->pdev,
+		   .addr = state->addr + offset, .phys = phys, .len = size, .dir = dir,
+		   .attrs = attrs, .aux = domain->id, .ret = ret);
+	return ret;
 }
 
 int dma_iova_sync(struct device *dev, struct dma_iova_state *state, size_t offset, size_t size)
@@ -1287,12 +1309,24 @@ static void __iommu_dma_iova_unlink(struct device *dev, struct dma_iova_state *s
 void dma_iova_unlink(struct device *dev, struct dma_iova_state *state, size_t offset, size_t size,
 		     enum dma_data_direction dir, unsigned long attrs)
 {
+	struct iommu_domain *domain = iommu_get_dma_domain(dev);
+
+	/* Before the work: the checkers judge the call against the links made so far. */
+	IOMMU_EMIT(cookie_machine(domain->iova_cookie), EV_IOVA_UNLINK, .dev = dev->pdev,
+		   .addr = state->addr + offset, .len = size, .dir = dir, .attrs = attrs,
+		   .aux = domain->id);
 	__iommu_dma_iova_unlink(dev, state, offset, size, dir, attrs, false);
 }
 
 void dma_iova_destroy(struct device *dev, struct dma_iova_state *state, size_t mapped_len,
 		      enum dma_data_direction dir, unsigned long attrs)
 {
+	struct iommu_domain *domain = iommu_get_dma_domain(dev);
+
+	/* flags=1: the IOVA is freed after the unlink (EV_IOVA_FREE / _QUEUED follow). */
+	IOMMU_EMIT(cookie_machine(domain->iova_cookie), EV_IOVA_UNLINK, .dev = dev->pdev,
+		   .addr = state->addr, .len = mapped_len, .dir = dir, .attrs = attrs,
+		   .aux = domain->id, .flags = 1);
 	if (mapped_len)
 		__iommu_dma_iova_unlink(dev, state, 0, mapped_len, dir, attrs, true);
 	else
