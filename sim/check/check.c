@@ -278,6 +278,7 @@ int checkers_new(struct machine *m, struct pci_router *router, const char *enabl
 	RB_INIT(&cs->unmapped);
 	RB_INIT(&cs->mapped);
 	RB_INIT(&cs->unsynced);
+	RB_INIT(&cs->linked);
 	cs->nr_devs = m->topo && m->topo->fabric ? m->topo->fabric->nr_devs : 0;
 	cs->dev_domain = calloc(cs->nr_devs ? cs->nr_devs : 1, sizeof(*cs->dev_domain));
 	if (!cs->dev_domain) {
@@ -308,6 +309,7 @@ void checkers_free(struct checkers *cs)
 	track_clear(&cs->unmapped);
 	track_clear(&cs->mapped);
 	track_clear(&cs->unsynced);
+	track_clear(&cs->linked);
 	free(cs->open_unmaps);
 	free(cs->dev_domain);
 	for (size_t i = 0; i < cs->nr_viol; i++) {

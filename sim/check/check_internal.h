@@ -128,6 +128,9 @@ struct checkers {
 	struct track_tree unmapped;
 	/* two-step rules (twostep.c): ranges mapped and not yet covered by an iotlb_sync_map */
 	struct track_tree unsynced;
+	/* two-step rules (twostep.c): ranges linked by dma_iova_link() and not unlinked or freed
+	 * since (key = domain, addr = IOVA, disjoint) */
+	struct track_tree linked;
 	struct track_entry **open_unmaps; /* ranges in UNMAP_IN_PROGRESS or UNMAP_LAZY */
 	size_t nr_open_unmaps, cap_open_unmaps;
 	u64 *dev_domain;            /* [pci_dev index]: domain id seen for it, 0 unknown */

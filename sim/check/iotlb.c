@@ -280,6 +280,8 @@ void iotlb_check_event(struct checkers *cs, const struct sim_event *ev)
 
 	switch (ev->kind) {
 	case EV_IOMMU_UNMAP:
+		if (!ev->len)
+			break; /* removed nothing (a failed map's empty unroll): no unmapped range */
 		mapped_remove(cs, ev->aux, ev->addr, ev->len);
 		forget_overlapping(cs, ev, false);
 		e = track_add(cs, &cs->unmapped, ev->aux, ev->addr, ev->len);

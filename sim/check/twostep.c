@@ -4,7 +4,9 @@
  * that upstream DMA-API debug does not check, reported by the dma-debug and
  * leaks checkers; docs/two-step.md §3, docs/checkers.md.
  *
- * Built from events only (the API itself emits none of its own):
+ * Built from events: the IOMMU and IOVA events, and the API's own EV_IOVA_LINK
+ * (after the work, with its outcome) and EV_IOVA_UNLINK (before the work;
+ * flags=1 for dma_iova_destroy()) from src/iommu/dma-iommu.c:
  *   dma-debug / iova-dma-before-sync
  *       EV_IOTLB_FILL of a page that EV_IOMMU_MAP wrote and no
  *       iotlb_sync_map (EV_IOTLB_SYNC flags=1) has covered since, on a unit
@@ -15,6 +17,17 @@
  *       EV_IOMMU_MAP in a DMA domain that has IOVA allocations, of a range
  *       no live allocation contains: dma_iova_link() past the end of its
  *       dma_iova_try_alloc() reservation, which upstream never checks.
+ *   dma-debug / iova-link-overlap
+ *       EV_IOVA_LINK of a range part of which is linked already (in the
+ *       same domain, not unlinked or freed since). Reported whether or not
+ *       the link failed: the IOMMU drivers refuse a map over a present entry
+ *       (-EEXIST), but the rule broken is the caller's.
+ *   dma-debug / iova-unlink-not-linked
+ *       EV_IOVA_UNLINK (dma_iova_unlink(), or dma_iova_destroy() with its
+ *       mapped_len) covering bytes that no link covers: never linked, or
+ *       unlinked already. Upstream only WARNs when the page table had less
+ *       to unmap than asked (a whole granule linked by a shorter link hides
+ *       it there); here the bytes count.
  *   leaks / iova-destroy-left-linked
  *       EV_IOVA_FREE / EV_IOVA_QUEUED of the start of an allocation with a
  *       shorter length (dma_iova_destroy(mapped_len) of part of it) while
@@ -22,7 +35,12 @@
  *       only linked range, and those links now outlive their IOVA. (A
  *       streaming mapping freed short is a wrong-size unmap: dma-debug's.)
  *
- * Owns cs->unsynced (key = domain, ranges mapped and not yet synced).
+ * Owns cs->unsynced (key = domain, ranges mapped and not yet synced) and
+ * cs->linked (key = domain, disjoint ranges successfully linked and neither
+ * unlinked nor freed: an EV_IOVA_FREE / EV_IOVA_QUEUED forgets every link
+ * inside the allocation it frees, so a destroy or free that left links
+ * behind is reported once, by iotlb / leaks, and not again as an overlap
+ * when the IOVA is reserved anew).
  * Runs after the iotlb hook (cs->mapped current) and before the leaks hook
  * (the allocation is still in cs->iovas when its free arrives).
  */
@@ -37,6 +55,14 @@
 #define RULE_BOUNDS                                                                           \
 	"drivers/iommu/dma-iommu.c dma_iova_link(): offset + size must stay inside the size " \
 	"given to dma_iova_try_alloc() (not checked upstream)"
+#define RULE_OVERLAP                                                                             \
+	"drivers/iommu/dma-iommu.c dma_iova_link(): each range of a reservation is linked once " \
+	"and unlinked before it is linked again (not checked upstream; the IOMMU driver "        \
+	"refuses a map over a present entry)"
+#define RULE_UNLINK                                                                        \
+	"drivers/iommu/dma-iommu.c dma_iova_unlink() / dma_iova_destroy(): only a linked " \
+	"range may be unlinked, [0, mapped_len) for destroy (upstream only WARNs when "    \
+	"iommu_unmap() removed less than the granule-aligned size)"
 #define RULE_DESTROY                                                                      \
 	"drivers/iommu/dma-iommu.c dma_iova_destroy(): [0, mapped_len) must be the only " \
 	"linked range of the reservation; unlink the others first"
@@ -76,6 +102,8 @@ static void cut(struct checkers *cs, struct track_tree *t, u64 key, u64 addr, u6
 {
 	struct track_entry *e;
 
+	if (!len)
+		return; /* an unmap of nothing (e.g. a failed map's empty unroll) cuts nothing */
 	while ((e = overlap(t, key, addr, len))) {
 		u64 start = e->addr, end = e->addr + e->len;
 		int line = e->line;
@@ -170,6 +198,84 @@ static void on_free(struct checkers *cs, const struct sim_event *ev)
 		(unsigned long long)m->addr, (unsigned long long)m->len, m->line);
 }
 
+static void on_link(struct checkers *cs, const struct sim_event *ev)
+{
+	struct track_entry *e;
+
+	if (!ev->len)
+		return;
+	e = overlap(&cs->linked, ev->aux, ev->addr, ev->len);
+	if (e && check_on(cs, CHECK_DMA_DEBUG)) {
+		char outcome[64] = "";
+
+		if (ev->ret)
+			snprintf(outcome, sizeof(outcome), "; the link failed (%d)", ev->ret);
+		check_report(
+			cs, CHECK_DMA_DEBUG, "iova-link-overlap", RULE_OVERLAP, ev, ev->line,
+			ev->dev, NULL,
+			"%s links IOVA %#llx (+%llu) of domain %llu over %#llx (+%llu), linked "
+			"at line %d and not unlinked since%s",
+			check_dev_name(ev->dev), (unsigned long long)ev->addr,
+			(unsigned long long)ev->len, (unsigned long long)ev->aux,
+			(unsigned long long)e->addr, (unsigned long long)e->len, e->line, outcome);
+	}
+	if (ev->ret)
+		return; /* nothing stays linked: the IOMMU map or the swiotlb split undid it */
+	cut(cs, &cs->linked, ev->aux, ev->addr, ev->len);
+	e = track_add(cs, &cs->linked, ev->aux, ev->addr, ev->len);
+	if (e) {
+		e->line = ev->line;
+		e->dev = ev->dev;
+	}
+}
+
+static void on_unlink(struct checkers *cs, const struct sim_event *ev)
+{
+	u64 pos = ev->addr, end = ev->addr + ev->len;
+	struct track_entry *e;
+
+	if (!ev->len)
+		return; /* dma_iova_destroy(0): the first link failed, nothing to unlink */
+	/* the linked ranges are disjoint: walk them from the start while they touch */
+	while (pos < end && (e = track_find_containing(&cs->linked, ev->aux, pos)))
+		pos = e->addr + e->len;
+	if (pos < end && check_on(cs, CHECK_DMA_DEBUG)) {
+		u64 gap_end = end;
+
+		e = overlap(&cs->linked, ev->aux, pos, end - pos);
+		if (e && e->addr < gap_end)
+			gap_end = e->addr;
+		check_report(cs, CHECK_DMA_DEBUG, "iova-unlink-not-linked", RULE_UNLINK, ev,
+			     ev->line, ev->dev, NULL,
+			     "%s: %s of IOVA %#llx (+%llu) in domain %llu: %#llx (+%llu) is not "
+			     "linked (never linked, or unlinked already)",
+			     check_dev_name(ev->dev),
+			     ev->flags == 1 ? "dma_iova_destroy() with mapped_len" :
+					      "dma_iova_unlink()",
+			     (unsigned long long)ev->addr, (unsigned long long)ev->len,
+			     (unsigned long long)ev->aux, (unsigned long long)pos,
+			     (unsigned long long)(gap_end - pos));
+	}
+	cut(cs, &cs->linked, ev->aux, ev->addr, ev->len);
+}
+
+/* An allocation goes back (or onto the flush queue): forget the links inside it. */
+static void forget_links(struct checkers *cs, const struct sim_event *ev)
+{
+	struct track_entry *a = track_find_containing(&cs->iovas, ev->aux, ev->addr);
+	u64 start = ev->addr, len = ev->len;
+
+	if (a && a->addr + a->len > start + len) {
+		start = a->addr;
+		len = a->len;
+	} else if (a) {
+		len += start - a->addr;
+		start = a->addr;
+	}
+	if (len)
+		cut(cs, &cs->linked, ev->aux, start, len);
+}
+
 void twostep_check_event(struct checkers *cs, const struct sim_event *ev)
 {
 	switch (ev->kind) {
@@ -189,6 +295,13 @@ void twostep_check_event(struct checkers *cs, const struct sim_event *ev)
 	case EV_IOVA_FREE:
 	case EV_IOVA_QUEUED:
 		on_free(cs, ev);
+		forget_links(cs, ev);
+		break;
+	case EV_IOVA_LINK:
+		on_link(cs, ev);
+		break;
+	case EV_IOVA_UNLINK:
+		on_unlink(cs, ev);
 		break;
 	default:
 		break;
