@@ -98,7 +98,7 @@ static const struct bug_info catalogue[BUG__COUNT] = {
 					"dma-iommu unlink WARN", "leaks" },
 	[BUG_HMM_SYNC_FAIL_NO_UNLINK] = { BUG_HMM_SYNC_FAIL_NO_UNLINK, "hmm-sync-no-unlink",
 					  "hmm_dma_map_pfn does not unlink when dma_iova_sync fails",
-					  "mm/hmm.c fix", "leaks" },
+					  "mm/hmm.c fix", "iotlb iova-freed-while-mapped" },
 };
 
 const struct bug_info *bug_info(enum bug_id id)

@@ -74,6 +74,15 @@ struct kernel_profile {
 	 */
 	bool iommu_dma_sg_bus_len_from_head;
 
+	/* --- mm/hmm.c ------------------------------------------------------------ */
+	/*
+	 * hmm_dma_map_pfn(): when dma_iova_sync() fails, the pfn's link is left
+	 * in place (the entry reports an error and stays clean, so nothing ever
+	 * unlinks it). No release row sets it, `--inject hmm-sync-no-unlink`
+	 * does. false = the fix: dma_iova_unlink() before the error return.
+	 */
+	bool hmm_sync_fail_no_unlink;
+
 	/* --- drivers/dma-buf/dma-buf.c, drivers/vfio/pci/vfio_pci_dmabuf.c ---- */
 	/*
 	 * <= v6.19: dma_buf_move_notify() semantics: importer_ops without the

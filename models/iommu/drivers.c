@@ -110,6 +110,9 @@ static int hw_iotlb_sync_map(struct iommu_domain *domain, unsigned long iova, si
 	struct iommu_hw *hw = domain->hw;
 
 	hw->stats.iotlb_sync_map++;
+	/* Fault injection (iommu_hw_fail_sync_map): nothing is synced. */
+	if (hw->fail_sync_map_in && --hw->fail_sync_map_in == 0)
+		return -ENOMEM;
 	IOMMU_EMIT(hw->machine, EV_IOTLB_SYNC, .aux = domain->id, .addr = iova, .len = size,
 		   .flags = 1);
 	return 0;

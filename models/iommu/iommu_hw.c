@@ -106,6 +106,11 @@ void iommu_hw_fail_pgtable_alloc(struct iommu_hw *hw, unsigned long nth)
 	hw->fail_pgtable_alloc_in = nth;
 }
 
+void iommu_hw_fail_sync_map(struct iommu_hw *hw, unsigned long nth)
+{
+	hw->fail_sync_map_in = nth;
+}
+
 /* --- domains ------------------------------------------------------------- */
 
 struct iommu_domain *iommu_hw_domain_alloc(struct iommu_hw *hw, unsigned int type)

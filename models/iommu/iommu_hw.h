@@ -186,6 +186,16 @@ const struct iommu_fault_record *iommu_hw_fault_at(const struct iommu_hw *hw, un
  */
 void iommu_hw_fail_pgtable_alloc(struct iommu_hw *hw, unsigned long nth);
 
+/*
+ * Fault injection: make the @nth next iotlb_sync_map of this unit fail
+ * (-ENOMEM, nothing synced), 1 = the very next one; 0 disarms. No driver
+ * in the model can fail it on its own; a paravirtualised IOMMU can (s390's
+ * zpci_iommu_iotlb_sync_map() returns the error of the RPCIT refresh when
+ * the hypervisor cannot shadow the new entries). The scenario's
+ * `hmm-map ... fault=sync-map` arms it (docs/scenario.md).
+ */
+void iommu_hw_fail_sync_map(struct iommu_hw *hw, unsigned long nth);
+
 /* --- domains (the driver's domain_alloc side) ----------------------------- */
 
 /*

@@ -71,6 +71,7 @@ struct iommu_hw {
 	u32 next_domain_id;
 	u64 next_table_id;
 	unsigned long fail_pgtable_alloc_in; /* test hook: 0 = off */
+	unsigned long fail_sync_map_in;      /* fault injection: 0 = off */
 
 	struct iommu_hw_stats stats;
 };

@@ -33,6 +33,12 @@ struct ahandle {
 	int nbufs;
 };
 
+/* An HMM map (hmm-alloc NAME DEV N): its device, and the buffer behind each pfn mapped. */
+struct ahmm {
+	int dev;
+	int buf[8]; /* -1: clean */
+};
+
 static int num_after(const char *w, char c)
 {
 	return w && w[0] == c && w[1] >= '0' && w[1] <= '9' ? atoi(w + 1) : -1;
@@ -83,7 +89,13 @@ void fz_annotate(const struct fz_ctx *ctx, struct fz_seq *seq, const struct fz_r
 	struct abuf bufs[NAMES] = { 0 };
 	struct ahandle hs[NAMES] = { 0 };
 	bool tainted[64] = { false };
+	struct ahmm hm[16];
 
+	for (int k = 0; k < 16; k++) {
+		hm[k].dev = -1;
+		for (int e = 0; e < 8; e++)
+			hm[k].buf[e] = -1;
+	}
 	seq->mistakes = false;
 	for (size_t i = 0; i < seq->n; i++) {
 		char copy[512], *w[16], *save = NULL;
@@ -173,6 +185,41 @@ void fz_annotate(const struct fz_ctx *ctx, struct fz_seq *seq, const struct fz_r
 					mistake = true;
 					hs[k].live = false;
 				}
+		} else if (!strncmp(w[0], "hmm-", 4) && nw >= 2 && num_after(w[1], 'm') >= 0 &&
+			   num_after(w[1], 'm') < 16) {
+			/*
+			 * HMM maps a page bidirectional: like a writable map of the
+			 * buffer (an overlap is a mistake); freeing a map that still
+			 * has pfns mapped leaks them.
+			 */
+			struct ahmm *m = &hm[num_after(w[1], 'm')];
+			int e = nw >= 3 ? atoi(w[2]) : -1;
+
+			if (!strcmp(w[0], "hmm-alloc") && nw >= 3)
+				m->dev = dev_index(ctx, w[2]);
+			d = m->dev;
+			if (!strcmp(w[0], "hmm-map") && nw >= 4 && e >= 0 && e < 8) {
+				int b = num_after(w[3], 'b');
+
+				if (b >= 0 && b < NAMES && bufs[b].live)
+					mistake = true;
+				if (m->buf[e] >= 0 || b < 0 || b >= NAMES || failed_line(res, (int)i + 1))
+					;
+				else {
+					m->buf[e] = b;
+					bufs[b].live++;
+					bufs[b].writable = true;
+				}
+			} else if (!strcmp(w[0], "hmm-unmap") && e >= 0 && e < 8 && m->buf[e] >= 0) {
+				struct abuf *b = &bufs[m->buf[e]];
+
+				if (b->live && !--b->live)
+					b->writable = false;
+				m->buf[e] = -1;
+			} else if (!strcmp(w[0], "hmm-free")) {
+				for (int k = 0; k < 8; k++)
+					mistake |= m->buf[k] >= 0;
+			}
 		} else if (!strcmp(w[0], "advance")) {
 			/* deferred work (flush queues) after a mistake inherits it */
 			seq->lines[i].excused = seq->mistakes;

@@ -48,7 +48,7 @@ static const struct bug_extra extras[BUG__COUNT] = {
 	[BUG_IOMMU_SG_HEAD_LEN] = { "dma-iommu", NULL },
 	[BUG_IOVA_LINK_SWIOTLB_UNWIND] = { "dma-iommu two-step", TWOSTEP_LATER },
 	[BUG_IOVA_UNLINK_ZERO_PHYS] = { "dma-iommu two-step", TWOSTEP_LATER },
-	[BUG_HMM_SYNC_FAIL_NO_UNLINK] = { "HMM", TWOSTEP_LATER },
+	[BUG_HMM_SYNC_FAIL_NO_UNLINK] = { "HMM", NULL },
 };
 
 const char *bug_area(enum bug_id id)
@@ -118,4 +118,7 @@ void bug_set_apply_profile(const struct bug_set *set, struct kernel_profile *pro
 	/* drivers/iommu/dma-iommu.c: iommu_dma_map_sg() bus-address segment length */
 	if (bug_injected(set, BUG_IOMMU_SG_HEAD_LEN))
 		profile->iommu_dma_sg_bus_len_from_head = true;
+	/* mm/hmm.c: hmm_dma_map_pfn() does not unlink when dma_iova_sync() fails */
+	if (bug_injected(set, BUG_HMM_SYNC_FAIL_NO_UNLINK))
+		profile->hmm_sync_fail_no_unlink = true;
 }

@@ -32,6 +32,7 @@ enum fz_kind {
 	FZ_ADVANCE,
 	FZ_RELEASE,
 	FZ_IOMMU,
+	FZ_HMM,
 	/* the mistakes real drivers make */
 	FZ_DOUBLE_UNMAP,
 	FZ_WRONG_SIZE,
@@ -72,6 +73,7 @@ struct fz_dev {
 	const char *id;
 	bool has_iommu;
 	bool has_p2pmem; /* offers a p2pmem BAR (a provider) */
+	bool hmm_ok; /* hmm_dma_map_alloc() succeeds: 64-bit mask, coherent, trusted */
 };
 
 struct fz_ctx {

@@ -36,6 +36,7 @@ const char *const fz_kind_names[FZ__NR] = {
 	[FZ_ADVANCE] = "advance",
 	[FZ_RELEASE] = "release",
 	[FZ_IOMMU] = "iommu",
+	[FZ_HMM] = "hmm",
 	[FZ_DOUBLE_UNMAP] = "double-unmap",
 	[FZ_WRONG_SIZE] = "wrong-size",
 	[FZ_WRONG_DIR] = "wrong-dir",
@@ -59,6 +60,7 @@ static const unsigned int default_weights[FZ__NR] = {
 	[FZ_ADVANCE] = 3,
 	[FZ_RELEASE] = 2,
 	[FZ_IOMMU] = 2,
+	[FZ_HMM] = 4,
 	[FZ_DOUBLE_UNMAP] = 1,
 	[FZ_WRONG_SIZE] = 1,
 	[FZ_WRONG_DIR] = 1,
@@ -195,6 +197,8 @@ int fz_ctx_init(struct fz_ctx *ctx, const p2psim_topology *topo, const char *wei
 		for (int b = 0; b < PCI_NUM_BARS; b++)
 			if (pdev->bars[b].p2pmem && pdev->bars[b].size_bytes >= (1u << 20))
 				d->has_p2pmem = true;
+		/* HMM refuses a device that needs syncs or has limited addressing */
+		d->hmm_ok = pdev->dma_mask_bits == 64 && pdev->coherent && !pdev->untrusted;
 		if (d->has_p2pmem)
 			ctx->providers[ctx->nr_providers++] = ctx->nr_devs;
 		ctx->nr_devs++;
@@ -268,6 +272,8 @@ int fz_seq_copy(struct fz_seq *dst, const struct fz_seq *src)
 #define MAX_BUFS 48
 #define MAX_HANDLES 64
 #define MAX_SG 4
+#define MAX_HMM 4
+#define HMM_ENTRIES 8
 
 enum { DIR_TO = 1, DIR_FROM = 2, DIR_BIDIR = 0 }; /* enum dma_data_direction values */
 
@@ -293,6 +299,15 @@ struct ghandle {
 	enum hstate state;
 };
 
+/* An HMM map (hmm-alloc): which pfns were handed to hmm_dma_map_pfn(). */
+struct ghmm {
+	size_t dev;
+	int entries;
+	bool mapped[HMM_ENTRIES]; /* mapped, or tried: hmm-unmap of a clean pfn is a no-op */
+	int buf[HMM_ENTRIES];     /* the buffer whose page the pfn holds */
+	bool live;
+};
+
 struct gen {
 	struct fz_ctx *ctx;
 	struct fz_rng *rng;
@@ -301,6 +316,9 @@ struct gen {
 	int nr_bufs;
 	struct ghandle h[MAX_HANDLES];
 	int nr_h;
+	struct ghmm hmm[MAX_HMM];
+	int nr_hmm;
+	bool direct[64]; /* per ctx device: set up in passthrough / off (no DMA IOMMU domain) */
 	bool tainted[64]; /* per ctx device (the first 64) */
 	bool used[64];
 };
@@ -525,6 +543,9 @@ static int gen_release(struct gen *g, bool with_live)
 	for (int i = 0; i < g->nr_h; i++)
 		if (g->h[i].dev == dev && g->h[i].state == H_LIVE)
 			live = true;
+	for (int i = 0; i < g->nr_hmm; i++)
+		if (g->hmm[i].dev == dev && g->hmm[i].live)
+			return 0; /* an HMM map is released by hmm-free, not by unbind */
 	if (live != with_live)
 		return 0;
 	if (live) {
@@ -583,10 +604,89 @@ static int gen_bad_unmap(struct gen *g, enum fz_kind k)
 	}
 }
 
+/*
+ * The HMM DMA helpers (docs/scenario.md): allocate a map for a device HMM
+ * accepts, map pfns of RAM buffers into it one at a time (sometimes while
+ * the IOMMU's iotlb_sync_map fails, fault=sync-map: a driver sees the error
+ * and goes on), unmap them, free the map once nothing is mapped.
+ */
+static int gen_hmm(struct gen *g)
+{
+	static const int entries[] = { 1, 2, 4, 8 };
+	int live[MAX_HMM], nl = 0, clean[HMM_ENTRIES], nc = 0, used[HMM_ENTRIES], nu = 0;
+	struct ghmm *m;
+	int i;
+
+	for (i = 0; i < g->nr_hmm; i++)
+		if (g->hmm[i].live)
+			live[nl++] = i;
+	if (!nl || (g->nr_hmm < MAX_HMM && !below(g->rng, 4))) {
+		size_t ok[64], n = 0;
+
+		/*
+		 * Only devices with an IOVA (dma_iova_try_alloc() succeeds): without
+		 * one, hmm_dma_map_pfn() uses dma_map_phys() and, the model's
+		 * dma_need_unmap() being the kernel's without CONFIG_DMA_API_DEBUG,
+		 * never unmaps it, which the dma-debug checker would report.
+		 */
+		for (size_t d = 0; d < g->ctx->nr_devs && d < 64; d++)
+			if (g->ctx->devs[d].hmm_ok && g->ctx->devs[d].has_iommu && !g->direct[d])
+				ok[n++] = d;
+		if (!n || g->nr_hmm == MAX_HMM)
+			return 0;
+		m = &g->hmm[g->nr_hmm];
+		*m = (struct ghmm){ .dev = ok[below(g->rng, n)], .entries = entries[below(g->rng, 4)],
+				    .live = true };
+		g->used[m->dev < 64 ? m->dev : 63] = true;
+		return fz_seq_add(g->seq, tainted(g, m->dev), "hmm-alloc m%d %s %d", g->nr_hmm++,
+				  dev_id(g, m->dev), m->entries);
+	}
+	i = live[below(g->rng, (u64)nl)];
+	m = &g->hmm[i];
+	for (int e = 0; e < m->entries; e++) {
+		if (m->mapped[e])
+			used[nu++] = e;
+		else
+			clean[nc++] = e;
+	}
+	if (nc && (!nu || below(g->rng, 3))) {
+		int e = clean[below(g->rng, (u64)nc)], b = -1;
+		u64 off;
+
+		/* HMM maps bidirectional: RAM no other mapping holds (dma-debug sees dma_map_phys) */
+		for (int tries = 0; tries < 8 && g->nr_bufs; tries++) {
+			b = (int)below(g->rng, (u64)g->nr_bufs);
+			if (!g->bufs[b].bar && !g->bufs[b].live)
+				break;
+			b = -1;
+		}
+		if (b < 0)
+			return gen_buf(g, false);
+		off = g->bufs[b].size > 4096 ? below(g->rng, g->bufs[b].size / 4096) * 4096 : 0;
+		m->mapped[e] = true;
+		m->buf[e] = b;
+		g->bufs[b].live++;
+		g->bufs[b].live_writable = true;
+		return fz_seq_add(g->seq, tainted(g, m->dev), "hmm-map m%d %d b%d@%llu%s", i, e, b,
+				  (unsigned long long)off,
+				  below(g->rng, 4) ? "" : " fault=sync-map");
+	}
+	if (nu) {
+		int e = used[below(g->rng, (u64)nu)];
+
+		m->mapped[e] = false;
+		if (g->bufs[m->buf[e]].live && !--g->bufs[m->buf[e]].live)
+			g->bufs[m->buf[e]].live_writable = false;
+		return fz_seq_add(g->seq, tainted(g, m->dev), "hmm-unmap m%d %d", i, e);
+	}
+	m->live = false;
+	return fz_seq_add(g->seq, tainted(g, m->dev), "hmm-free m%d", i);
+}
+
 static int gen_setup(struct gen *g)
 {
 	static const char *const modes[] = { "strict", "lazy", "passthrough", "off" };
-	u64 n = g->ctx->weights[FZ_IOMMU] ? below(g->rng, 3) : 0;
+	u64 n = g->ctx->weights[FZ_IOMMU] ? below(g->rng, 3) : 0, m;
 
 	if (fz_seq_add(g->seq, false, "seed %llu", (unsigned long long)below(g->rng, 1000)))
 		return -ENOMEM;
@@ -599,9 +699,11 @@ static int gen_setup(struct gen *g)
 		/* below(weight + 1): the higher the weight, the more often a mode is set */
 		if (below(g->rng, g->ctx->weights[FZ_IOMMU] + 1) == 0)
 			continue;
-		if (fz_seq_add(g->seq, false, "iommu %s %s", dev_id(g, dev),
-			       modes[below(g->rng, 4)]))
+		m = below(g->rng, 4);
+		if (fz_seq_add(g->seq, false, "iommu %s %s", dev_id(g, dev), modes[m]))
 			return -ENOMEM;
+		if (dev < 64)
+			g->direct[dev] = m >= 2;
 		g->ctx->kinds_seen |= 1ULL << FZ_IOMMU;
 	}
 	return 0;
@@ -643,6 +745,8 @@ static int gen_step(struct gen *g, enum fz_kind k)
 		return gen_release(g, true);
 	case FZ_IOMMU:
 		return 0; /* setup only */
+	case FZ_HMM:
+		return gen_hmm(g);
 	default:
 		return gen_bad_unmap(g, k);
 	}
@@ -683,6 +787,15 @@ int fz_generate(struct fz_ctx *ctx, struct fz_rng *rng, struct fz_seq *seq)
 	for (int i = 0; !ret && i < g->nr_h; i++)
 		if (g->h[i].state == H_LIVE && !tainted(g, g->h[i].dev))
 			ret = fz_seq_add(seq, false, "unmap h%d", i);
+	for (int i = 0; !ret && i < g->nr_hmm; i++) {
+		struct ghmm *m = &g->hmm[i];
+
+		for (int e = 0; !ret && m->live && e < m->entries; e++)
+			if (m->mapped[e])
+				ret = fz_seq_add(seq, tainted(g, m->dev), "hmm-unmap m%d %d", i, e);
+		if (!ret && m->live)
+			ret = fz_seq_add(seq, tainted(g, m->dev), "hmm-free m%d", i);
+	}
 	for (size_t d = 0; !ret && d < ctx->nr_devs && d < 64; d++)
 		if (g->tainted[d])
 			ret = fz_seq_add(seq, true, "release %s", dev_id(g, d));

@@ -1240,7 +1240,7 @@ static const struct {
 	  "iova-destroy NAME [len=LEN] [dir=DIR] [attrs=LIST]" },
 	{ "iova-free", SCN_IOVA_FREE, 1, "", "iova-free NAME" },
 	{ "hmm-alloc", SCN_HMM_ALLOC, 3, "", "hmm-alloc NAME DEV ENTRIES" },
-	{ "hmm-map", SCN_HMM_MAP, 3, "", "hmm-map NAME INDEX BUF[@OFF]" },
+	{ "hmm-map", SCN_HMM_MAP, 3, "fault", "hmm-map NAME INDEX BUF[@OFF] [fault=sync-map]" },
 	{ "hmm-unmap", SCN_HMM_UNMAP, 2, "", "hmm-unmap NAME INDEX" },
 	{ "hmm-free", SCN_HMM_FREE, 1, "", "hmm-free NAME" },
 	/* nr_pos -1: NAME DEV DIR and at least one buffer */
@@ -1381,6 +1381,11 @@ static int parse_twostep(struct parser *p, struct scn_step *st, const struct arg
 	}
 	if (!ret && (v = opt_get(a, "attrs", &t)))
 		ret = get_attrs(p, t, v, &st->attrs);
+	if (!ret && (v = opt_get(a, "fault", &t))) {
+		if (strcmp(v, "sync-map"))
+			ret = perr(p, t->col, "bad fault '%s' (sync-map)", v);
+		st->fail_sync_map = true;
+	}
 	return ret;
 }
 

@@ -202,6 +202,8 @@ struct scn_step {
 	int seg; /* expect maptype seg=N; dma seg=N */
 
 	char *text; /* echo */
+
+	bool fail_sync_map; /* hmm-map fault=sync-map: its iotlb_sync_map fails */
 };
 
 struct scenario {

@@ -15,8 +15,11 @@
  *                                           default the reserved size)
  *   iova-free NAME                          dma_iova_free()
  *   hmm-alloc NAME DEV ENTRIES              hmm_dma_map_alloc(4 KiB entries); errno
- *   hmm-map NAME INDEX BUF[@OFF]            the page at BUF+OFF into pfn INDEX
+ *   hmm-map NAME INDEX BUF[@OFF] [fault=sync-map]
+ *                                           the page at BUF+OFF into pfn INDEX
  *                                           (VALID|WRITE), hmm_dma_map_pfn();
+ *                                           fault=sync-map: the IOMMU's
+ *                                           iotlb_sync_map fails meanwhile;
  *                                           DMA_MAPPING_ERROR is EREMOTEIO for P2P
  *                                           the host bridge may not carry, else ENOMEM
  *   hmm-unmap NAME INDEX                    hmm_dma_unmap_pfn()
@@ -34,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "models/iommu/iommu_hw.h"
 #include "sim/scenario/twostep.h"
 #include "src/block/blk-mq-dma.h"
 #include "src/iommu/dma-iommu.h"
@@ -183,11 +187,21 @@ static void run_hmm(struct scn_twostep_slot *s, const struct scenario *scn,
 	switch (st->verb) {
 	case SCN_HMM_MAP: {
 		unsigned long *pfn = &s->hmm.pfn_list[st->value];
+		struct iommu_hw *hw = NULL;
+		dma_addr_t addr;
 
 		res->has_outcome = true;
 		/* What hmm_range_fault() stores: the page, VALID|WRITE, the sticky DMA bits kept. */
 		*pfn = (*pfn & sticky) | hmm_pfn_from_phys(phys, true);
-		if (hmm_dma_map_pfn(s->dev, &s->hmm, st->value, &s->p2p) == DMA_MAPPING_ERROR) {
+		/* fault=sync-map: the IOMMU's next iotlb_sync_map fails (for this call only) */
+		if (st->fail_sync_map && use_dma_iommu(s->dev))
+			hw = s->dev->domain->hw;
+		if (hw)
+			iommu_hw_fail_sync_map(hw, 1);
+		addr = hmm_dma_map_pfn(s->dev, &s->hmm, st->value, &s->p2p);
+		if (hw)
+			iommu_hw_fail_sync_map(hw, 0);
+		if (addr == DMA_MAPPING_ERROR) {
 			res->failed = true;
 			res->err = s->p2p.mem && s->p2p.map == PCI_P2PDMA_MAP_NOT_SUPPORTED ?
 					   -EREMOTEIO :

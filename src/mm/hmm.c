@@ -139,6 +139,14 @@ dma_addr_t hmm_dma_map_pfn(struct device *dev, struct hmm_dma_map *map, size_t i
 		/* One IOTLB sync per pfn: HMM maps on demand, one fault at a time. */
 		ret = dma_iova_sync(dev, state, offset, map->dma_entry_size);
 		if (ret) {
+			/*
+			 * Kernel profile switch (--inject hmm-sync-no-unlink): the
+			 * old code went to error with the link still in place; the
+			 * fix ("If the sync fails, unlink") undoes it first.
+			 */
+			if (dev->p2pdma && dev->p2pdma->profile &&
+			    dev->p2pdma->profile->hmm_sync_fail_no_unlink)
+				goto error;
 			dma_iova_unlink(dev, state, offset, map->dma_entry_size, DMA_BIDIRECTIONAL,
 					attrs);
 			goto error;
