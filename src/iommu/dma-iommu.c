@@ -23,7 +23,8 @@
  * reference §3.5) is at the end, on top of iommu_dma_alloc_iova(),
  * iommu_dma_free_iova(), iommu_map_nosync() and the same gather / queue
  * helpers. It has the upstream fix 6ec91df8aff7 (empty middle skipped,
- * unwind from the link's own offset).
+ * unwind from the link's own offset). Not upstream: each link, unlink and
+ * destroy emits EV_IOVA_LINK / EV_IOVA_UNLINK, for the checkers' two-step rules.
  */
 #include <errno.h>
 #include <stdint.h>
