@@ -304,7 +304,7 @@ struct ghmm {
 	size_t dev;
 	int entries;
 	bool mapped[HMM_ENTRIES]; /* mapped, or tried: hmm-unmap of a clean pfn is a no-op */
-	int buf[HMM_ENTRIES];     /* the buffer whose page the pfn holds */
+	int buf[HMM_ENTRIES]; /* the buffer whose page the pfn holds */
 	bool live;
 };
 
@@ -635,7 +635,8 @@ static int gen_hmm(struct gen *g)
 		if (!n || g->nr_hmm == MAX_HMM)
 			return 0;
 		m = &g->hmm[g->nr_hmm];
-		*m = (struct ghmm){ .dev = ok[below(g->rng, n)], .entries = entries[below(g->rng, 4)],
+		*m = (struct ghmm){ .dev = ok[below(g->rng, n)],
+				    .entries = entries[below(g->rng, 4)],
 				    .live = true };
 		g->used[m->dev < 64 ? m->dev : 63] = true;
 		return fz_seq_add(g->seq, tainted(g, m->dev), "hmm-alloc m%d %s %d", g->nr_hmm++,
