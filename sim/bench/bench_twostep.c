@@ -18,7 +18,7 @@
  *   b  odp       2^18 pages mapped then unmapped one at a time, random order
  *                per-page: dma_map_phys / dma_unmap_phys + a dma_addr_t list
  *                two-step: hmm_dma_map_alloc + hmm_dma_map_pfn / unmap_pfn
- *   c  nvme      requests of 1-32 segments of 4 KiB-128 KiB (250 000, not 1 M)
+ *   c  nvme      requests of 1-32 segments of 4 KiB-128 KiB (1 M; 1 000 with --quick)
  *                sg: dma_map_sgtable / dma_unmap_sgtable per request
  *                two-step: blk_rq_dma_map_all / blk_rq_dma_unmap_all
  *   d  dma-buf   ranges of gpu1's BAR through the host bridge, attached and
@@ -745,7 +745,7 @@ int bench_compare_apis(FILE *out, const struct p2psim_bench_opts *opts)
 	const bool quick = opts->quick;
 	const size_t mig_pages = quick ? 4096 : 262144;
 	const size_t odp_pages = quick ? 4096 : 262144;
-	const size_t nvme_reqs = quick ? 1000 : 250000;
+	const size_t nvme_reqs = quick ? 1000 : 1000000;
 	const size_t dmabuf_ranges = quick ? 8 : 64, dmabuf_repeats = quick ? 4 : 50;
 	const size_t ext_reqs = quick ? 500 : 20000;
 	struct ts_row rows[TS_NR_ROWS];
