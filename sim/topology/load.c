@@ -242,8 +242,14 @@ static int validate(struct load_ctx *ctx, xmlDocPtr doc)
 	ret = xmlRelaxNGValidateDoc(vctx, doc);
 	xmlRelaxNGFreeValidCtxt(vctx);
 	xmlRelaxNGFree(schema);
-	if (ret == 0)
-		return 0;
+	if (ret == 0) {
+		/*
+		 * The schema checks structure only; the lexical form of every
+		 * value (numbers, sizes, ids) is checked here, in C (see the
+		 * comment at the top of topology.rng).
+		 */
+		return topology_diagnose(ctx, xmlDocGetRootElement(doc)) ? -EINVAL : 0;
+	}
 	if (ret < 0) {
 		p2psim_error_set(ctx->err, P2PSIM_EINTERNAL, ctx->file, 0, 0,
 				 "internal error while validating against the schema");
