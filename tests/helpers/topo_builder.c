@@ -7,6 +7,9 @@
 #include <string.h>
 
 #include "helpers/topo_builder.h"
+#include "models/machine.h"
+#include "src/dma/dma.h"
+#include "src/iommu/dma-iommu.h"
 
 static void *tb_check(void *p)
 {
@@ -160,4 +163,32 @@ struct topology *tb_standard(enum iommu_mode mode)
 	dev = tb_add_endpoint(t, rp2->subordinate, "nic0", PCI_DEVFN(0, 0), 32);
 	tb_add_bar(dev, 0, PCI_BAR_MEM32, 0xe0000000ULL, 0x10000, false);
 	return tb_finalize(t);
+}
+
+struct device *tb_probe_iommu_device(struct device *dev, struct machine *m,
+				     const struct topology *topo, const char *id,
+				     enum iommu_mode mode, unsigned int dma_mask_bits)
+{
+	struct pci_dev *pdev = pci_fabric_find_id(topo->fabric, id);
+
+	if (!pdev) {
+		fprintf(stderr, "topo_builder: no function '%s'\n", id);
+		abort();
+	}
+	if (!dma_mask_bits)
+		dma_mask_bits = pdev->dma_mask_bits;
+	*dev = (struct device){
+		.name = id,
+		.pdev = pdev,
+		.machine = m,
+		.dma_mask = DMA_BIT_MASK(dma_mask_bits),
+		.coherent_dma_mask = DMA_BIT_MASK(dma_mask_bits),
+		.dma_coherent = true,
+		.untrusted = pdev->untrusted,
+	};
+	if (iommu_probe_device_dma(dev, machine_iommu_for(m, pdev), mode)) {
+		fprintf(stderr, "topo_builder: probing '%s' failed\n", id);
+		abort();
+	}
+	return dev;
 }

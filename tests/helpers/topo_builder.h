@@ -50,4 +50,18 @@ struct topology *tb_finalize(struct topology *t);
  */
 struct topology *tb_standard(enum iommu_mode mode);
 
+struct device;
+struct machine;
+
+/*
+ * Fill @dev for function @id of @topo in machine @m (coherent, the function's
+ * untrusted flag, a @dma_mask_bits mask - 0 for the function's own dma-mask)
+ * and probe it into the IOMMU unit translating for it in @mode, as
+ * iommu_probe_device_dma() does. Aborts the test if the function is missing
+ * or the probe fails. Release with iommu_release_device_dma().
+ */
+struct device *tb_probe_iommu_device(struct device *dev, struct machine *m,
+				     const struct topology *topo, const char *id,
+				     enum iommu_mode mode, unsigned int dma_mask_bits);
+
 #endif /* P2PSIM_TESTS_HELPERS_TOPO_BUILDER_H */

@@ -54,20 +54,7 @@ TestSuite(dma_iommu, .init = setup, .fini = teardown);
 
 static struct device *mkdev(const char *id, enum iommu_mode mode)
 {
-	struct device *dev = &devs[nr_devs++];
-	struct pci_dev *pdev = pci_fabric_find_id(topo->fabric, id);
-
-	cr_assert_not_null(pdev);
-	memset(dev, 0, sizeof(*dev));
-	dev->name = id;
-	dev->pdev = pdev;
-	dev->machine = m;
-	dev->dma_mask = DMA_BIT_MASK(pdev->dma_mask_bits);
-	dev->coherent_dma_mask = dev->dma_mask;
-	dev->dma_coherent = true;
-	dev->untrusted = pdev->untrusted;
-	cr_assert_eq(iommu_probe_device_dma(dev, machine_iommu_for(m, pdev), mode), 0);
-	return dev;
+	return tb_probe_iommu_device(&devs[nr_devs++], m, topo, id, mode, 0);
 }
 
 static const struct iommu_dma_stats *dstats(struct device *dev)

@@ -56,18 +56,7 @@ TestSuite(dma_iova_rules, .init = setup, .fini = teardown);
 
 static struct device *mkdev(const char *id, enum iommu_mode mode)
 {
-	struct device *dev = &devs[nr_devs++];
-	struct pci_dev *pdev = pci_fabric_find_id(topo->fabric, id);
-
-	*dev = (struct device){ .name = id,
-				.pdev = pdev,
-				.machine = m,
-				.dma_mask = DMA_BIT_MASK(64),
-				.coherent_dma_mask = DMA_BIT_MASK(64),
-				.dma_coherent = true,
-				.untrusted = pdev->untrusted };
-	cr_assert_eq(iommu_probe_device_dma(dev, machine_iommu_for(m, pdev), mode), 0);
-	return dev;
+	return tb_probe_iommu_device(&devs[nr_devs++], m, topo, id, mode, 64);
 }
 
 static struct device *untrusted(unsigned int min_align_mask)
