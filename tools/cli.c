@@ -2,8 +2,10 @@
 /*
  * cli.c - helpers the subcommands share: usage errors, --format, loading.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
@@ -18,6 +20,17 @@ int cli_usage_error(const struct command *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nusage: %s\nTry 'p2psim help %s' for more.\n", cmd->usage, cmd->name);
 	return EXIT_INPUT;
+}
+
+bool cli_parse_u64(const char *s, unsigned long long *out)
+{
+	char *end;
+
+	if (!s[0] || s[0] == '-' || s[0] == '+')
+		return false;
+	errno = 0;
+	*out = strtoull(s, &end, 0);
+	return !errno && !*end;
 }
 
 bool cli_parse_format(const char *arg, unsigned int allowed, enum p2psim_format *out)

@@ -22,16 +22,6 @@ static void on_sigint(int sig)
 		fuzz_stop++;
 }
 
-static bool parse_ull(const char *s, unsigned long long *out)
-{
-	char *end;
-
-	if (!s[0] || s[0] == '-')
-		return false;
-	*out = strtoull(s, &end, 0);
-	return !*end;
-}
-
 static int run_fuzz(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -60,11 +50,11 @@ static int run_fuzz(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "s:r:t:n:o:j:S:i:w:M", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			if (!parse_ull(optarg, &opts.seed))
+			if (!cli_parse_u64(optarg, &opts.seed))
 				return cli_usage_error(&cmd_fuzz, "bad --seed '%s'", optarg);
 			break;
 		case 'r':
-			if (!parse_ull(optarg, &opts.runs) || !opts.runs)
+			if (!cli_parse_u64(optarg, &opts.runs) || !opts.runs)
 				return cli_usage_error(&cmd_fuzz, "bad --runs '%s'", optarg);
 			break;
 		case 't': {
@@ -77,7 +67,7 @@ static int run_fuzz(int argc, char **argv)
 			break;
 		}
 		case 'n':
-			if (!parse_ull(optarg, &v) || !v || v > 100000)
+			if (!cli_parse_u64(optarg, &v) || !v || v > 100000)
 				return cli_usage_error(&cmd_fuzz, "bad --steps '%s' (1..100000)",
 						       optarg);
 			opts.steps = (unsigned int)v;
@@ -86,7 +76,7 @@ static int run_fuzz(int argc, char **argv)
 			opts.out_dir = optarg;
 			break;
 		case 'j':
-			if (!parse_ull(optarg, &v) || !v || v > 256)
+			if (!cli_parse_u64(optarg, &v) || !v || v > 256)
 				return cli_usage_error(&cmd_fuzz, "bad --jobs '%s' (1..256)",
 						       optarg);
 			opts.jobs = (unsigned int)v;

@@ -32,13 +32,11 @@ static int run_run(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "s:t:c:n:f:qi:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's': {
-			char *end;
+			unsigned long long seed;
 
-			if (!optarg[0] || optarg[0] == '-')
+			if (!cli_parse_u64(optarg, &seed))
 				return cli_usage_error(&cmd_run, "bad --seed '%s'", optarg);
-			opts.seed = strtoull(optarg, &end, 0);
-			if (*end)
-				return cli_usage_error(&cmd_run, "bad --seed '%s'", optarg);
+			opts.seed = seed;
 			opts.seed_given = 1;
 			break;
 		}

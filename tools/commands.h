@@ -44,6 +44,12 @@ enum {
 int cli_usage_error(const struct command *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * Parse an unsigned number, decimal or 0x hex, for --seed, --runs and the like.
+ * Rejects an empty string, a sign, trailing garbage and overflow.
+ */
+bool cli_parse_u64(const char *s, unsigned long long *out);
+
 /* Parse "text|json|csv|dot" against the formats @allowed (bit per enum p2psim_format). */
 bool cli_parse_format(const char *arg, unsigned int allowed, enum p2psim_format *out);
 

@@ -3,7 +3,6 @@
  * p2p_cli.c - the what-if options and helpers of `p2psim matrix`, `path` and
  * `dot` (p2p_cli.h).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +11,6 @@
 
 int p2p_cli_whatif(const struct command *cmd, int c, const char *arg, struct p2psim_p2p_opts *opts)
 {
-	char *end;
-
 	switch (c) {
 	case P2P_CLI_OPT_ACS:
 		if (p2psim_acs_mode_parse(arg, &opts->acs))
@@ -26,12 +23,14 @@ int p2p_cli_whatif(const struct command *cmd, int c, const char *arg, struct p2p
 	case P2P_CLI_OPT_KERNEL:
 		opts->kernel = arg; /* checked (aliases too) when the view is made */
 		return EXIT_OK;
-	case P2P_CLI_OPT_SEED:
-		errno = 0;
-		opts->seed = strtoull(arg, &end, 0);
-		if (errno || !*arg || *end || *arg == '-')
+	case P2P_CLI_OPT_SEED: {
+		unsigned long long seed;
+
+		if (!cli_parse_u64(arg, &seed))
 			return cli_usage_error(cmd, "--seed wants a number, not '%s'", arg);
+		opts->seed = seed;
 		return EXIT_OK;
+	}
 	}
 	return cli_usage_error(cmd, "internal: unknown option code %d", c);
 }

@@ -39,6 +39,12 @@ Test(cli_fuzz, bad_options_exit_2)
 		{ "fuzz", TOPO, "--weights", "teleport=3", "--runs", "1", NULL },
 		{ "fuzz", TOPO, "--bogus", NULL },
 		{ "fuzz", TOPO, "--seed", NULL },
+		/* regression: an overflowing seed was taken as ULLONG_MAX (cli_parse_u64) */
+		{ "fuzz", TOPO, "--seed", "99999999999999999999999", NULL },
+		{ "run", TOPO, P2PSIM_SRCDIR "/tests/scenarios/clean-streaming.scn", "--seed",
+		  "99999999999999999999999", NULL },
+		{ "run", TOPO, P2PSIM_SRCDIR "/tests/scenarios/clean-streaming.scn", "--seed", "+3",
+		  NULL },
 		{ "bugs", "--format", "csv", NULL },
 		{ "bugs", "extra", NULL },
 		{ "run", TOPO, P2PSIM_SRCDIR "/tests/scenarios/clean-streaming.scn", "--inject",
