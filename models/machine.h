@@ -32,6 +32,17 @@ struct machine {
 		u64 bytes;
 		u64 cost_ns;
 	} arch_sync;
+	/*
+	 * Build options of the simulated kernel that change what its DMA code
+	 * does (not hardware, but every device reaches it through dev->machine).
+	 * dma_api_debug: CONFIG_DMA_API_DEBUG, which makes dma_dev_need_sync()
+	 * and dma_need_unmap() always true (include/linux/dma-mapping.h,
+	 * kernel/dma/mapping.c). The runner sets it when the dma-debug checker
+	 * is on, as that checker stands for the kernel option.
+	 */
+	struct {
+		bool dma_api_debug;
+	} kconfig;
 };
 
 /* Build the hardware for @topo. Returns NULL on allocation failure. */

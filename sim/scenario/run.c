@@ -598,6 +598,8 @@ static int setup_world(struct runner *r)
 	}
 	if (ret)
 		return internal_error(r, "checkers", ret);
+	/* The dma-debug checker stands for CONFIG_DMA_API_DEBUG, which changes the DMA code too. */
+	r->w->m->kconfig.dma_api_debug = checkers_enabled(r->checkers, "dma-debug");
 	ret = event_bus_subscribe(&r->w->m->events, step_event, r);
 	if (ret)
 		return internal_error(r, "event bus", ret);

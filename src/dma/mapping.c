@@ -353,7 +353,7 @@ bool dma_need_unmap(struct device *dev)
 		return true;
 	if (!dev->dma_skip_sync)
 		return true;
-	return false; /* IS_ENABLED(CONFIG_DMA_API_DEBUG): the model's kernel has it off */
+	return dev->machine && dev->machine->kconfig.dma_api_debug; /* IS_ENABLED(CONFIG_DMA_API_DEBUG) */
 }
 
 bool dma_need_sync(struct device *dev, dma_addr_t dma_addr)

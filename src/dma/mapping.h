@@ -51,9 +51,10 @@ static inline void dma_reset_need_sync(struct device *dev)
 		dev->dma_skip_sync = false;
 }
 
+/* Always call the sync operations when DMA-API debugging is built in. */
 static inline bool dma_dev_need_sync(const struct device *dev)
 {
-	return !dev->dma_skip_sync;
+	return !dev->dma_skip_sync || (dev->machine && dev->machine->kconfig.dma_api_debug);
 }
 
 
