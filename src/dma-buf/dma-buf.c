@@ -118,11 +118,34 @@ static bool sim_lock_busy(const struct sim_lock *l, bool write)
 	return write && l->readers;
 }
 
+struct lock_wait {
+	const struct sim_lock *l;
+	bool write;
+};
+
+static bool lock_free(const void *arg)
+{
+	const struct lock_wait *w = arg;
+
+	return !sim_lock_busy(w->l, w->write);
+}
+
+/* Held for write by the caller itself: no other thread can ever release it. */
+static bool sim_lock_self_held(const struct sim_lock *l)
+{
+	return l->writer >= 0 && l->writer == l->sys->current_thread;
+}
+
 int sim_lock_acquire(struct sim_lock *l, bool write)
 {
+	struct lock_wait wait = { .l = l, .write = write };
+
+	/* another thread may run before we get here (a scheduling point) */
+	dmabuf_preempt(l->sys, l->name);
 	sim_lock_check_init(l);
-	if (sim_lock_busy(l, write)) {
-		/* would wait forever in a one-thread run (or self-deadlock) */
+	if (sim_lock_busy(l, write) &&
+	    (sim_lock_self_held(l) || dmabuf_block(l->sys, lock_free, &wait, l->name))) {
+		/* would wait forever (no thread can release it, or self-deadlock) */
 		l->sys->hangs++;
 		sim_lock_emit(l, EV_DMABUF_LOCK, write, -EDEADLK);
 		return -EDEADLK;
@@ -277,9 +300,16 @@ void complete(struct completion *x)
 	completion_emit(x, COMPLETION_OP_COMPLETE, 0);
 }
 
+static bool completion_done(const void *arg)
+{
+	const struct completion *x = arg;
+
+	return x->done > 0;
+}
+
 void wait_for_completion(struct completion *x)
 {
-	if (!x->done) {
+	if (!x->done && dmabuf_block(x->sys, completion_done, x, "wait_for_completion")) {
 		/* nothing left that could complete it: the caller would sleep forever */
 		x->sys->hangs++;
 		completion_emit(x, COMPLETION_OP_WAIT, -EDEADLK);
@@ -340,11 +370,25 @@ unsigned int dma_resv_unsignaled(const struct dma_resv *obj, enum dma_resv_usage
 	return n;
 }
 
+struct fence_wait {
+	const struct dma_resv *obj;
+	enum dma_resv_usage usage;
+};
+
+/* No fence with usage <= the waited one still unsignalled. */
+static bool fences_signaled(const void *arg)
+{
+	const struct fence_wait *w = arg;
+
+	return !dma_resv_unsignaled(w->obj, w->usage);
+}
+
 long dma_resv_wait_timeout(struct dma_resv *obj, enum dma_resv_usage usage, bool intr,
 			   unsigned long timeout, u64 id)
 {
 	struct sim_event ev = { .kind = EV_DMABUF_FENCE_WAIT, .aux = id, .flags = usage };
 	struct dmabuf_sys *sys = obj->lock.sys;
+	struct fence_wait wait = { .obj = obj, .usage = usage };
 	bool stuck = false;
 
 	(void)intr;
@@ -360,6 +404,10 @@ long dma_resv_wait_timeout(struct dma_resv *obj, enum dma_resv_usage usage, bool
 		f->signaled = true; /* the work behind the fence finishes while we sleep */
 		ev.count++;
 	}
+	/* a stuck fence only another thread's dma_fence_signal() can end */
+	if (stuck && timeout == MAX_SCHEDULE_TIMEOUT &&
+	    !dmabuf_block(sys, fences_signaled, &wait, "dma_resv_wait_timeout"))
+		stuck = false;
 	if (stuck) {
 		if (timeout == MAX_SCHEDULE_TIMEOUT)
 			sys->hangs++;

@@ -21,20 +21,25 @@
  *  - struct kref / struct completion models with events (R8, hang detector);
  *  - struct dma_buf, struct dma_buf_attachment, the ops tables.
  *
- * Threads and blocking: the code runs on one host thread. sys->current_thread
- * names the simulated kernel thread running now (0 unless a scheduler sets
- * it). An acquire that would have to wait for another thread's lock, a
- * recursive acquire, a wait_for_completion() that nothing can complete and a
- * fence that never signals cannot make progress here: they are recorded
- * (ret -EDEADLK in the event, sys->hangs) and the caller proceeds, so a test
- * or checker can see the would-be hang. A future scheduler switches threads
- * at exactly those points (see docs/dmabuf.md).
+ * Threads and blocking: sys->current_thread names the simulated kernel
+ * thread running now (0 unless a scheduler sets it). An acquire that would
+ * have to wait for another thread's lock, a wait_for_completion() with
+ * nothing done and a fence that never signals by itself first ask the
+ * scheduler's sys->block hook to wait until the condition holds (another
+ * simulated thread releases, completes, signals). Without a hook, or when
+ * the hook answers -EDEADLK (no thread can make progress), and for a
+ * recursive acquire, the wait is a would-be hang: recorded (ret -EDEADLK in
+ * the event, sys->hangs) and the caller proceeds, so a test or checker can
+ * see it. Every lock acquisition is also a preemption point (the lock's name
+ * is passed to sys->preempt). See docs/dmabuf.md.
  *
  * Error pointers: functions returning objects use the kernel's ERR_PTR
  * convention (ERR_PTR / IS_ERR / PTR_ERR below).
  */
 #ifndef P2PSIM_SRC_DMA_BUF_DMA_BUF_H
 #define P2PSIM_SRC_DMA_BUF_DMA_BUF_H
+
+#include <errno.h>
 
 #include "models/machine.h"
 #include "src/bugs.h"
@@ -100,6 +105,16 @@ struct dmabuf_sys {
 	void (*preempt)(void *arg, const char *point);
 	void *preempt_arg;
 	/*
+	 * Blocking (sim/sched implements it): called when the current thread
+	 * must wait until @cond(@cond_arg) holds; @what names the wait. Returns
+	 * 0 once the condition holds (other threads ran meanwhile), or -EDEADLK
+	 * when no simulated thread can make progress: the caller then records
+	 * the hang as without a hook. NULL: every such wait is a hang.
+	 */
+	int (*block)(void *arg, bool (*cond)(const void *cond_arg), const void *cond_arg,
+		     const char *what);
+	void *block_arg;
+	/*
 	 * Locks held right now (all threads). A last fput() while any is held
 	 * is deferred, as the kernel defers __fput() to task work / delayed
 	 * work; the deferred releases run when the count drops to 0.
@@ -112,6 +127,15 @@ static inline void dmabuf_preempt(struct dmabuf_sys *sys, const char *point)
 {
 	if (sys->preempt)
 		sys->preempt(sys->preempt_arg, point);
+}
+
+/* Wait for @cond through sys->block: 0 when it holds, -EDEADLK without a hook or progress. */
+static inline int dmabuf_block(struct dmabuf_sys *sys, bool (*cond)(const void *cond_arg),
+			       const void *cond_arg, const char *what)
+{
+	if (!sys->block)
+		return -EDEADLK;
+	return sys->block(sys->block_arg, cond, cond_arg, what);
 }
 
 /* Set up @sys; @profile NULL means kernel_profile_default(). 0 or -ENOMEM. */
@@ -152,7 +176,10 @@ struct sim_lock {
 
 void sim_lock_init(struct sim_lock *l, struct dmabuf_sys *sys, const char *name,
 		   enum sim_lock_class cls);
-/* 0, or -EDEADLK when it would block forever here (held by anyone, incl. the caller). */
+/*
+ * 0, or -EDEADLK when it would block forever here: held by the caller, or by
+ * another thread and sys->block cannot wait for the release. A preemption point.
+ */
 int sim_lock_acquire(struct sim_lock *l, bool write);
 /* true when taken; false (and an EV_DMABUF_LOCK with -EBUSY) when held. */
 bool sim_lock_try(struct sim_lock *l, bool write);
@@ -257,7 +284,10 @@ struct completion {
 void init_completion(struct completion *x);
 void reinit_completion(struct completion *x);
 void complete(struct completion *x);
-/* Consumes one done; with none, nothing here can complete it: a hang (event ret -EDEADLK). */
+/*
+ * Consumes one done; with none, waits through sys->block for another thread's
+ * complete(); when nothing can complete it: a hang (event ret -EDEADLK).
+ */
 void wait_for_completion(struct completion *x);
 
 /* --- reservation object and fences ------------------------------------------- */
@@ -304,7 +334,9 @@ unsigned int dma_resv_unsignaled(const struct dma_resv *obj, enum dma_resv_usage
  * dma_resv_wait_timeout(): sleep until every fence with usage <= @usage has
  * signalled. Here a wait lets the fences' work finish: each such fence is
  * signalled, except never_signals ones, which make the wait time out
- * (returns 0) or, with MAX_SCHEDULE_TIMEOUT, hang (recorded; returns 0).
+ * (returns 0) or, with MAX_SCHEDULE_TIMEOUT, wait through sys->block for
+ * another thread's dma_fence_signal() and hang (recorded; returns 0) when
+ * nothing can signal them.
  * Returns a positive remaining timeout on success. @id names the dma-buf.
  */
 long dma_resv_wait_timeout(struct dma_resv *obj, enum dma_resv_usage usage, bool intr,
