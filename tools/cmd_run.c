@@ -20,6 +20,10 @@ static int run_run(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "inject", required_argument, NULL, 'i' },
+		{ "schedule", required_argument, NULL, 'S' },
+		{ "explore", no_argument, NULL, 'x' },
+		{ "budget", required_argument, NULL, 'b' },
+		{ "preemptions", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct p2psim_run_opts opts = { .format = P2PSIM_FORMAT_TEXT };
@@ -29,7 +33,7 @@ static int run_run(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "s:t:c:n:f:qi:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:t:c:n:f:qi:S:xb:p:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's': {
 			unsigned long long seed;
@@ -69,8 +73,35 @@ static int run_run(int argc, char **argv)
 				return cli_usage_error(&cmd_run, "--inject given twice");
 			opts.inject = optarg;
 			break;
+		case 'S':
+			if (opts.schedule)
+				return cli_usage_error(&cmd_run, "--schedule given twice");
+			opts.schedule = optarg;
+			break;
+		case 'x':
+			opts.explore = 1;
+			break;
+		case 'b': {
+			unsigned long long budget;
+
+			if (!cli_parse_u64(optarg, &budget) || !budget)
+				return cli_usage_error(&cmd_run, "bad --budget '%s' (schedules, > 0)",
+						       optarg);
+			opts.explore_budget = budget;
+			break;
+		}
+		case 'p': {
+			unsigned long long bound;
+
+			if (!cli_parse_u64(optarg, &bound) || bound > 64)
+				return cli_usage_error(&cmd_run, "bad --preemptions '%s' (0..64)",
+						       optarg);
+			opts.explore_preemptions = (unsigned int)bound;
+			opts.explore_preemptions_given = 1;
+			break;
+		}
 		default:
-			if (optopt && optopt != '?' && strchr("stcnfi", optopt))
+			if (optopt && optopt != '?' && strchr("stcnfiSbp", optopt))
 				return cli_usage_error(&cmd_run, "option '%s' needs a value",
 						       argv[optind - 1]);
 			return cli_usage_error(&cmd_run, "unknown option '%s'", argv[optind - 1]);
@@ -78,6 +109,11 @@ static int run_run(int argc, char **argv)
 	}
 	if (opts.check_enable && opts.check_disable)
 		return cli_usage_error(&cmd_run, "give --check or --no-check, not both");
+	if (opts.explore && opts.schedule)
+		return cli_usage_error(&cmd_run,
+				       "--schedule replays one schedule, --explore tries them all");
+	if (!opts.explore && (opts.explore_budget || opts.explore_preemptions_given))
+		return cli_usage_error(&cmd_run, "--budget and --preemptions go with --explore");
 	if (argc - optind != 2)
 		return cli_usage_error(&cmd_run, "expected TOPO and SCENARIO");
 	p2psim_error_clear(&err);
@@ -114,7 +150,8 @@ const struct command cmd_run = {
 	.usage =
 		"p2psim run TOPO SCENARIO [--seed N] [--trace FILE.jsonl]\n"
 		"                  [--check NAME,...|--no-check NAME,...] [--format text|json] [--quiet]\n"
-		"                  [--inject BUG,...]",
+		"                  [--inject BUG,...] [--schedule SPEC]\n"
+		"       p2psim run TOPO SCENARIO --explore [--budget N] [--preemptions N] [options]",
 	.help = "Execute SCENARIO (docs/scenario.md) on the machine described by TOPO: allocate\n"
 		"and fill buffers, map them for devices with the kernel's streaming DMA API\n"
 		"(dma-direct, dma-iommu, swiotlb, P2P), let devices read and write through\n"
@@ -139,6 +176,13 @@ const struct command cmd_run = {
 		"  --format text|json  the report format (default text)\n"
 		"  --quiet             text: print only failures and the summary line\n"
 		"  --inject BUG,...    re-inject historic kernel bugs (`p2psim bugs` lists them)\n"
+		"  --schedule SPEC     how the scenario's threads interleave, replacing its\n"
+		"                      `schedule` line: [round-robin|serial] [N:THREAD ...]\n"
+		"  --explore           run every interleaving of the threads (within the\n"
+		"                      preemption bound and the budget); report the first\n"
+		"                      that fails and the `schedule` line that replays it\n"
+		"  --budget N          --explore: at most N schedules (default 2000)\n"
+		"  --preemptions N     --explore: at most N preemptions per schedule (default 2)\n"
 		"\n"
 		"Exit status: 0 clean, 1 a violation or a failed `expect`, 2 bad input\n"
 		"(FILE:LINE:COL: error: ...), 3 internal error.\n"

@@ -35,6 +35,21 @@ struct p2psim_run_opts {
 	int silent;
 	/* Optional: told about every violation and every failed outcome (the fuzzer). */
 	const struct p2psim_run_observer *observer;
+	/*
+	 * Threads (docs/scenario.md): a schedule SPEC ("serial 3:rev") that
+	 * replaces the scenario's `schedule` line; NULL: the scenario's.
+	 */
+	const char *schedule;
+	/*
+	 * Explore the interleavings of the scenario's threads instead of one run:
+	 * every schedule with at most @explore_preemptions preemptions (default
+	 * 2), at most @explore_budget schedules (0: the default, 2000); report
+	 * the first that fails, with the `schedule` line that replays it.
+	 */
+	int explore;
+	unsigned long long explore_budget;
+	int explore_preemptions_given;
+	unsigned int explore_preemptions;
 };
 
 /*
@@ -67,6 +82,9 @@ struct p2psim_run_summary {
 	unsigned long long expects, expects_failed;
 	unsigned long long trace_records;
 	unsigned long long time_ns; /* logical clock at the end */
+	/* --explore: schedules run, and whether every one within the bound was */
+	unsigned long long schedules;
+	int explore_complete;
 };
 
 /*

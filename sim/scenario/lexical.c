@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -210,4 +211,82 @@ void scn_pattern_describe(const struct scn_pattern *pat, char *buf, size_t len)
 		return;
 	}
 	snprintf(buf, len, "?");
+}
+
+/* --- schedules ------------------------------------------------------------------ */
+
+const char *scn_sched_policy_name(enum scn_sched_policy policy)
+{
+	return policy == SCN_SCHED_SERIAL ? "serial" : "round-robin";
+}
+
+void scn_schedule_free(struct scn_schedule *sched)
+{
+	for (size_t i = 0; i < sched->nr_picks; i++)
+		free(sched->picks[i].name);
+	free(sched->picks);
+	sched->picks = NULL;
+	sched->nr_picks = 0;
+}
+
+int scn_schedule_parse(const char *const *words, size_t nr_words, struct scn_schedule *out,
+		       char *msg, size_t msg_len, size_t *bad)
+{
+	size_t first = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->given = true;
+	*bad = 0;
+	if (!nr_words) {
+		snprintf(msg, msg_len,
+			 "a schedule needs a policy (round-robin, serial) or N:THREAD choices");
+		return -EINVAL;
+	}
+	if (!strcmp(words[0], "round-robin") || !strcmp(words[0], "serial")) {
+		out->policy = words[0][0] == 's' ? SCN_SCHED_SERIAL : SCN_SCHED_ROUND_ROBIN;
+		first = 1;
+	}
+	if (nr_words > first) {
+		out->picks = calloc(nr_words - first, sizeof(*out->picks));
+		if (!out->picks)
+			return -ENOMEM;
+	}
+	for (size_t i = first; i < nr_words; i++) {
+		const char *colon = strchr(words[i], ':');
+		struct scn_sched_pick *pk = &out->picks[out->nr_picks];
+		char digits[32];
+		size_t n = colon ? (size_t)(colon - words[i]) : 0;
+
+		*bad = i;
+		if (!colon || !n || n >= sizeof(digits) || !colon[1]) {
+			snprintf(msg, msg_len,
+				 "bad schedule choice '%s' (N:THREAD, N a choice point number)",
+				 words[i]);
+			goto fail;
+		}
+		memcpy(digits, words[i], n);
+		digits[n] = '\0';
+		if (parse_digits(digits, n, &pk->index)) {
+			snprintf(msg, msg_len, "bad choice point number '%s' in '%s'", digits,
+				 words[i]);
+			goto fail;
+		}
+		if (out->nr_picks && pk->index <= out->picks[out->nr_picks - 1].index) {
+			snprintf(msg, msg_len,
+				 "choice point %llu comes after %llu: list choices in increasing order",
+				 (unsigned long long)pk->index,
+				 (unsigned long long)out->picks[out->nr_picks - 1].index);
+			goto fail;
+		}
+		pk->name = strdup(colon + 1);
+		if (!pk->name) {
+			scn_schedule_free(out);
+			return -ENOMEM;
+		}
+		out->nr_picks++;
+	}
+	return 0;
+fail:
+	scn_schedule_free(out);
+	return -EINVAL;
 }

@@ -40,7 +40,13 @@ struct parser {
 	size_t cap_steps, cap_syms;
 	bool past_setup; /* a non-setup step has been seen */
 	int last_outcome_step; /* index of the last map/map-sg/dma step, -1 if none yet */
-	bool last_was_action; /* the previous step (ignoring expect/echo) has an outcome */
+	bool last_was_action; /* the previous step of this thread (ignoring expect/echo) has an outcome */
+	/* threads */
+	int cur_thread; /* 0: main; else 1 + index of the open `thread` block */
+	size_t section_first; /* index of the first thread of the open section */
+	int block_steps; /* steps in the open block */
+	char *block_indent; /* the indentation of its first step */
+	size_t cap_threads;
 };
 
 static int perr(struct parser *p, int col, const char *fmt, ...)
@@ -1427,6 +1433,7 @@ static const char *const verb_names[SCN__NR_VERBS] = {
 	[SCN_HMM_FREE] = "hmm-free",
 	[SCN_BLK_MAP] = "blk-map",
 	[SCN_BLK_UNMAP] = "blk-unmap",
+	[SCN_SCHEDULE] = "schedule",
 };
 
 const char *scn_verb_name(enum scn_verb verb)
@@ -1442,6 +1449,7 @@ static const char *const first_words[] = {
 	"unmap", "sync",  "dma", "advance", "release",	"echo", "expect",
 	"iova-alloc", "iova-link", "iova-sync", "iova-unlink", "iova-destroy", "iova-free",
 	"hmm-alloc", "hmm-map", "hmm-unmap", "hmm-free", "blk-map", "blk-unmap",
+	"thread", "schedule",
 };
 
 /* Reserved for later steps (DESIGN.md §5.2): refused clearly, never misread. */
@@ -1449,8 +1457,8 @@ static const struct {
 	const char *prefix;
 	const char *what;
 } reserved[] = {
-	{ "thread", "named threads" }, { "dmabuf-", "dma-buf export and attachments" },
-	{ "event", "device events" },  { "explore", "interleaving exploration" },
+	{ "dmabuf-", "dma-buf export and attachments" },
+	{ "event", "device events" },
 };
 
 /* Edit distance, small and bounded: for "did you mean" hints. */
@@ -1497,7 +1505,7 @@ static int unknown_verb(struct parser *p, const struct token *t)
 				    reserved[i].what);
 	}
 	if (t->s[strlen(t->s) - 1] == ':')
-		return perr(p, t->col, "'%s' is not supported yet (reserved for named threads)",
+		return perr(p, t->col, "unknown step '%s' (a thread block starts 'thread NAME:')",
 			    t->s);
 	for (size_t i = 0; i < sizeof(first_words) / sizeof(first_words[0]); i++) {
 		int d = edit_distance(t->s, first_words[i]);
@@ -1514,7 +1522,7 @@ static int unknown_verb(struct parser *p, const struct token *t)
 
 static bool is_setup(enum scn_verb v)
 {
-	return v == SCN_SEED || v == SCN_IOMMU;
+	return v == SCN_SEED || v == SCN_IOMMU || v == SCN_SCHEDULE;
 }
 
 static bool has_outcome(enum scn_verb v)
@@ -1551,8 +1559,188 @@ static struct scn_step *new_step(struct parser *p)
 	return st;
 }
 
+/* --- thread blocks --------------------------------------------------------- */
+
+static const char *thread_name(const struct parser *p, int thread)
+{
+	return p->scn->threads[thread - 1].name;
+}
+
+/* The open block ends (an unindented line or the end of the file). */
+static int close_block(struct parser *p)
+{
+	const struct scn_thread *t;
+	int line = p->line;
+	int ret = 0;
+
+	if (!p->cur_thread)
+		return 0;
+	t = &p->scn->threads[p->cur_thread - 1];
+	if (!p->block_steps) {
+		p->line = t->line;
+		ret = perr(p, 1, "empty thread block '%s': indent at least one step under it",
+			   t->name);
+		p->line = line;
+	}
+	free(p->block_indent);
+	p->block_indent = NULL;
+	p->cur_thread = 0;
+	return ret;
+}
+
+/* `thread NAME:` at column 1: a new block, in the open section or a new one. */
+static int parse_thread_header(struct parser *p, size_t indent)
+{
+	struct scenario *scn = p->scn;
+	const struct token *t = &p->toks[1];
+	bool new_section = !p->cur_thread;
+	size_t n;
+	char *name;
+	int ret;
+
+	if (indent && p->cur_thread)
+		return perr(p, p->toks[0].col,
+			    "nested thread: a 'thread' block cannot start inside thread '%s' (line %d)",
+			    thread_name(p, p->cur_thread), scn->threads[p->cur_thread - 1].line);
+	if (indent)
+		return perr(p, p->toks[0].col,
+			    "bad indentation: 'thread NAME:' starts at the beginning of its line");
+	if (p->nr_toks != 2 || (n = strlen(t->s)) < 2 || t->s[n - 1] != ':')
+		return perr(p, p->nr_toks > 1 ? p->toks[1].col : p->toks[0].col,
+			    "expected 'thread NAME:' (one name, then a colon)");
+	ret = close_block(p);
+	if (ret)
+		return ret;
+	name = strndup(t->s, n - 1);
+	if (!name)
+		return oom(p);
+	if (!valid_name(name)) {
+		ret = perr(p, t->col,
+			   "bad thread name '%s' (a letter or '_', then letters, digits, '_', '-', '.')",
+			   name);
+		free(name);
+		return ret;
+	}
+	if (new_section) {
+		scn->nr_sections++;
+		p->section_first = scn->nr_threads;
+	}
+	for (size_t i = p->section_first; i < scn->nr_threads; i++) {
+		if (!strcmp(scn->threads[i].name, name)) {
+			ret = perr(p, t->col, "duplicate thread name '%s' (line %d) in this section",
+				   name, scn->threads[i].line);
+			free(name);
+			return ret;
+		}
+	}
+	if (scn->nr_threads - p->section_first >= SCN_MAX_SECTION_THREADS) {
+		free(name);
+		return perr(p, p->toks[0].col, "more than %d threads in one section",
+			    SCN_MAX_SECTION_THREADS);
+	}
+	if (scn->nr_threads == p->cap_threads) {
+		size_t cap = p->cap_threads ? p->cap_threads * 2 : 8;
+		struct scn_thread *th = realloc(scn->threads, cap * sizeof(*th));
+
+		if (!th) {
+			free(name);
+			return oom(p);
+		}
+		scn->threads = th;
+		p->cap_threads = cap;
+	}
+	scn->threads[scn->nr_threads] =
+		(struct scn_thread){ .name = name, .line = p->line, .section = scn->nr_sections };
+	p->cur_thread = (int)++scn->nr_threads;
+	p->block_steps = 0;
+	p->last_was_action = false; /* expect pairs within the thread */
+	p->past_setup = true;
+	return 0;
+}
+
+/* A step line: indented steps belong to the open block, the first unindented one closes it. */
+static int enter_thread_context(struct parser *p, const char *line, size_t indent)
+{
+	if (!indent) {
+		if (p->cur_thread) {
+			int ret = close_block(p);
+
+			if (ret)
+				return ret;
+			p->last_was_action = false; /* nothing of the main thread to pair with */
+		}
+		return 0;
+	}
+	if (!p->cur_thread)
+		return perr(p, 1,
+			    "bad indentation: only the steps of a 'thread NAME:' block are indented");
+	if (!p->block_indent) {
+		p->block_indent = strndup(line, indent);
+		if (!p->block_indent)
+			return oom(p);
+	} else if (strlen(p->block_indent) != indent || strncmp(p->block_indent, line, indent)) {
+		return perr(p, 1,
+			    "bad indentation: every step of thread '%s' (line %d) is indented like its first",
+			    thread_name(p, p->cur_thread),
+			    p->scn->threads[p->cur_thread - 1].line);
+	}
+	p->block_steps++;
+	return 0;
+}
+
+/* `schedule SPEC`: the words after the verb. */
+static int parse_schedule(struct parser *p, struct scn_step *st)
+{
+	const char *words[MAX_TOKENS];
+	char msg[256];
+	size_t bad;
+	int ret;
+
+	if (p->scn->schedule.given)
+		return perr(p, p->toks[0].col, "schedule given twice (line %d)",
+			    p->scn->schedule.line);
+	for (int i = 1; i < p->nr_toks; i++)
+		words[i - 1] = p->toks[i].s;
+	ret = scn_schedule_parse(words, (size_t)p->nr_toks - 1, &p->scn->schedule, msg,
+				 sizeof(msg), &bad);
+	if (ret == -ENOMEM)
+		return oom(p);
+	if (ret)
+		return perr(p, p->nr_toks > 1 ? p->toks[1 + bad].col : p->toks[0].col, "%s", msg);
+	p->scn->schedule.line = p->line;
+	/* the picks are the last words; each NAME's column, for check_schedule() */
+	for (size_t i = 0; i < p->scn->schedule.nr_picks; i++) {
+		const struct token *t =
+			&p->toks[p->nr_toks - (int)p->scn->schedule.nr_picks + (int)i];
+
+		p->scn->schedule.picks[i].col = t->col + (int)(strchr(t->s, ':') - t->s) + 1;
+	}
+	(void)st;
+	return 0;
+}
+
+/* At the end: every thread a schedule names exists. */
+static int check_schedule(struct parser *p)
+{
+	const struct scn_schedule *sc = &p->scn->schedule;
+
+	for (size_t i = 0; i < sc->nr_picks; i++) {
+		bool found = false;
+
+		for (size_t k = 0; k < p->scn->nr_threads && !found; k++)
+			found = !strcmp(p->scn->threads[k].name, sc->picks[i].name);
+		if (!found) {
+			p->line = sc->line;
+			return perr(p, sc->picks[i].col, "the schedule names thread '%s', which no 'thread %s:' block defines",
+				    sc->picks[i].name, sc->picks[i].name);
+		}
+	}
+	return 0;
+}
+
 static int parse_line(struct parser *p, char *line)
 {
+	size_t indent = strspn(line, " \t");
 	struct scn_step *st;
 	struct args a;
 	const char *verb;
@@ -1562,6 +1750,11 @@ static int parse_line(struct parser *p, char *line)
 
 	ret = tokenize(p, line);
 	if (ret || !p->nr_toks)
+		return ret;
+	if (!strcmp(p->toks[0].s, "thread"))
+		return parse_thread_header(p, indent);
+	ret = enter_thread_context(p, line, indent);
+	if (ret)
 		return ret;
 	/* Keep the step as written (tokens joined by one space) for traces and reports. */
 	n = 0;
@@ -1581,6 +1774,7 @@ static int parse_line(struct parser *p, char *line)
 		return oom(p);
 	}
 	st->src = src;
+	st->thread = p->cur_thread;
 	verb = p->toks[0].s;
 	split_args(p, 1, &a);
 	if (!strcmp(verb, "seed")) {
@@ -1625,11 +1819,16 @@ static int parse_line(struct parser *p, char *line)
 		ret = parse_expect(p, st, &a);
 	} else if (twostep_verb(verb, st)) {
 		ret = parse_twostep(p, st, &a);
+	} else if (!strcmp(verb, "schedule")) {
+		st->verb = SCN_SCHEDULE;
+		ret = parse_schedule(p, st);
 	} else {
 		ret = unknown_verb(p, &p->toks[0]);
 	}
 	if (ret)
 		return ret;
+	if (is_setup(st->verb) && p->cur_thread)
+		return perr(p, p->toks[0].col, "'%s' cannot be inside a thread block", verb);
 	if (is_setup(st->verb)) {
 		if (p->past_setup)
 			return perr(p, p->toks[0].col,
@@ -1662,6 +1861,10 @@ void scenario_free(struct scenario *scn)
 		free(st->text);
 	}
 	free(scn->steps);
+	for (size_t i = 0; i < scn->nr_threads; i++)
+		free(scn->threads[i].name);
+	free(scn->threads);
+	scn_schedule_free(&scn->schedule);
 	for (size_t i = 0; i < scn->nr_syms; i++)
 		free(scn->syms[i].name);
 	free(scn->syms);
@@ -1713,10 +1916,16 @@ int scenario_parse_buffer(const char *text, size_t len, const char *path, struct
 			goto fail;
 		pos += n + (nl ? 1 : 0);
 	}
+	ret = close_block(&p);
+	if (!ret)
+		ret = check_schedule(&p);
+	if (ret)
+		goto fail;
 	free(p.live);
 	*out = p.scn;
 	return 0;
 fail:
+	free(p.block_indent);
 	free(p.live);
 	scenario_free(p.scn);
 	return ret;

@@ -15,6 +15,16 @@
  *     unbind), let the checkers finish, print violations (except those an
  *     `expect violation` claimed), failed expectations and the summary.
  *
+ * Threads: the steps of a concurrent section (`thread NAME:` blocks) run
+ * under the deterministic scheduler (sim/sched), one simulated thread at a
+ * time. What run_step() keeps about "the previous step" (its outcome, the
+ * events seen, the line an `expect violation` looks at) is per thread: the
+ * scheduler's switch hook saves it into the stopping thread's struct
+ * thread_rt and loads the next one's, and stamps the event bus with the line
+ * that thread is executing. The choice points of the run are numbered as
+ * sim/sched does; a `schedule` line (or --schedule, or --explore's prefix)
+ * decides them (explore.c).
+ *
  * Owned here: struct runner and the per-run state of buffers and handles.
  * The runner drives the kernel code (src/dma/mapping.h) the way a driver
  * would; it never reaches into a checker's state.
@@ -34,9 +44,11 @@
 #include "p2psim/run.h"
 #include "sim/check/check.h"
 #include "sim/fuzz/catalogue.h"
+#include "sim/scenario/explore.h"
 #include "sim/scenario/scenario.h"
 #include "sim/scenario/trace.h"
 #include "sim/scenario/twostep.h"
+#include "sim/sched/sched.h"
 #include "sim/topology/topology_internal.h"
 #include "sim/world.h"
 #include "src/dma/mapping.h"
@@ -117,6 +129,19 @@ struct failure {
 	char *message;
 };
 
+struct runner;
+
+/* A simulated thread (0: the main thread): what run_step() keeps per thread. */
+struct thread_rt {
+	struct runner *r;
+	int id;
+	struct outcome last;
+	struct step_events sev;
+	int last_action_line;
+	int line; /* the bus's current line when it stopped */
+	size_t first_step, nr_steps; /* its block (a section's thread) */
+};
+
 struct runner {
 	const struct scenario *scn;
 	const struct topology *topo;
@@ -154,6 +179,15 @@ struct runner {
 	/* --inject: the historic bugs re-enabled, and the kernel profile they switch */
 	struct bug_set bugs;
 	struct kernel_profile profile;
+
+	/* threads: [0] the main thread, [i] the scenario's thread i */
+	struct thread_rt *threads;
+	int cur_thread; /* whose context r->last / r->sev / r->last_action_line hold */
+	struct sched *sched; /* NULL when the scenario has no threads */
+	size_t section_threads; /* threads of the section running now */
+	int thread_error; /* a step of a thread could not run: the run stops */
+	struct run_sched *rs; /* the caller's script and record (may be NULL) */
+	const struct scn_schedule *spec; /* the schedule in force (may be NULL) */
 };
 
 /* --- small helpers --------------------------------------------------------- */
@@ -1416,8 +1450,13 @@ static void trace_step(struct runner *r, const struct scn_step *st)
 	if (!r->trace)
 		return;
 	fields = json_object_new_object();
-	if (fields)
+	if (fields) {
 		json_object_object_add(fields, "src", json_object_new_string(st->src));
+		if (st->thread)
+			json_object_object_add(
+				fields, "thread",
+				json_object_new_string(r->scn->threads[st->thread - 1].name));
+	}
 	trace_writer_record(r->trace, r->w->m->now_ns, st->line, "step", fields);
 }
 
@@ -1548,6 +1587,161 @@ static int run_step(struct runner *r, size_t i)
 	return ret;
 }
 
+/* --- threads --------------------------------------------------------------- */
+
+/* The scheduler hands the simulation to thread @to (an id; 0 the main thread). */
+static void runner_switch(void *ctx, int from, int to)
+{
+	struct runner *r = ctx;
+	struct thread_rt *old = &r->threads[r->cur_thread], *new = &r->threads[to];
+
+	(void)from;
+	old->last = r->last;
+	old->sev = r->sev;
+	old->last_action_line = r->last_action_line;
+	old->line = r->w->m->events.current_line;
+	r->last = new->last;
+	r->sev = new->sev;
+	r->last_action_line = new->last_action_line;
+	r->w->m->events.current_line = new->line;
+	r->cur_thread = to;
+}
+
+/* The slot of the thread named @name in the running section, or -1. */
+static int section_slot(const struct runner *r, int base, const char *name)
+{
+	for (size_t k = 0; k < r->section_threads; k++)
+		if (!strcmp(r->scn->threads[base - 1 + (int)k].name, name))
+			return (int)k;
+	return -1;
+}
+
+/* The script: --explore's prefix, else the schedule's N:NAME picks. */
+static int runner_script(void *ctx, size_t index, const struct sched_choice *c)
+{
+	struct runner *r = ctx;
+	const struct scn_schedule *sp = r->spec;
+
+	if (r->rs && r->rs->explore)
+		return index < r->rs->nr_prefix ? r->rs->prefix[index] : -1;
+	for (size_t k = 0; sp && k < sp->nr_picks; k++) {
+		int slot;
+
+		if (sp->picks[k].index != index)
+			continue;
+		slot = section_slot(r, c->base, sp->picks[k].name);
+		return slot < 0 ? SCHED_MAX_THREADS : slot; /* not in this section: a mismatch */
+	}
+	return -1;
+}
+
+static bool is_outcome_expect(enum scn_verb v)
+{
+	return v == SCN_EXPECT_OK || v == SCN_EXPECT_ERROR || v == SCN_EXPECT_FAULT ||
+	       v == SCN_EXPECT_NO_FAULT;
+}
+
+static void thread_body(struct sched *s, int id, void *arg)
+{
+	struct thread_rt *t = arg;
+	struct runner *r = t->r;
+
+	(void)id;
+	for (size_t k = 0; k < t->nr_steps; k++) {
+		size_t i = t->first_step + k;
+		int ret;
+
+		/* an outcome expect only reads this thread's last outcome: no point before it */
+		if (k && !is_outcome_expect(r->scn->steps[i].verb))
+			sched_point(s, SCHED_POINT_STEP, "step", r->scn->steps[i].line);
+		if (r->thread_error)
+			break;
+		ret = run_step(r, i);
+		if (ret) {
+			r->thread_error = ret;
+			break;
+		}
+	}
+	settle_outcome(r); /* its last outcome, in its own context */
+}
+
+/* Run the concurrent section starting at step *@pos; *@pos moves past it. */
+static int run_section(struct runner *r, size_t *pos)
+{
+	const struct scenario *scn = r->scn;
+	size_t j = *pos, n = 0;
+	int section = scn->threads[scn->steps[j].thread - 1].section;
+	int base = scn->steps[j].thread;
+	void *args[SCN_MAX_SECTION_THREADS];
+	int ret;
+
+	settle_outcome(r); /* the main thread's last outcome, before the threads start */
+	for (; j < scn->nr_steps && scn->steps[j].thread &&
+	       scn->threads[scn->steps[j].thread - 1].section == section;
+	     j++) {
+		struct thread_rt *t = &r->threads[scn->steps[j].thread];
+
+		if (!t->nr_steps) {
+			t->first_step = j;
+			args[n++] = t;
+		}
+		t->nr_steps++;
+	}
+	*pos = j;
+	r->section_threads = n;
+	ret = sched_run(r->sched, base, n, thread_body, args);
+	if (ret)
+		return internal_error(r, "starting the threads", ret);
+	runner_switch(r, -1, 0); /* the main thread joins */
+	return r->thread_error;
+}
+
+static int setup_threads(struct runner *r)
+{
+	const struct scenario *scn = r->scn;
+	struct sched_ops ops = { .ctx = r, .script = runner_script, .switch_to = runner_switch };
+	bool serial;
+
+	r->threads = calloc(scn->nr_threads + 1, sizeof(*r->threads));
+	if (!r->threads)
+		return internal_error(r, "threads", -ENOMEM);
+	for (size_t i = 0; i <= scn->nr_threads; i++) {
+		r->threads[i].r = r;
+		r->threads[i].id = (int)i;
+	}
+	if (!scn->nr_threads)
+		return 0;
+	r->spec = r->rs && r->rs->spec ? r->rs->spec : scn->schedule.given ? &scn->schedule : NULL;
+	serial = (r->rs && r->rs->explore) || (r->spec && r->spec->policy == SCN_SCHED_SERIAL);
+	r->sched = sched_new(serial ? SCHED_SERIAL : SCHED_ROUND_ROBIN, &ops);
+	if (!r->sched)
+		return internal_error(r, "threads", -ENOMEM);
+	return 0;
+}
+
+/* A schedule that does not fit the run fails it (a stale `schedule` line). */
+static void check_schedule_fit(struct runner *r)
+{
+	const struct scn_schedule *sp = r->spec;
+	size_t nr = r->sched ? sched_nr_choices(r->sched) : 0;
+	long bad = r->sched ? sched_mismatch(r->sched) : -1;
+
+	if (!sp || (r->rs && r->rs->explore))
+		return;
+	for (size_t k = 0; k < sp->nr_picks; k++) {
+		if ((long)sp->picks[k].index == bad)
+			fail(r, sp->line,
+			     "schedule: thread '%s' cannot run at choice point %llu; the %s policy "
+			     "chose instead",
+			     sp->picks[k].name, (unsigned long long)sp->picks[k].index,
+			     scn_sched_policy_name(sp->policy));
+		else if (sp->picks[k].index >= nr)
+			fail(r, sp->line,
+			     "schedule: choice point %llu never came (this run had %zu)",
+			     (unsigned long long)sp->picks[k].index, nr);
+	}
+}
+
 static void teardown(struct runner *r)
 {
 	settle_outcome(r);
@@ -1557,6 +1751,7 @@ static void teardown(struct runner *r)
 			do_release(r, r->w->devs[i].pdev);
 	checkers_finish(r->checkers);
 	trace_new_violations(r);
+	check_schedule_fit(r);
 }
 
 /* --- reporting ------------------------------------------------------------- */
@@ -1643,14 +1838,15 @@ static void print_text(struct runner *r)
 	fprintf(r->out, "result: %s\n", s->violations || s->expects_failed ? "FAIL" : "PASS");
 }
 
-static int print_json(struct runner *r)
+/* The JSON report document (NULL on -ENOMEM). */
+static struct json_object *report_json(struct runner *r)
 {
 	const struct p2psim_run_summary *s = &r->sum;
 	struct json_object *doc = json_object_new_object(), *fails, *viols, *sum;
 	size_t n = checkers_nr_violations(r->checkers);
 
 	if (!doc)
-		return -ENOMEM;
+		return NULL;
 	json_object_object_add(doc, "scenario", json_object_new_string(r->scn->path));
 	json_object_object_add(doc, "topology", json_object_new_string(r->topo->name));
 	json_object_object_add(doc, "seed", json_object_new_uint64(r->seed));
@@ -1697,10 +1893,44 @@ static int print_json(struct runner *r)
 		json_object_object_add(sum, "time_ns", json_object_new_uint64(s->time_ns));
 	}
 	json_object_object_add(doc, "summary", sum);
+	return doc;
+}
+
+static int print_json(struct runner *r)
+{
+	struct json_object *doc = report_json(r);
+
+	if (!doc)
+		return -ENOMEM;
+	if (r->rs && r->rs->want_report) {
+		r->rs->report = doc; /* the explorer embeds it in its own document */
+		return 0;
+	}
 	fprintf(r->out, "%s\n",
 		json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
 							    JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(doc);
+	return 0;
+}
+
+/* Hand the choices of the run to the caller (--explore). */
+static int record_choices(struct runner *r)
+{
+	size_t n = r->sched ? sched_nr_choices(r->sched) : 0;
+
+	if (!r->rs)
+		return 0;
+	r->rs->nr_choices = 0;
+	if (!n)
+		return 0;
+	if (sched_lost_choices(r->sched))
+		return -ENOMEM;
+	r->rs->choices = malloc(n * sizeof(*r->rs->choices));
+	if (!r->rs->choices)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		r->rs->choices[i] = *sched_choice(r->sched, i);
+	r->rs->nr_choices = n;
 	return 0;
 }
 
@@ -1722,6 +1952,8 @@ static void observe_violations(struct runner *r)
 
 static void runner_destroy(struct runner *r)
 {
+	sched_free(r->sched);
+	free(r->threads);
 	if (r->handles)
 		for (size_t i = 0; i < r->scn->nr_syms; i++)
 			handle_reset(&r->handles[i]);
@@ -1750,11 +1982,13 @@ static void runner_destroy(struct runner *r)
 		fclose(r->trace_file);
 }
 
-static int run_scenario(const struct topology *topo, const struct scenario *scn,
-			const struct p2psim_run_opts *opts, FILE *out,
-			struct p2psim_run_summary *summary, struct p2psim_error *err)
+int scn_run(const struct topology *topo, const struct scenario *scn,
+	    const struct p2psim_run_opts *opts, FILE *out, struct p2psim_run_summary *summary,
+	    struct p2psim_error *err, struct run_sched *rs)
 {
-	struct runner r = { .scn = scn, .topo = topo, .opts = opts, .out = out, .err = err };
+	struct runner r = {
+		.scn = scn, .topo = topo, .opts = opts, .out = out, .err = err, .rs = rs
+	};
 	size_t nsyms = scn->nr_syms ? scn->nr_syms : 1;
 	size_t nsteps = scn->nr_steps ? scn->nr_steps : 1;
 	int ret, status;
@@ -1791,17 +2025,26 @@ static int run_scenario(const struct topology *topo, const struct scenario *scn,
 		}
 	}
 	ret = setup_world(&r);
+	if (!ret)
+		ret = setup_threads(&r);
 	if (ret)
 		goto out;
-	if (text_out(&r) && !opts->quiet)
+	if (text_out(&r) && !opts->quiet && !(rs && rs->no_header))
 		fprintf(out, "== p2psim run: %s on %s (seed %llu)\n", scn->path, topo->name,
 			(unsigned long long)r.seed);
-	for (size_t i = 0; i < scn->nr_steps; i++) {
-		ret = run_step(&r, i);
+	for (size_t i = 0; i < scn->nr_steps;) {
+		if (scn->steps[i].thread)
+			ret = run_section(&r, &i);
+		else
+			ret = run_step(&r, i++);
 		if (ret)
 			goto out;
 	}
 	teardown(&r);
+	if (record_choices(&r)) {
+		ret = internal_error(&r, "run", -ENOMEM);
+		goto out;
+	}
 	if (grow_claimed(&r)) {
 		ret = internal_error(&r, "run", -ENOMEM);
 		goto out;
@@ -1845,7 +2088,7 @@ int p2psim_run_buffer(const p2psim_topology *topo, const char *text, size_t len,
 	ret = scenario_parse_buffer(text, len, name, &scn, err);
 	if (ret)
 		return ret == -ENOMEM ? P2PSIM_EINTERNAL : P2PSIM_EINPUT;
-	ret = run_scenario(topology_from_public(topo), scn, opts ? opts : &defaults, out, summary,
+	ret = scn_run_with_opts(topology_from_public(topo), scn, opts ? opts : &defaults, out, summary,
 			   err);
 	scenario_free(scn);
 	return ret;
@@ -1862,7 +2105,7 @@ int p2psim_run(const p2psim_topology *topo, const char *scenario_path,
 	ret = scenario_parse_file(scenario_path, &scn, err);
 	if (ret)
 		return ret == -ENOMEM ? P2PSIM_EINTERNAL : P2PSIM_EINPUT;
-	ret = run_scenario(topology_from_public(topo), scn, opts ? opts : &defaults, out, summary,
+	ret = scn_run_with_opts(topology_from_public(topo), scn, opts ? opts : &defaults, out, summary,
 			   err);
 	scenario_free(scn);
 	return ret;

@@ -19,11 +19,17 @@
  *  - every `expect` of an outcome (ok/error/fault/no-fault) follows a step
  *    that has one (map, map-sg, unmap, sync, dma).
  *
- * Room for later steps: each step carries a thread index (0 today: the
- * main thread); verbs reserved for the two-step API (iova-*), HMM (hmm-*),
- * dma-buf (dmabuf-*), device events (event) and threads (thread) are
- * recognised and refused with "not supported yet", so scenarios written for
- * later versions fail clearly rather than oddly.
+ * Threads: a `thread NAME:` header and its indented body make a simulated
+ * thread; a run of consecutive blocks is one concurrent section that the
+ * next unindented step joins. Each step carries its thread (0: the main
+ * thread, else 1 + an index into scenario->threads); the steps of a section
+ * are stored block by block, in file order. Symbols follow the file order
+ * whatever the thread (defined before use), and an `expect` pairs with the
+ * previous outcome step of its own thread.
+ *
+ * Room for later steps: verbs reserved for dma-buf (dmabuf-*) and device
+ * events (event) are recognised and refused with "not supported yet", so
+ * scenarios written for later versions fail clearly rather than oddly.
  */
 #ifndef P2PSIM_SIM_SCENARIO_SCENARIO_H
 #define P2PSIM_SIM_SCENARIO_SCENARIO_H
@@ -77,6 +83,8 @@ enum scn_verb {
 	SCN_HMM_FREE,
 	SCN_BLK_MAP,
 	SCN_BLK_UNMAP,
+	/* threads: the scheduling of `thread NAME:` blocks (setup) */
+	SCN_SCHEDULE,
 	SCN__NR_VERBS
 };
 
@@ -206,6 +214,35 @@ struct scn_step {
 	bool fail_sync_map; /* hmm-map fault=sync-map: its iotlb_sync_map fails */
 };
 
+/* A `thread NAME:` block. */
+struct scn_thread {
+	char *name;
+	int line; /* its header */
+	int section; /* 1-based: the concurrent section it belongs to */
+};
+
+/* What the scheduler runs when the schedule does not name a thread. */
+enum scn_sched_policy {
+	SCN_SCHED_ROUND_ROBIN, /* the next runnable thread at every step boundary */
+	SCN_SCHED_SERIAL, /* a thread runs until it finishes or blocks */
+};
+
+/* One N:NAME of a schedule: at choice point N, thread NAME runs. */
+struct scn_sched_pick {
+	u64 index;
+	char *name;
+	int col; /* in the `schedule` line (0 for --schedule) */
+};
+
+/* `schedule [round-robin|serial] [N:NAME ...]` (docs/scenario.md). */
+struct scn_schedule {
+	bool given;
+	int line;
+	enum scn_sched_policy policy;
+	struct scn_sched_pick *picks; /* increasing indices */
+	size_t nr_picks;
+};
+
 struct scenario {
 	char *path; /* file name used in messages */
 	struct scn_step *steps;
@@ -214,7 +251,13 @@ struct scenario {
 	size_t nr_syms;
 	bool seed_given;
 	u64 seed;
+	struct scn_thread *threads; /* step->thread - 1 indexes this */
+	size_t nr_threads;
+	int nr_sections;
+	struct scn_schedule schedule;
 };
+
+#define SCN_MAX_SECTION_THREADS 64 /* threads in one concurrent section */
 
 /*
  * Parse @len bytes of @text; @path names the file in messages. Returns 0 and
@@ -244,6 +287,16 @@ void scn_pattern_describe(const struct scn_pattern *pat, char *buf, size_t len);
 int scn_parse_number(const char *tok, u64 *out);
 int scn_parse_size(const char *tok, u64 *out);
 int scn_parse_duration(const char *tok, u64 *ns_out);
+
+/*
+ * A schedule SPEC as words ("serial", "3:rev", ...): 0 and *@out (free it
+ * with scn_schedule_free), -EINVAL with @msg and *@bad (the word at fault),
+ * or -ENOMEM. Thread names are checked by the caller.
+ */
+int scn_schedule_parse(const char *const *words, size_t nr_words, struct scn_schedule *out,
+		       char *msg, size_t msg_len, size_t *bad);
+void scn_schedule_free(struct scn_schedule *sched);
+const char *scn_sched_policy_name(enum scn_sched_policy policy);
 
 /* "ENOMEM" -> 12; 0 when unknown. And back. */
 int scn_errno_from_name(const char *name);

@@ -94,6 +94,9 @@ Test(scenario_determinism, same_seed_same_trace)
 	check_twice(TOPO_DEFAULT, SCN("uaf-direct-violation.scn"), P2PSIM_ECHECK);
 	check_twice(P2PSIM_SRCDIR "/tests/scenarios/topo/switch-acs.xml",
 		    SCN("p2p-acs-rr-translated.scn"), P2PSIM_OK);
+	/* Threads: the scheduler's interleaving is part of the determinism. */
+	check_twice(TOPO_DEFAULT, SCN("threads-map-dma.scn"), P2PSIM_OK);
+	check_twice(TOPO_DEFAULT, SCN("threads-race-replay.scn"), P2PSIM_OK);
 }
 
 Test(scenario_determinism, trace_is_json_lines_in_key_order)
@@ -154,7 +157,8 @@ Test(scenario_determinism, trace_is_json_lines_in_key_order)
 Test(scenario_determinism, across_processes)
 {
 	static const char *const scns[] = { "clean-streaming.scn", "leak-at-end.scn",
-					    "dma-debug-overlapping-mapping.scn" };
+					    "dma-debug-overlapping-mapping.scn",
+					    "threads-map-dma.scn" };
 	char cmd[2048], path[2][256];
 
 	for (size_t i = 0; i < sizeof(scns) / sizeof(scns[0]); i++) {

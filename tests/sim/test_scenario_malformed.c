@@ -46,7 +46,7 @@ static const struct {
 	{ "bad-duration.scn", 2, 9, "bad duration '10'" },
 	{ "unknown-option.scn", 2, 26, "unknown option 'colour' for 'map'" },
 	{ "option-twice.scn", 3, 18, "option 'size' given twice" },
-	{ "reserved-thread.scn", 2, 1, "not supported yet (reserved for named threads)" },
+	{ "empty-thread-block.scn", 2, 1, "empty thread block 't1'" },
 	/* iova-* steps exist since the two-step work: this line now has one argument too many */
 	{ "reserved-iova.scn", 1, 19, "unexpected 'rx': iova-link NAME BUF" },
 	{ "bad-attr.scn", 2, 26, "unknown DMA attribute 'skip-cpu-sink'" },
@@ -61,6 +61,20 @@ static const struct {
 	{ "bad-escape.scn", 1, 11, "unknown escape '\\q'" },
 	{ "off-without-bar.scn", 1, 11, "off= is for BAR buffers" },
 	{ "bad-count-op.scn", 1, 21, "bad comparison '~'" },
+	/* thread blocks and schedules */
+	{ "thread-empty-block.scn", 2, 1, "empty thread block 'a'" },
+	{ "thread-bad-indentation.scn", 4, 1,
+	  "bad indentation: every step of thread 'a' (line 2) is indented like its first" },
+	{ "thread-indent-outside-block.scn", 2, 1, "bad indentation: only the steps of a" },
+	{ "thread-duplicate-name.scn", 4, 8, "duplicate thread name 'a' (line 2)" },
+	{ "thread-nested.scn", 4, 5, "nested thread: a 'thread' block cannot start inside" },
+	{ "thread-no-colon.scn", 2, 8, "expected 'thread NAME:'" },
+	{ "thread-setup-inside.scn", 2, 5, "'seed' cannot be inside a thread block" },
+	{ "thread-expect-pairs-within.scn", 4, 12, "'expect ok' must follow" },
+	{ "schedule-unknown-thread.scn", 1, 19, "the schedule names thread 'nobody'" },
+	{ "schedule-bad-choice.scn", 1, 17, "bad schedule choice 'x3'" },
+	{ "schedule-decreasing.scn", 1, 14, "choice point 2 comes after 4" },
+	{ "schedule-twice.scn", 2, 1, "schedule given twice (line 1)" },
 };
 
 #define NR_CASES (sizeof(cases) / sizeof(cases[0]))
