@@ -112,6 +112,7 @@ const char *sim_event_kind_name(enum sim_event_kind kind)
 		[EV_IMPORTER_DMA] = "importer_dma",
 		[EV_IOVA_LINK] = "iova_link",
 		[EV_IOVA_UNLINK] = "iova_unlink",
+		[EV_DMABUF_FENCE] = "dmabuf_fence",
 	};
 
 	if ((unsigned int)kind >= EV__COUNT || !names[kind])

@@ -77,20 +77,29 @@ enum sim_event_kind {
 	EV_DMABUF_FENCE_WAIT, /* aux=id, flags=enum dma_resv_usage, count=fences waited, ret */
 	EV_DMABUF_REVOKE_BEGIN, /* aux=id, dev=exporter, flags=1 revoke / 0 un-revoke */
 	EV_DMABUF_REVOKE_END,   /* aux=id, dev=exporter, flags as BEGIN */
-	EV_DMABUF_STATE,     /* aux=id, dev=exporter, flags=enum vfio_dmabuf_field, count=new value */
+	EV_DMABUF_STATE,     /* aux=id, dev=exporter, flags=enum vfio_dmabuf_field, count=new value;
+			      * LIST add: addr=1 when memory was enabled at the insertion;
+			      * RANGE (once per range after the export): count=index, phys, len */
 	EV_DMABUF_KREF,      /* aux=id, flags=enum dmabuf_kref_op, count=value after, ret=-EINVAL on
 			      * addition on 0, -EOVERFLOW on underflow */
 	EV_DMABUF_COMPLETION, /* aux=id, flags=enum dmabuf_completion_op, count=done after,
 			       * ret=-EDEADLK for a wait that can never finish */
 	EV_DMABUF_LOCK,      /* aux=lock id, flags=enum sim_lock_class, count=1 write / 0 read, | 2
 			      * for a trylock, addr=thread, ret=0 or -EDEADLK (would block
-			      * forever) / -EBUSY (trylock failed) */
-	EV_DMABUF_UNLOCK,    /* aux=lock id, flags=class, count=1 write / 0 read, addr=thread */
-	EV_DMABUF_LOCK_ASSERT, /* aux=lock id, flags=class, count=1 write wanted, ret=0 or -ENOLCK */
+			      * forever) / -EBUSY (trylock failed); the owner: dev=the VFIO device
+			      * of a memory_lock, phys=the dma-buf id of a resv (0 otherwise) */
+	EV_DMABUF_UNLOCK,    /* aux=lock id, flags=class, count=1 write / 0 read, addr=thread,
+			      * dev / phys = owner as for LOCK */
+	EV_DMABUF_LOCK_ASSERT, /* aux=lock id, flags=class, count=1 write wanted, addr=thread,
+				* ret=0 or -ENOLCK, dev / phys = owner as for LOCK */
 	EV_DMABUF_WARN,      /* WARN_ON / oops in the model: flags=enum dmabuf_warn, aux=object id */
-	EV_VFIO_HW_EVENT,    /* dev, flags=enum vfio_hw_event: the physical event R6 orders against */
+	EV_VFIO_HW_EVENT,    /* dev, flags=enum vfio_hw_event: the physical event R6 orders against;
+			      * count=1 when memory is enabled after it (__vfio_pci_memory_enabled()
+			      * and the function decodes memory), 0 otherwise */
 	EV_VFIO_REGISTRATION, /* dev, count=registrations after, flags=1 get / 0 put, ret */
-	EV_VFIO_EXPORT,      /* dev, ret=fd or -errno, count=region index, aux=id (0 if none) */
+	EV_VFIO_EXPORT,      /* dev, ret=fd or -errno, count=region index, aux=id (0 if none),
+			      * flags=VFIO_EXPORTF_* facts about the region at the call;
+			      * device-memory regions: phys, len = the memory the region stands for */
 	EV_P2PDMA_PROVIDER_RELEASE, /* dev: devm freed the device's p2pdma providers */
 	EV_IMPORTER_HW,      /* dev, aux=id, flags=enum importer_hw_op (zap, iommu unmap, ...) */
 	EV_IMPORTER_DMA,     /* dev, aux=id, addr=device address, len, flags=1 write, ret */
@@ -101,6 +110,10 @@ enum sim_event_kind {
 	EV_IOVA_UNLINK,      /* dma_iova_unlink() / dma_iova_destroy(): dev, addr=state->addr +
 			      * offset, len=size (mapped_len), dir, attrs, flags=1 destroy (the
 			      * IOVA is freed after) */
+	EV_DMABUF_FENCE,     /* a modelled fence on a dma-buf's resv: aux=id, addr=enum
+			      * dmabuf_fence_op (1 added / 2 signalled), flags=enum
+			      * dma_resv_usage, count=1 for a fence that never signals (a wait
+			      * that covers it hangs; see EV_DMABUF_FENCE_WAIT) */
 	EV__COUNT
 };
 

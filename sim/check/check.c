@@ -20,7 +20,8 @@
 
 static const char *const checker_names[CHECK__COUNT + 1] = {
 	[CHECK_DMA_DEBUG] = "dma-debug", [CHECK_IOTLB] = "iotlb", [CHECK_LEAKS] = "leaks",
-	[CHECK_ROUTE] = "route",	 [CHECK_P2P] = "p2p",	  [CHECK__COUNT] = NULL,
+	[CHECK_ROUTE] = "route",	 [CHECK_P2P] = "p2p",	  [CHECK_DMABUF] = "dmabuf",
+	[CHECK__COUNT] = NULL,
 };
 
 static const char *const checker_descriptions[CHECK__COUNT] = {
@@ -34,6 +35,9 @@ static const char *const checker_descriptions[CHECK__COUNT] = {
 			"misdirected, lost, use-after-unmap, use-after-revoke",
 	[CHECK_P2P] = "P2P map type vs hardware path: BUS_ADDR redirected by ACS, NOT_SUPPORTED "
 		      "mapped, THRU_HOST_BRIDGE without forwarding",
+	[CHECK_DMABUF] = "dma-buf / VFIO revoke (reference/dmabuf-vfio.md §4): locking and lock "
+			 "order, attach policy, revoke correctness, lifecycle, sg shape; hangs, "
+			 "oopses, use after free, DMA into a revoked BAR",
 };
 
 const char *const *checkers_names(void)
@@ -209,6 +213,7 @@ static void checkers_on_event(void *ctx, const struct sim_event *ev)
 	leaks_event(cs, ev);
 	p2p_check_event(cs, ev);
 	oracle_event(cs, ev);
+	dmabuf_check_event(cs, ev);
 }
 
 /* Apply a comma-separated list: set enabled[] to @value for each name. */
@@ -233,11 +238,14 @@ static int apply_list(bool *enabled, const char *list, bool value, char *msg, si
 			}
 		}
 		if (!found && n) {
-			snprintf(
-				msg, msglen,
-				"unknown checker '%.*s' (known: dma-debug, iotlb, leaks, route, p2p, "
-				"all)",
-				(int)n, p);
+			size_t off = (size_t)snprintf(msg, msglen, "unknown checker '%.*s' (known:",
+						      (int)n, p);
+
+			for (int i = 0; i < CHECK__COUNT && off < msglen; i++)
+				off += (size_t)snprintf(msg + off, msglen - off, " %s,",
+							checker_names[i]);
+			if (off < msglen)
+				snprintf(msg + off, msglen - off, " all)");
 			return -EINVAL;
 		}
 		p = end ? end + 1 : NULL;
@@ -310,6 +318,7 @@ void checkers_free(struct checkers *cs)
 	track_clear(&cs->mapped);
 	track_clear(&cs->unsynced);
 	track_clear(&cs->linked);
+	dmabuf_check_free(cs);
 	free(cs->open_unmaps);
 	free(cs->dev_domain);
 	for (size_t i = 0; i < cs->nr_viol; i++) {

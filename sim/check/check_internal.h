@@ -30,6 +30,7 @@ enum checker_id {
 	CHECK_LEAKS,
 	CHECK_ROUTE,
 	CHECK_P2P,
+	CHECK_DMABUF,
 	CHECK__COUNT
 };
 
@@ -151,6 +152,9 @@ struct checkers {
 	bool intent_faulted;        /* some TLP of the intent failed */
 	enum { BAD_NONE, BAD_MISDIRECTED, BAD_LOST, BAD_USE_AFTER } intent_bad_kind;
 	phys_addr_t intent_bad_expected;
+
+	/* the dmabuf checker's state (dmabuf.c), allocated on its first event */
+	struct dmabuf_check *dmabuf;
 };
 
 /* Record a violation. @kernel_msg may be NULL. @ev may be NULL (end of run). */
@@ -195,6 +199,10 @@ void p2p_check_event(struct checkers *cs, const struct sim_event *ev);
 /* two-step IOVA API rules (twostep.c): after iotlb (cs->mapped), before leaks (cs->iovas) */
 void twostep_check_event(struct checkers *cs, const struct sim_event *ev);
 void p2p_check_intent_end(struct checkers *cs, const struct route_result *result);
+
+/* dma-buf / VFIO revoke rules of reference/dmabuf-vfio.md §4 (dmabuf.c) */
+void dmabuf_check_event(struct checkers *cs, const struct sim_event *ev);
+void dmabuf_check_free(struct checkers *cs);
 
 /* track_tree helpers (check.c) */
 int track_cmp(const struct track_entry *a, const struct track_entry *b);

@@ -78,6 +78,8 @@ void sim_lock_init(struct sim_lock *l, struct dmabuf_sys *sys, const char *name,
 	l->name = name;
 	l->cls = cls;
 	l->id = dmabuf_sys_new_id(sys);
+	l->owner_dev = NULL; /* the owner sets these after init */
+	l->owner_id = 0;
 	l->initialized = true;
 	l->writer = -1;
 	l->readers = 0;
@@ -88,6 +90,8 @@ void sim_lock_init(struct sim_lock *l, struct dmabuf_sys *sys, const char *name,
 static void sim_lock_emit(struct sim_lock *l, enum sim_event_kind kind, unsigned int mode, int ret)
 {
 	struct sim_event ev = { .kind = kind,
+				.dev = l->owner_dev,
+				.phys = l->owner_id,
 				.aux = l->id,
 				.flags = l->cls,
 				.count = mode,
@@ -211,6 +215,8 @@ bool sim_lock_assert_held(struct sim_lock *l, bool write)
 {
 	bool held = sim_lock_held(l, write);
 	struct sim_event ev = { .kind = EV_DMABUF_LOCK_ASSERT,
+				.dev = l->owner_dev,
+				.phys = l->owner_id,
 				.aux = l->id,
 				.flags = l->cls,
 				.count = write,
@@ -337,6 +343,18 @@ void dma_resv_assert_held(struct dma_resv *obj)
 	sim_lock_assert_held(&obj->lock, true);
 }
 
+static void fence_emit(struct dma_resv *obj, enum dmabuf_fence_op op, enum dma_resv_usage usage,
+		       bool never_signals)
+{
+	struct sim_event ev = { .kind = EV_DMABUF_FENCE,
+				.aux = obj->lock.owner_id,
+				.addr = op,
+				.flags = usage,
+				.count = never_signals };
+
+	dmabuf_sys_emit(obj->lock.sys, &ev);
+}
+
 int dma_resv_add_fence(struct dma_resv *obj, enum dma_resv_usage usage, bool never_signals)
 {
 	dma_resv_assert_held(obj);
@@ -351,13 +369,16 @@ int dma_resv_add_fence(struct dma_resv *obj, enum dma_resv_usage usage, bool nev
 	}
 	obj->fences[obj->nr_fences] =
 		(struct dma_fence){ .usage = usage, .never_signals = never_signals };
+	fence_emit(obj, DMABUF_FENCE_ADD, usage, never_signals);
 	return (int)obj->nr_fences++;
 }
 
 void dma_fence_signal(struct dma_resv *obj, int index)
 {
-	if (index >= 0 && (size_t)index < obj->nr_fences)
+	if (index >= 0 && (size_t)index < obj->nr_fences && !obj->fences[index].signaled) {
 		obj->fences[index].signaled = true;
+		fence_emit(obj, DMABUF_FENCE_SIGNAL, obj->fences[index].usage, false);
+	}
 }
 
 unsigned int dma_resv_unsignaled(const struct dma_resv *obj, enum dma_resv_usage usage)
@@ -466,6 +487,7 @@ struct dma_buf *dma_buf_export(struct dmabuf_sys *sys, const struct dma_buf_expo
 	dmabuf->file_count = 1;
 	dmabuf->fd = -1;
 	sim_lock_init(&dmabuf->resv.lock, sys, "dma_buf->resv", LOCK_CLASS_RESV);
+	dmabuf->resv.lock.owner_id = dmabuf->id;
 
 	ev.aux = dmabuf->id;
 	ev.len = dmabuf->size;

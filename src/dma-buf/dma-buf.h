@@ -172,6 +172,9 @@ struct sim_lock {
 	int writer; /* thread holding it exclusively, -1 when none */
 	unsigned int readers;
 	int reader_thread; /* the (last) reader thread, for assertions */
+	/* whose lock it is, for the events (dev / phys): memory_lock's device, a resv's dma-buf */
+	const struct pci_dev *owner_dev;
+	u64 owner_id;
 };
 
 void sim_lock_init(struct sim_lock *l, struct dmabuf_sys *sys, const char *name,
@@ -300,6 +303,12 @@ enum dma_resv_usage {
 };
 
 #define MAX_SCHEDULE_TIMEOUT (~0UL >> 1)
+
+/* EV_DMABUF_FENCE addr */
+enum dmabuf_fence_op {
+	DMABUF_FENCE_ADD = 1, /* dma_resv_add_fence(): count = 1 for a never-signalling fence */
+	DMABUF_FENCE_SIGNAL, /* dma_fence_signal() of one fence */
+};
 
 struct dma_fence {
 	enum dma_resv_usage usage;

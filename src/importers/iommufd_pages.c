@@ -211,6 +211,7 @@ int iopt_pages_rw_access_pin(struct iopt_pages *pages)
 	if (!bug_injected(pages->sys->bugs, BUG_H24_IOMMUFD_ACCESS_PIN))
 		return -EINVAL;
 	dmabuf_warn(pages->sys, DMABUF_WARN_GENERIC, pages->dmabuf_id);
+	pages_hw_emit(pages, IMPORTER_HW_ACCESS_PIN, 0);
 	return 0;
 }
 

@@ -35,6 +35,7 @@ enum importer_hw_op {
 	IMPORTER_HW_IOMMU_UNMAP, /* iommufd: IOVA unmapped from a domain */
 	IMPORTER_HW_IOMMU_MAP,
 	IMPORTER_HW_PAGES_FREED, /* iommufd: iopt_pages destroyed */
+	IMPORTER_HW_ACCESS_PIN, /* iommufd: an access (GUP) pin of the pages succeeded */
 };
 
 struct ib_umem_dmabuf {

@@ -29,7 +29,11 @@ static const struct bug_set *vdev_bugs(const struct vfio_pci_core_device *vdev)
 
 static void hw_event(struct vfio_pci_core_device *vdev, enum vfio_hw_event what)
 {
-	struct sim_event ev = { .kind = EV_VFIO_HW_EVENT, .dev = vdev->pdev, .flags = what };
+	struct sim_event ev = { .kind = EV_VFIO_HW_EVENT,
+				.dev = vdev->pdev,
+				.flags = what,
+				.count = vfio_pci_memory_enabled_quiet(vdev) &&
+					 vdev->pdev->memory_decode };
 
 	dmabuf_sys_emit(vdev->sys, &ev);
 }
@@ -83,6 +87,7 @@ int vfio_pci_core_init_dev(struct vfio_pci_core_device *vdev, struct dmabuf_sys 
 	vdev->memory_lock.dep_map.name = "memory_lock";
 	vdev->memory_lock.dep_map.cls = LOCK_CLASS_MEMORY;
 	vdev->memory_lock.dep_map.writer = -1;
+	vdev->memory_lock.dep_map.owner_dev = pdev;
 
 	if (dev_set) {
 		devs = realloc(dev_set->devs, (dev_set->nr_devs + 1) * sizeof(*devs));
@@ -104,6 +109,7 @@ int vfio_pci_core_init_dev(struct vfio_pci_core_device *vdev, struct dmabuf_sys 
 	vdev->dmabufs = NULL;
 	vdev->dmabufs_initialized = true;
 	init_rwsem(&vdev->memory_lock, sys, "memory_lock");
+	vdev->memory_lock.dep_map.owner_dev = pdev;
 	vfio_pci_hw_update_decode(vdev);
 	return 0;
 }
@@ -182,7 +188,12 @@ bool __vfio_pci_memory_enabled(struct vfio_pci_core_device *vdev)
 		dmabuf_warn(vdev->sys, DMABUF_WARN_OOPS, 0);
 		return false;
 	}
-	return vdev->current_state < PCI_D3hot &&
+	return vfio_pci_memory_enabled_quiet(vdev);
+}
+
+bool vfio_pci_memory_enabled_quiet(const struct vfio_pci_core_device *vdev)
+{
+	return vdev->vconfig_valid && vdev->current_state < PCI_D3hot &&
 	       (vdev->no_command_memory || (vdev->vconfig_command & PCI_COMMAND_MEMORY));
 }
 
@@ -453,6 +464,7 @@ int vfio_pci_core_open_device(struct vfio_pci_core_device *vdev)
 		vdev->vconfig_valid = true;
 		vdev->vconfig_command = PCI_COMMAND_MEMORY;
 		vfio_pci_hw_update_decode(vdev);
+		hw_event(vdev, VFIO_HW_ENABLE);
 	}
 	if (vdev->dev_set)
 		mutex_unlock(&vdev->dev_set->lock);

@@ -54,7 +54,14 @@ enum vfio_hw_event {
 	VFIO_HW_LOWPOWER_ENTER,
 	VFIO_HW_LOWPOWER_EXIT,
 	VFIO_HW_UNPLUG, /* unregister finished; driver remove returns */
+	VFIO_HW_ENABLE, /* first open: vfio_pci_core_enable() (pci_enable_device, vconfig init) */
 };
+
+/* EV_VFIO_EXPORT flags: what the exporter's checks should have looked at (F7) */
+#define VFIO_EXPORTF_BAR_REQUESTED (1u << 0) /* the region's BAR resources are requested */
+#define VFIO_EXPORTF_NON_MAPPABLE (1u << 1) /* the device has non_mappable_bars */
+/* the region is device memory behind a virtual BAR (nvgrace): phys / len = that memory */
+#define VFIO_EXPORTF_DEVICE_MEMORY (1u << 2)
 
 struct vfio_pci_dma_buf;
 struct vfio_pci_core_device;
@@ -118,6 +125,8 @@ void vfio_device_set_destroy(struct vfio_device_set *dev_set);
 
 /* __vfio_pci_memory_enabled() (memory_lock held): D0-D2 and MEM set (or no_command_memory). */
 bool __vfio_pci_memory_enabled(struct vfio_pci_core_device *vdev);
+/* The same without touching vconfig (false for a never-opened device), for events. */
+bool vfio_pci_memory_enabled_quiet(const struct vfio_pci_core_device *vdev);
 
 bool vfio_device_try_get_registration(struct vfio_pci_core_device *vdev);
 void vfio_device_put_registration(struct vfio_pci_core_device *vdev);

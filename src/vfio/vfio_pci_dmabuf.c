@@ -74,7 +74,17 @@ static void dmabufs_add_tail(struct vfio_pci_core_device *vdev, struct vfio_pci_
 	priv->next = NULL;
 	*pp = priv;
 	priv->on_list = true;
-	priv_state_emit(priv, vdev, VFIO_DMABUF_FIELD_LIST, 1);
+	{
+		/* addr: memory enabled at the insertion, what the initial revoked must match (F8) */
+		struct sim_event ev = { .kind = EV_DMABUF_STATE,
+					.aux = priv->dmabuf->id,
+					.dev = vdev->pdev,
+					.flags = VFIO_DMABUF_FIELD_LIST,
+					.count = 1,
+					.addr = vfio_pci_memory_enabled_quiet(vdev) };
+
+		dmabuf_sys_emit(vdev->sys, &ev);
+	}
 }
 
 /* list_del_init(&priv->dmabufs_elm) */
@@ -394,6 +404,27 @@ static int vfio_export_emit(struct vfio_pci_core_device *vdev, u32 region, u64 i
 		.kind = EV_VFIO_EXPORT, .dev = vdev->pdev, .count = region, .aux = id, .ret = ret
 	};
 
+	/* the facts F7 judges the export by */
+	if (region < PCI_NUM_BARS && vdev->bar_requested[region])
+		ev.flags |= VFIO_EXPORTF_BAR_REQUESTED;
+	if (vdev->non_mappable_bars)
+		ev.flags |= VFIO_EXPORTF_NON_MAPPABLE;
+	if (vdev->pci_ops == &nvgrace_gpu_pci_dev_ops) {
+		const struct nvgrace_gpu_pci_core_device *nvdev =
+			(const struct nvgrace_gpu_pci_core_device *)vdev;
+
+		/* the region's advertised memory (what the variant's region info reports) */
+		if (region == USEMEM_REGION_INDEX) {
+			ev.flags |= VFIO_EXPORTF_DEVICE_MEMORY;
+			ev.phys = nvdev->usemem_phys;
+			ev.len = nvdev->usemem_len;
+		} else if (region == RESMEM_REGION_INDEX && nvdev->resmem_len) {
+			ev.flags |= VFIO_EXPORTF_DEVICE_MEMORY;
+			ev.phys = nvdev->resmem_phys;
+			ev.len = nvdev->resmem_len;
+		}
+	}
+
 	dmabuf_sys_emit(vdev->sys, &ev);
 	return ret;
 }
@@ -492,6 +523,18 @@ int vfio_pci_core_feature_dma_buf(struct vfio_pci_core_device *vdev, u32 flags,
 	kref_init(&priv->kref);
 	init_completion(&priv->comp);
 	priv_state_emit(priv, vdev, VFIO_DMABUF_FIELD_VDEV, 1);
+	for (u32 i = 0; i < priv->nr_ranges; i++) {
+		/* the physical ranges, for the checkers (route after revoke, S1) */
+		struct sim_event ev = { .kind = EV_DMABUF_STATE,
+					.aux = priv->dmabuf->id,
+					.dev = vdev->pdev,
+					.flags = VFIO_DMABUF_FIELD_RANGE,
+					.count = i,
+					.phys = priv->phys_vec[i].paddr,
+					.len = priv->phys_vec[i].len };
+
+		dmabuf_sys_emit(vdev->sys, &ev);
+	}
 
 	/* from here on dma_buf_put() frees priv */
 	if (bug_injected(bugs, BUG_H3_REVOKED_INIT_UNLOCKED)) {

@@ -62,6 +62,7 @@ enum vfio_dmabuf_field {
 	VFIO_DMABUF_FIELD_REVOKED = 1, /* count = new value */
 	VFIO_DMABUF_FIELD_VDEV, /* count = 1 set / 0 NULL (cleanup) */
 	VFIO_DMABUF_FIELD_LIST, /* count = 1 added to vdev->dmabufs / 0 removed */
+	VFIO_DMABUF_FIELD_RANGE, /* phys_vec[count] = { phys, len } (after the export) */
 };
 
 struct vfio_pci_dma_buf {

@@ -12,7 +12,9 @@
  * b and c have strict DMA domains on iommu0.
  *
  * Every event of the machine is recorded in order (fx->evs) so tests can
- * assert the order of operations of each trigger.
+ * assert the order of operations of each trigger, and the `dmabuf` checker
+ * watches them (fx->cs, subscribed after the set-up): dfx_violations() /
+ * dfx_assert_clean() say what it found.
  */
 #ifndef P2PSIM_TESTS_HELPERS_DMABUF_FIXTURE_H
 #define P2PSIM_TESTS_HELPERS_DMABUF_FIXTURE_H
@@ -22,6 +24,7 @@
 
 #include "helpers/switch_machine.h"
 #include "models/topology.h"
+#include "sim/check/check.h"
 #include "src/dma-buf/dma-buf.h"
 #include "src/iommu/iommu.h"
 #include "src/pci/p2pdma.h"
@@ -39,6 +42,7 @@ struct dmabuf_fixture {
 	bool have_vdev1;
 	struct sim_event *evs;
 	size_t nr_evs, cap_evs;
+	struct checkers *cs; /* the dmabuf checker on the machine */
 };
 
 static inline void dfx_record(void *arg, const struct sim_event *ev)
@@ -104,6 +108,34 @@ static inline void dfx_init(struct dmabuf_fixture *fx, bool allow_host_bridge,
 		abort();
 	if (event_bus_subscribe(&fx->sm.m->events, dfx_record, fx))
 		abort();
+	{
+		char msg[128];
+
+		if (checkers_new(fx->sm.m, NULL, "dmabuf", NULL, &fx->cs, msg, sizeof(msg)))
+			abort();
+	}
+}
+
+/* dmabuf violations so far */
+static inline size_t dfx_violations(const struct dmabuf_fixture *fx)
+{
+	return checkers_nr_violations(fx->cs);
+}
+
+/* The first violation of kind @kind, or NULL. */
+static inline const struct check_violation *dfx_violation(const struct dmabuf_fixture *fx,
+							   const char *kind)
+{
+	for (size_t i = 0; i < checkers_nr_violations(fx->cs); i++)
+		if (!strcmp(checkers_violation(fx->cs, i)->kind, kind))
+			return checkers_violation(fx->cs, i);
+	return NULL;
+}
+
+/* Print what the checker found (for a failing assertion's context). */
+static inline void dfx_print_violations(const struct dmabuf_fixture *fx)
+{
+	checkers_print(fx->cs, stderr, "dmabuf-fixture");
 }
 
 static inline void dfx_fini(struct dmabuf_fixture *fx)
@@ -112,6 +144,8 @@ static inline void dfx_fini(struct dmabuf_fixture *fx)
 	for (unsigned int i = 0; i < fx->sys.max_fds; i++)
 		if (fx->sys.fds[i] && fx->sys.fds[i] != (struct dma_buf *)(void *)fx)
 			dma_buf_close_fd(&fx->sys, (int)i + 3);
+	checkers_free(fx->cs);
+	fx->cs = NULL;
 	event_bus_unsubscribe(&fx->sm.m->events, dfx_record, fx);
 	iommu_release_device_dma(&fx->devb);
 	iommu_release_device_dma(&fx->devc);
@@ -171,6 +205,38 @@ static inline size_t dfx_count(const struct dmabuf_fixture *fx, enum sim_event_k
 		    (flags < 0 || fx->evs[i].flags == (unsigned int)flags))
 			n++;
 	return n;
+}
+
+/*
+ * sys->preempt hooks (arg = the fixture) that run another thread's work at a
+ * preemption point of the model:
+ *  - dfx_hook_mem_off_before_insert: inside an export, before the list
+ *    insertion, thread 1 turns memory decode off (the H3 race);
+ *  - dfx_hook_mem_off_in_release: inside mlx5 dereg / iommufd release, before
+ *    the umem release / the detach, thread 1 turns memory decode off (H25, H22).
+ */
+static inline void dfx_hook_mem_off_before_insert(void *arg, const char *point)
+{
+	struct dmabuf_fixture *fx = arg;
+
+	if (strcmp(point, "vfio_pci_core_feature_dma_buf:before-insert"))
+		return;
+	fx->sys.preempt = NULL;
+	fx->sys.current_thread = 1;
+	vfio_pci_config_write_command(&fx->vdev, 0);
+	fx->sys.current_thread = 0;
+}
+
+static inline void dfx_hook_mem_off_in_release(void *arg, const char *point)
+{
+	struct dmabuf_fixture *fx = arg;
+
+	if (strcmp(point, "mlx5_ib_dereg_mr:before-umem-release") &&
+	    strcmp(point, "iopt_release_pages:before-detach"))
+		return;
+	fx->sys.current_thread = 1;
+	vfio_pci_config_write_command(&fx->vdev, 0);
+	fx->sys.current_thread = 0;
 }
 
 #endif /* P2PSIM_TESTS_HELPERS_DMABUF_FIXTURE_H */
