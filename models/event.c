@@ -113,6 +113,7 @@ const char *sim_event_kind_name(enum sim_event_kind kind)
 		[EV_IOVA_LINK] = "iova_link",
 		[EV_IOVA_UNLINK] = "iova_unlink",
 		[EV_DMABUF_FENCE] = "dmabuf_fence",
+		[EV_KERNEL_HANG] = "kernel_hang",
 	};
 
 	if ((unsigned int)kind >= EV__COUNT || !names[kind])

@@ -114,7 +114,15 @@ enum sim_event_kind {
 			      * dmabuf_fence_op (1 added / 2 signalled), flags=enum
 			      * dma_resv_usage, count=1 for a fence that never signals (a wait
 			      * that covers it hangs; see EV_DMABUF_FENCE_WAIT) */
+	EV_KERNEL_HANG,      /* a kernel loop that would never end (the model breaks out of it):
+			      * dev, addr=where it spins (an IOVA), aux=domain id, flags=enum
+			      * kernel_hang_site */
 	EV__COUNT
+};
+
+/* EV_KERNEL_HANG flags: which loop. */
+enum kernel_hang_site {
+	HANG_IOVA_UNLINK_SLOW, /* iommu_dma_iova_unlink_range_slow(): `continue` on no translation */
 };
 
 struct sim_event {

@@ -83,6 +83,25 @@ struct kernel_profile {
 	 */
 	bool hmm_sync_fail_no_unlink;
 
+	/* --- drivers/iommu/dma-iommu.c, two-step API --------------------------- */
+	/*
+	 * iommu_dma_iova_link_swiotlb() before 6ec91df8aff7: the aligned middle
+	 * is linked even when empty (iommupt refuses a 0-length map), and the
+	 * error unwind unlinks [0, mapped) of the reservation instead of
+	 * [offset, offset + mapped), even when nothing was mapped. No release
+	 * row sets it, `--inject iova-link-swiotlb` does. false = the fix.
+	 */
+	bool iova_link_swiotlb_old_unwind;
+	/*
+	 * iommu_dma_iova_unlink_range_slow() of the v5 series (Dec 2024):
+	 * `if (WARN_ON(!phys)) continue;` in a do-while that advances addr only
+	 * at the bottom, so a granule with no translation is looked up again
+	 * forever (Robin Murphy's review: "Infinite WARN_ON loop"); merged with
+	 * `return`. The model records the livelock and returns. No release row
+	 * sets it, `--inject iova-unlink-zero` does.
+	 */
+	bool iova_unlink_zero_spins;
+
 	/* --- drivers/dma-buf/dma-buf.c, drivers/vfio/pci/vfio_pci_dmabuf.c ---- */
 	/*
 	 * <= v6.19: dma_buf_move_notify() semantics: importer_ops without the

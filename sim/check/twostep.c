@@ -28,6 +28,15 @@
  *       unlinked already. Upstream only WARNs when the page table had less
  *       to unmap than asked (a whole granule linked by a shorter link hides
  *       it there); here the bytes count.
+ *   iotlb / iova-link-lost
+ *       EV_IOMMU_UNMAP of IOVA that a live link covers, outside any
+ *       dma_iova_unlink() / dma_iova_destroy() of it (those cut the link
+ *       before their unmap): the kernel took away a translation the caller
+ *       still owns (6ec91df8aff7: a swiotlb link's error unwind from offset
+ *       0 unmapped an earlier link). Once per link.
+ *   iotlb / hang
+ *       EV_KERNEL_HANG: a kernel loop that would never end (the v5 unlink
+ *       slow path spinning on a granule with no translation).
  *   leaks / iova-destroy-left-linked
  *       EV_IOVA_FREE / EV_IOVA_QUEUED of the start of an allocation with a
  *       shorter length (dma_iova_destroy(mapped_len) of part of it) while
@@ -63,6 +72,13 @@
 	"drivers/iommu/dma-iommu.c dma_iova_unlink() / dma_iova_destroy(): only a linked " \
 	"range may be unlinked, [0, mapped_len) for destroy (upstream only WARNs when "    \
 	"iommu_unmap() removed less than the granule-aligned size)"
+#define RULE_LOST                                                                         \
+	"drivers/iommu/dma-iommu.c dma_iova_link(): a failing link undoes only what it "  \
+	"linked itself, from its own offset (6ec91df8aff7); a linked range stays mapped " \
+	"until its caller unlinks it"
+#define RULE_HANG                                                                          \
+	"drivers/iommu/dma-iommu.c iommu_dma_iova_unlink_range_slow(): a granule with no " \
+	"translation is a WARN and the end of the walk, never a retry of the same lookup"
 #define RULE_DESTROY                                                                      \
 	"drivers/iommu/dma-iommu.c dma_iova_destroy(): [0, mapped_len) must be the only " \
 	"linked range of the reservation; unlink the others first"
@@ -259,6 +275,36 @@ static void on_unlink(struct checkers *cs, const struct sim_event *ev)
 	cut(cs, &cs->linked, ev->aux, ev->addr, ev->len);
 }
 
+/* Unmapped outside an unlink of it: a link lost its translation under its caller. */
+static void on_unmap(struct checkers *cs, const struct sim_event *ev)
+{
+	struct track_entry *e;
+
+	if (!ev->len || !check_on(cs, CHECK_IOTLB))
+		return;
+	e = overlap(&cs->linked, ev->aux, ev->addr, ev->len);
+	if (!e || e->state)
+		return;
+	e->state = 1; /* once per link */
+	check_report(cs, CHECK_IOTLB, "iova-link-lost", RULE_LOST, ev, ev->line, ev->dev, NULL,
+		     "IOVA %#llx (+%llu) of domain %llu is unmapped, but %#llx (+%llu), linked "
+		     "at line %d, is in it and was not unlinked: its caller still uses it",
+		     (unsigned long long)ev->addr, (unsigned long long)ev->len,
+		     (unsigned long long)ev->aux, (unsigned long long)e->addr,
+		     (unsigned long long)e->len, e->line);
+}
+
+static void on_hang(struct checkers *cs, const struct sim_event *ev)
+{
+	if (!check_on(cs, CHECK_IOTLB))
+		return;
+	check_report(cs, CHECK_IOTLB, "hang", RULE_HANG, ev, ev->line, ev->dev, NULL,
+		     "%s: the dma_iova_unlink() slow path finds no translation at IOVA %#llx of "
+		     "domain %llu and looks it up again forever",
+		     check_dev_name(ev->dev), (unsigned long long)ev->addr,
+		     (unsigned long long)ev->aux);
+}
+
 /* An allocation goes back (or onto the flush queue): forget the links inside it. */
 static void forget_links(struct checkers *cs, const struct sim_event *ev)
 {
@@ -288,6 +334,10 @@ void twostep_check_event(struct checkers *cs, const struct sim_event *ev)
 		break;
 	case EV_IOMMU_UNMAP:
 		cut(cs, &cs->unsynced, ev->aux, ev->addr, ev->len);
+		on_unmap(cs, ev);
+		break;
+	case EV_KERNEL_HANG:
+		on_hang(cs, ev);
 		break;
 	case EV_IOTLB_FILL:
 		on_fill(cs, ev);

@@ -714,16 +714,26 @@ static int parse_fill(struct parser *p, struct scn_step *st, const struct args *
 
 static int parse_dma_mask(struct parser *p, struct scn_step *st, const struct args *a)
 {
-	int ret = need_pos(p, a, 2, 2, "dma-mask DEV BITS");
+	int ret = need_pos(p, a, 2, 2, "dma-mask DEV BITS [min-align=MASK]");
+	const struct token *t;
+	const char *v;
 
 	if (!ret)
-		ret = check_options(p, a, "dma-mask", "");
+		ret = check_options(p, a, "dma-mask", "min-align");
 	if (!ret)
 		ret = get_number(p, a->pos[1], a->pos[1]->s, "mask width", &st->value);
 	if (ret)
 		return ret;
 	if (st->value < 1 || st->value > 64)
 		return perr(p, a->pos[1]->col, "DMA mask width must be 1..64 bits");
+	if ((v = opt_get(a, "min-align", &t))) {
+		ret = get_number(p, t, v, "min_align_mask", &st->align);
+		if (ret)
+			return ret;
+		if ((st->align & (st->align + 1)) || st->align > 0xffffffffu)
+			return perr(p, t->col, "min_align_mask %s is not of the form 2^n - 1", v);
+		st->at_given = true; /* min-align= given (0 is a mask too) */
+	}
 	st->dev_col = a->pos[0]->col;
 	return set_str(p, &st->dev, a->pos[0]->s);
 }

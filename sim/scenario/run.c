@@ -1528,6 +1528,8 @@ static int run_step(struct runner *r, size_t i)
 	case SCN_DMA_MASK: {
 		int res = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(st->value));
 
+		if (st->at_given) /* min-align=: dma_set_min_align_mask(), as nvme_probe() does */
+			dev->min_align_mask = (unsigned int)st->align;
 		mark_used(r, dev);
 		r->last.step = st;
 		if (res) {

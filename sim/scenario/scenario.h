@@ -168,7 +168,7 @@ struct scn_step {
 	u64 size;
 	bool at_given;
 	u64 at; /* buf: fixed physical address */
-	u64 align; /* buf: alignment (0: page) */
+	u64 align; /* buf: alignment (0: page); dma-mask: min-align= (at_given: given) */
 	char *bar_dev; /* buf bar=DEV:N */
 	int bar_index;
 	u64 bar_off;

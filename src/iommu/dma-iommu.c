@@ -626,6 +626,10 @@ dma_addr_t __iommu_dma_map(struct device *dev, phys_addr_t phys, size_t size, in
 	return iova + iova_off;
 }
 
+/* The run's kernel profile switch @field (--inject), false without a profile. */
+#define DEV_PROFILE_SET(dev, field) \
+	((dev)->p2pdma && (dev)->p2pdma->profile && (dev)->p2pdma->profile->field)
+
 /* --- swiotlb decision (reference §3.1, §3.3) ---------------------------------- */
 
 static bool dev_use_swiotlb(struct device *dev, size_t size, enum dma_data_direction dir)
@@ -1164,9 +1168,13 @@ static int iommu_dma_iova_link_swiotlb(struct device *dev, struct dma_iova_state
 			return 0;
 	}
 
-	/* Middle: whole granules, linked directly (skipped when empty: 6ec91df8aff7). */
+	/*
+	 * Middle: whole granules, linked directly (skipped when empty: 6ec91df8aff7).
+	 * Kernel profile switch (--inject iova-link-swiotlb): before the fix, an
+	 * empty middle went to iommu_map_nosync() too, which iommupt refuses.
+	 */
 	size -= iova_end_pad;
-	if (size) {
+	if (size || DEV_PROFILE_SET(dev, iova_link_swiotlb_old_unwind)) {
 		error = __dma_iova_link(dev, addr + mapped, phys + mapped, size, dir, attrs);
 		if (error)
 			goto out_unmap;
@@ -1188,7 +1196,10 @@ out_unmap:
 	 * Undo this link only, from its own offset (6ec91df8aff7): dma_iova_unlink()
 	 * upstream; its body here, so that the undo emits no EV_IOVA_UNLINK of its own.
 	 */
-	if (mapped)
+	if (DEV_PROFILE_SET(dev, iova_link_swiotlb_old_unwind))
+		/* before 6ec91df8aff7: dma_iova_unlink(dev, state, 0, mapped, ...) */
+		__iommu_dma_iova_unlink(dev, state, 0, mapped, dir, attrs, false);
+	else if (mapped)
 		__iommu_dma_iova_unlink(dev, state, offset, mapped, dir, attrs, false);
 	return error;
 }
@@ -1259,8 +1270,19 @@ static void iommu_dma_iova_unlink_range_slow(struct device *dev, dma_addr_t addr
 		phys_addr_t phys = iommu_iova_to_phys(domain, addr);
 		size_t len;
 
-		if (!phys) /* WARN_ON: nothing linked here */
+		if (!phys) { /* WARN_ON: nothing linked here */
+			/*
+			 * Kernel profile switch (--inject iova-unlink-zero): the v5
+			 * series had `continue` here, which re-tests addr < end
+			 * without advancing addr: the same lookup forever. The
+			 * model records the livelock and gets out.
+			 */
+			if (DEV_PROFILE_SET(dev, iova_unlink_zero_spins))
+				IOMMU_EMIT(cookie_machine(domain->iova_cookie), EV_KERNEL_HANG,
+					   .dev = dev->pdev, .addr = addr, .aux = domain->id,
+					   .flags = HANG_IOVA_UNLINK_SLOW);
 			return;
+		}
 		len = iovad->granule - iova_start_pad;
 		if (end - addr < len)
 			len = end - addr;

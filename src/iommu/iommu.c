@@ -12,7 +12,8 @@
  * The 7.0 generic page-table (iommupt) path is not modelled: every unit
  * goes through ops->map_pages / ops->unmap_pages, the legacy path, whose
  * errno values are: -EINVAL (not a paging domain, unaligned), -ENODEV (no
- * map_pages op or empty page-size bitmap).
+ * map_pages op or empty page-size bitmap). One iommupt rule is kept: a
+ * 0-length map is -EINVAL (what made 6ec91df8aff7's empty middle fail).
  */
 #include <errno.h>
 
@@ -132,6 +133,9 @@ int iommu_map_nosync(struct iommu_domain *domain, unsigned long iova, phys_addr_
 	if (!ops || !ops->map_pages || domain->pgsize_bitmap == 0)
 		return -ENODEV; /* WARN_ON */
 
+	/* 7.0 iommupt (pt_iommu map_range) refuses a 0-length map; map_pages accepted it */
+	if (!size)
+		return -EINVAL;
 	min_pagesz = 1U << __ffs64(domain->pgsize_bitmap);
 	if ((iova | paddr | size) & (min_pagesz - 1))
 		return -EINVAL; /* pr_err("unaligned: ...") */

@@ -65,16 +65,22 @@ static void line(int n)
 	sm.m->events.current_line = n;
 }
 
-static const struct check_violation *only(const char *kind)
+/* The one violation reported so far, of @checker and @kind. */
+static const struct check_violation *only_of(const char *checker, const char *kind)
 {
 	const struct check_violation *v;
 
 	cr_assert_eq(checkers_nr_violations(cs), 1);
 	v = checkers_violation(cs, 0);
-	cr_assert_str_eq(v->checker, "dma-debug");
+	cr_assert_str_eq(v->checker, checker);
 	cr_assert_str_eq(v->kind, kind);
 	cr_assert_null(v->kernel_msg, "upstream has no two-step debug hooks: no kernel words");
 	return v;
+}
+
+static const struct check_violation *only(const char *kind)
+{
+	return only_of("dma-debug", kind);
 }
 
 Test(twostep, clean_sequences_are_silent)
@@ -242,4 +248,45 @@ Test(twostep, nothing_reported_with_dma_debug_off)
 	LINK(0, 0x1000, -EEXIST);
 	UNLINK(0x1000, 0x1000);
 	cr_assert_eq(checkers_nr_violations(cs), 0);
+}
+
+#define UNMAP(off, n) EMIT(.kind = EV_IOMMU_UNMAP, .aux = DOM, .addr = IOVA + (off), .len = (n))
+
+/* 6ec91df8aff7: a failing link's unwind from offset 0 unmaps an earlier, live link. */
+Test(twostep, a_link_unmapped_under_its_caller_is_lost)
+{
+	start("iotlb");
+	line(3);
+	LINK(0x200, 0xe00, 0);
+	line(4);
+	UNMAP(0, 0x1000); /* the unwind of the next link, before its EV_IOVA_LINK */
+	UNMAP(0, 0x1000); /* reported once per link */
+	LINK(0x1000, 0x200, -EINVAL);
+	cr_assert_eq(only_of("iotlb", "iova-link-lost")->line, 4);
+	cr_assert(strstr(checkers_violation(cs, 0)->message, "linked at line 3"));
+}
+
+Test(twostep, unmaps_of_an_unlink_or_of_nothing_linked_are_fine)
+{
+	start("iotlb");
+	ALLOC(0x4000);
+	LINK(0, 0x1000, 0);
+	UNLINK(0, 0x1000); /* the unlink's event comes before its unmap */
+	UNMAP(0, 0x1000);
+	UNMAP(0x2000, 0x1000); /* a failed link's own unroll: it never was linked */
+	LINK(0x1000, 0x1000, 0);
+	DESTROY(0x2000);
+	UNMAP(0, 0x2000);
+	cr_assert_eq(checkers_nr_violations(cs), 0);
+}
+
+/* v5 of the link/unlink series: `continue` on no translation in the unlink slow path. */
+Test(twostep, a_kernel_hang_is_reported)
+{
+	start("iotlb");
+	line(9);
+	EMIT(.kind = EV_KERNEL_HANG, .dev = sm.c, .aux = DOM, .addr = IOVA + 0x1000,
+	     .flags = HANG_IOVA_UNLINK_SLOW);
+	cr_assert_eq(only_of("iotlb", "hang")->line, 9);
+	cr_assert(strstr(checkers_violation(cs, 0)->message, "forever"));
 }

@@ -620,9 +620,12 @@ Test(dma_iommu, degenerate_sizes)
 	struct device *dev = mkdev("nvme0", IOMMU_MODE_STRICT);
 	dma_addr_t a;
 
-	/* Size 0 at an aligned address: an IOVA of one page, nothing mapped (as the kernel). */
+	/*
+	 * Size 0 at an aligned address: the IOVA is allocated, then the 7.0
+	 * iommupt map refuses the 0-length iommu_map() and it goes back.
+	 */
 	a = iommu_dma_map_phys(dev, 0x100000, 0, DMA_BIDIRECTIONAL, 0);
-	cr_assert_eq(a, 0xfffff000);
+	cr_assert_eq(a, DMA_MAPPING_ERROR);
 	cr_assert_eq(hwstats()->ptes_set, 0);
 	cr_assert_eq(iommu_dma_map_sg(dev, NULL, 0, DMA_BIDIRECTIONAL, 0), 0);
 	iommu_dma_unmap_sg(dev, NULL, 0, DMA_BIDIRECTIONAL, 0);
