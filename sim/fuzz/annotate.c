@@ -23,6 +23,18 @@ struct abuf {
 	bool bar;
 	int live;
 	bool writable;
+	u64 size;
+};
+
+/* A two-step reservation (iova-alloc rN): its device, size and the byte ranges linked. */
+#define AIOVA 8
+#define ALINKS 16
+
+struct aiova {
+	int dev;
+	u64 size;
+	int n;
+	u64 at[ALINKS], len[ALINKS]; /* disjoint, unordered */
 };
 
 struct ahandle {
@@ -76,6 +88,102 @@ static void drop(struct abuf *bufs, struct ahandle *h)
 	h->live = false;
 }
 
+static u64 opt_u64(char **w, int nw, const char *name, u64 dflt)
+{
+	size_t n = strlen(name);
+
+	for (int k = 2; k < nw; k++)
+		if (!strncmp(w[k], name, n) && w[k][n] == '=')
+			return strtoull(w[k] + n + 1, NULL, 0);
+	return dflt;
+}
+
+/* Bytes of [at, at + len) that @r's links cover. */
+static u64 covered(const struct aiova *r, u64 at, u64 len)
+{
+	u64 sum = 0;
+
+	for (int k = 0; k < r->n; k++) {
+		u64 s = r->at[k] > at ? r->at[k] : at;
+		u64 e = r->at[k] + r->len[k] < at + len ? r->at[k] + r->len[k] : at + len;
+
+		sum += e > s ? e - s : 0;
+	}
+	return sum;
+}
+
+/* Take [at, at + len) out of @r's links (pieces outside it stay linked). */
+static void uncover(struct aiova *r, u64 at, u64 len)
+{
+	for (int k = 0; k < r->n; k++) {
+		u64 s = r->at[k], e = r->at[k] + r->len[k];
+
+		if (e <= at || s >= at + len)
+			continue;
+		r->at[k] = r->at[--r->n];
+		r->len[k] = r->len[r->n];
+		k--;
+		if (s < at && r->n < ALINKS) {
+			r->at[r->n] = s;
+			r->len[r->n++] = at - s;
+		}
+		if (e > at + len && r->n < ALINKS) {
+			r->at[r->n] = at + len;
+			r->len[r->n++] = e - (at + len);
+		}
+	}
+}
+
+/*
+ * A two-step line (iova-*) on reservation @r: is it a mistake? The rules the
+ * dma-debug / leaks two-step checks hold a driver to (docs/checkers.md):
+ * link only bytes not linked, unlink only linked bytes, destroy when
+ * [0, mapped_len) is everything linked, free when nothing is.
+ */
+static bool iova_line(struct aiova *r, char **w, int nw, struct abuf *bufs, bool failed)
+{
+	u64 total = 0;
+
+	for (int k = 0; k < r->n; k++)
+		total += r->len[k];
+	if (!strcmp(w[0], "iova-link") && nw >= 3) {
+		const char *at_sign = strchr(w[2], '@'), *plus = strchr(w[2], '+');
+		int b = num_after(w[2], 'b');
+		u64 at = opt_u64(w, nw, "at", 0),
+		    off = at_sign ? strtoull(at_sign + 1, NULL, 0) : 0;
+		u64 len =
+			plus ? strtoull(plus + 1, NULL, 0) :
+			       (b >= 0 && b < NAMES && bufs[b].size > off ? bufs[b].size - off : 0);
+		bool mistake = len && covered(r, at, len);
+
+		if (!failed && len && r->n < ALINKS) {
+			uncover(r, at, len);
+			r->at[r->n] = at;
+			r->len[r->n++] = len;
+		}
+		return mistake;
+	}
+	if (!strcmp(w[0], "iova-unlink")) {
+		u64 at = opt_u64(w, nw, "at", 0), len = opt_u64(w, nw, "len", 0);
+		bool mistake = covered(r, at, len) != len;
+
+		uncover(r, at, len);
+		return mistake;
+	}
+	if (!strcmp(w[0], "iova-destroy")) {
+		u64 len = opt_u64(w, nw, "len", r->size);
+		bool mistake = len ? covered(r, 0, len) != len || total != len : total != 0;
+
+		r->n = 0;
+		return mistake;
+	}
+	if (!strcmp(w[0], "iova-free")) {
+		r->n = 0;
+		return total != 0;
+	}
+	return false;
+}
+
 static bool failed_line(const struct fz_result *res, int line)
 {
 	for (size_t i = 0; res && i < res->nr_o; i++)
@@ -90,6 +198,7 @@ void fz_annotate(const struct fz_ctx *ctx, struct fz_seq *seq, const struct fz_r
 	struct ahandle hs[NAMES] = { 0 };
 	bool tainted[64] = { false };
 	struct ahmm hm[16];
+	struct aiova iv[AIOVA] = { 0 };
 
 	for (int k = 0; k < 16; k++) {
 		hm[k].dev = -1;
@@ -116,8 +225,9 @@ void fz_annotate(const struct fz_ctx *ctx, struct fz_seq *seq, const struct fz_r
 			int b = num_after(w[1], 'b');
 
 			if (b >= 0 && b < NAMES)
-				bufs[b] =
-					(struct abuf){ .bar = nw > 3 && !strncmp(w[3], "bar=", 4) };
+				bufs[b] = (struct abuf){ .bar = nw > 3 && !strncmp(w[3], "bar=", 4),
+							 .size = nw > 2 ? strtoull(w[2], NULL, 0) :
+									  0 };
 		} else if ((!strcmp(w[0], "map") || !strcmp(w[0], "map-sg")) && nw >= 5) {
 			struct ahandle *h;
 			int dir = dir_of(w[3]);
@@ -220,6 +330,16 @@ void fz_annotate(const struct fz_ctx *ctx, struct fz_seq *seq, const struct fz_r
 				for (int k = 0; k < 8; k++)
 					mistake |= m->buf[k] >= 0;
 			}
+		} else if (!strncmp(w[0], "iova-", 5) && nw >= 2 && num_after(w[1], 'r') >= 0 &&
+			   num_after(w[1], 'r') < AIOVA) {
+			struct aiova *r = &iv[num_after(w[1], 'r')];
+
+			if (!strcmp(w[0], "iova-alloc") && nw >= 4)
+				*r = (struct aiova){ .dev = dev_index(ctx, w[2]),
+						     .size = strtoull(w[3], NULL, 0) };
+			else
+				mistake = iova_line(r, w, nw, bufs, failed_line(res, (int)i + 1));
+			d = r->dev;
 		} else if (!strcmp(w[0], "advance")) {
 			/* deferred work (flush queues) after a mistake inherits it */
 			seq->lines[i].excused = seq->mistakes;

@@ -126,17 +126,31 @@ int fz_exec(struct fz_ctx *ctx, struct fz_seq *seq, struct fz_result *res, FILE 
 	return 0;
 }
 
-static bool excused(const struct fz_seq *seq, int line)
+/*
+ * What no driver mistake excuses: the kernel may WARN at a misuse, never
+ * spin forever (the fix of the v5 unlink slow path is exactly that).
+ */
+static const struct {
+	const char *checker, *kind;
+} never_excused[] = {
+	{ "iotlb", "hang" },
+};
+
+bool fz_excused(const struct fz_seq *seq, const struct fz_violation *v)
 {
-	if (line <= 0)
+	for (size_t i = 0; i < sizeof(never_excused) / sizeof(never_excused[0]); i++)
+		if (!strcmp(v->checker, never_excused[i].checker) &&
+		    !strcmp(v->kind, never_excused[i].kind))
+			return false;
+	if (v->line <= 0)
 		return seq->mistakes;
-	return (size_t)line <= seq->n && seq->lines[line - 1].excused;
+	return (size_t)v->line <= seq->n && seq->lines[v->line - 1].excused;
 }
 
 const struct fz_violation *fz_finding(const struct fz_seq *seq, const struct fz_result *res)
 {
 	for (size_t i = 0; i < res->nr_v; i++)
-		if (!res->v[i].claimed && !excused(seq, res->v[i].line))
+		if (!res->v[i].claimed && !fz_excused(seq, &res->v[i]))
 			return &res->v[i];
 	return NULL;
 }
@@ -152,7 +166,7 @@ bool fz_reproduces(struct fz_ctx *ctx, struct fz_seq *seq, const char *checker, 
 	if (res.status == P2PSIM_ECHECK || res.status == P2PSIM_OK)
 		for (size_t i = 0; i < res.nr_v; i++) {
 			/* at the end of the run nothing is excused: a reproducer cleans up */
-			if (res.v[i].claimed || (res.v[i].line && excused(seq, res.v[i].line)))
+			if (res.v[i].claimed || (res.v[i].line && fz_excused(seq, &res.v[i])))
 				continue;
 			if (strcmp(res.v[i].checker, checker) || strcmp(res.v[i].kind, kind)) {
 				found = false;
@@ -277,16 +291,18 @@ static bool mentions(const char *text, const char *word)
 	return false;
 }
 
-/* Drop each handle / buffer together with every line that names it. */
+/* Drop each handle, reservation, HMM map, buffer together with every line that names it. */
 static int drop_symbols(struct fz_ctx *ctx, struct fz_seq *seq, const char *checker,
 			const char *kind, unsigned int *runs)
 {
-	for (int pass = 0; pass < 2; pass++)
+	static const char prefixes[] = "hrmb"; /* users before the buffers they use */
+
+	for (int pass = 0; pass < 4; pass++)
 		for (int k = 0; k < 128 && *runs < MAX_MINIMISE_RUNS; k++) {
 			char name[16];
 			struct fz_seq cand = { .mistakes = seq->mistakes };
 
-			snprintf(name, sizeof(name), "%c%d", pass ? 'b' : 'h', k);
+			snprintf(name, sizeof(name), "%c%d", prefixes[pass], k);
 			for (size_t i = 0; i < seq->n; i++) {
 				if (mentions(seq->lines[i].text, name) && !seq->lines[i].keep)
 					continue;
@@ -354,7 +370,7 @@ char *fz_render(const struct fz_seq *seq, const struct fz_result *res, size_t *l
 		for (size_t k = 0; k < res->nr_v; k++) {
 			bool dup = false;
 
-			if (res->v[k].line != line)
+			if (res->v[k].line != line || !fz_excused(seq, &res->v[k]))
 				continue;
 			for (size_t j = 0; j < k; j++)
 				dup |= res->v[j].line == line &&

@@ -148,7 +148,7 @@ static int run_part(struct campaign *c, unsigned int job, unsigned int jobs, int
 		steps += seq.n;
 		for (size_t i = 0; i < res.nr_v; i++) {
 			v = &res.v[i];
-			if (v->claimed || (v->line ? seq.lines[v->line - 1].excused : seq.mistakes))
+			if (v->claimed || fz_excused(&seq, v))
 				continue;
 			if (fd < 0) {
 				note_finding(c->sum, k, v->checker, v->kind);
@@ -588,6 +588,7 @@ int p2psim_bug_get(size_t index, struct p2psim_bug *out)
 {
 	enum bug_id id = (enum bug_id)(index + 1);
 	const struct bug_info *bi = bug_info(id);
+	struct bug_proof pr;
 
 	if (index >= p2psim_bug_count() || !bi)
 		return -1;
@@ -597,6 +598,10 @@ int p2psim_bug_get(size_t index, struct p2psim_bug *out)
 	out->checker = bi->checker;
 	out->area = bug_area(id);
 	out->injectable = bug_injectable(id, &out->why);
+	bug_proof(id, &pr);
+	out->proof_topology = pr.topology;
+	out->proof_weights = pr.weights;
+	out->proof_runs = pr.runs;
 	return 0;
 }
 

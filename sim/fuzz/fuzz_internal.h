@@ -33,6 +33,7 @@ enum fz_kind {
 	FZ_RELEASE,
 	FZ_IOMMU,
 	FZ_HMM,
+	FZ_IOVA,
 	/* the mistakes real drivers make */
 	FZ_DOUBLE_UNMAP,
 	FZ_WRONG_SIZE,
@@ -44,6 +45,7 @@ enum fz_kind {
 	FZ_UNCHECKED,
 	FZ_LEAK_RELEASE,
 	FZ_DMA_WRONG_DIR,
+	FZ_BAD_UNLINK,
 	FZ__NR
 };
 
@@ -74,6 +76,9 @@ struct fz_dev {
 	bool has_iommu;
 	bool has_p2pmem; /* offers a p2pmem BAR (a provider) */
 	bool hmm_ok; /* hmm_dma_map_alloc() succeeds: 64-bit mask, coherent, trusted */
+	bool direct; /* the topology puts its IOMMU unit in passthrough / off (no IOVA) */
+	bool untrusted; /* external-facing: links bounce through swiotlb when unaligned */
+	unsigned int mask_bits; /* the topology's DMA mask width */
 };
 
 struct fz_ctx {
@@ -136,6 +141,11 @@ void fz_annotate(const struct fz_ctx *ctx, struct fz_seq *seq, const struct fz_r
  */
 int fz_exec(struct fz_ctx *ctx, struct fz_seq *seq, struct fz_result *res, FILE *text_out);
 void fz_result_free(struct fz_result *res);
+/*
+ * Is @v what a deliberate mistake of @seq earns (on an excused line, or at
+ * the end of a run with mistakes)? Never for a kernel hang.
+ */
+bool fz_excused(const struct fz_seq *seq, const struct fz_violation *v);
 /* The first unexcused violation of @res (a finding), or NULL. */
 const struct fz_violation *fz_finding(const struct fz_seq *seq, const struct fz_result *res);
 /* Does @seq still give an unexcused @checker/@kind violation? */

@@ -37,6 +37,7 @@ const char *const fz_kind_names[FZ__NR] = {
 	[FZ_RELEASE] = "release",
 	[FZ_IOMMU] = "iommu",
 	[FZ_HMM] = "hmm",
+	[FZ_IOVA] = "iova",
 	[FZ_DOUBLE_UNMAP] = "double-unmap",
 	[FZ_WRONG_SIZE] = "wrong-size",
 	[FZ_WRONG_DIR] = "wrong-dir",
@@ -47,6 +48,7 @@ const char *const fz_kind_names[FZ__NR] = {
 	[FZ_UNCHECKED] = "unchecked",
 	[FZ_LEAK_RELEASE] = "leak-release",
 	[FZ_DMA_WRONG_DIR] = "dma-wrong-dir",
+	[FZ_BAD_UNLINK] = "bad-unlink",
 };
 
 static const unsigned int default_weights[FZ__NR] = {
@@ -61,6 +63,7 @@ static const unsigned int default_weights[FZ__NR] = {
 	[FZ_RELEASE] = 2,
 	[FZ_IOMMU] = 2,
 	[FZ_HMM] = 4,
+	[FZ_IOVA] = 4,
 	[FZ_DOUBLE_UNMAP] = 1,
 	[FZ_WRONG_SIZE] = 1,
 	[FZ_WRONG_DIR] = 1,
@@ -71,6 +74,7 @@ static const unsigned int default_weights[FZ__NR] = {
 	[FZ_UNCHECKED] = 1,
 	[FZ_LEAK_RELEASE] = 1,
 	[FZ_DMA_WRONG_DIR] = 1,
+	[FZ_BAD_UNLINK] = 1,
 };
 
 /* --- choices ---------------------------------------------------------------- */
@@ -199,6 +203,14 @@ int fz_ctx_init(struct fz_ctx *ctx, const p2psim_topology *topo, const char *wei
 				d->has_p2pmem = true;
 		/* HMM refuses a device that needs syncs or has limited addressing */
 		d->hmm_ok = pdev->dma_mask_bits == 64 && pdev->coherent && !pdev->untrusted;
+		d->untrusted = pdev->untrusted;
+		d->mask_bits = pdev->dma_mask_bits;
+		if (d->has_iommu) {
+			const struct topology *t = topology_from_public(topo);
+			enum iommu_mode mode = t->iommus[pdev->host->iommu_index].mode;
+
+			d->direct = mode == IOMMU_MODE_PASSTHROUGH || mode == IOMMU_MODE_OFF;
+		}
 		if (d->has_p2pmem)
 			ctx->providers[ctx->nr_providers++] = ctx->nr_devs;
 		ctx->nr_devs++;
@@ -308,6 +320,31 @@ struct ghmm {
 	bool live;
 };
 
+/*
+ * A two-step IOVA reservation (iova-alloc), in granules: granule i covers the
+ * offsets [i*G - pad, (i+1)*G - pad) of the reservation (granule 0 starts at
+ * 0), pad being the in-granule offset phys= gave the state's address. A link
+ * covers whole granules, the last one maybe only in part.
+ */
+#define MAX_IOVA 4
+#define IOVA_GRANULES 8
+#define GRANULE 4096ULL
+
+struct glink {
+	u64 at, len;
+	int buf;
+	bool live;
+};
+
+struct giova {
+	size_t dev;
+	u64 pad;
+	int granules;
+	struct glink link[IOVA_GRANULES]; /* by first granule */
+	int owner[IOVA_GRANULES]; /* the granule's link (its first granule), -1 free */
+	bool live;
+};
+
 struct gen {
 	struct fz_ctx *ctx;
 	struct fz_rng *rng;
@@ -318,6 +355,8 @@ struct gen {
 	int nr_h;
 	struct ghmm hmm[MAX_HMM];
 	int nr_hmm;
+	struct giova iova[MAX_IOVA];
+	int nr_iova;
 	bool direct[64]; /* per ctx device: set up in passthrough / off (no DMA IOMMU domain) */
 	bool tainted[64]; /* per ctx device (the first 64) */
 	bool used[64];
@@ -546,6 +585,9 @@ static int gen_release(struct gen *g, bool with_live)
 	for (int i = 0; i < g->nr_hmm; i++)
 		if (g->hmm[i].dev == dev && g->hmm[i].live)
 			return 0; /* an HMM map is released by hmm-free, not by unbind */
+	for (int i = 0; i < g->nr_iova; i++)
+		if (g->iova[i].dev == dev && g->iova[i].live)
+			return 0; /* likewise a reservation, by iova-free */
 	if (live != with_live)
 		return 0;
 	if (live) {
@@ -684,6 +726,223 @@ static int gen_hmm(struct gen *g)
 	return fz_seq_add(g->seq, tainted(g, m->dev), "hmm-free m%d", i);
 }
 
+/* A RAM buffer of at least @size bytes no mapping holds, or -1 (a new one is made). */
+static int free_ram_buf(struct gen *g, u64 size, int *ret)
+{
+	for (int tries = 0; tries < 8 && g->nr_bufs; tries++) {
+		int b = (int)below(g->rng, (u64)g->nr_bufs);
+
+		if (!g->bufs[b].bar && !g->bufs[b].live && g->bufs[b].size >= size)
+			return b;
+	}
+	*ret = 0;
+	if (g->nr_bufs < MAX_BUFS) {
+		size = (size + GRANULE - 1) / GRANULE * GRANULE;
+		*ret = fz_seq_add(g->seq, false, "buf b%d %llu", g->nr_bufs,
+				  (unsigned long long)size);
+		if (!*ret)
+			g->bufs[g->nr_bufs++] = (struct gbuf){ .size = size };
+	}
+	return -1;
+}
+
+static void iova_drop_link(struct gen *g, struct giova *r, int first)
+{
+	struct glink *l = &r->link[first];
+	struct gbuf *b = &g->bufs[l->buf];
+
+	for (int i = 0; i < r->granules; i++)
+		if (r->owner[i] == first)
+			r->owner[i] = -1;
+	if (b->live && !--b->live)
+		b->live_writable = false;
+	l->live = false;
+}
+
+/* The offset of granule @i in reservation @r. */
+static u64 granule_at(const struct giova *r, int i)
+{
+	return i ? (u64)i * GRANULE - r->pad : 0;
+}
+
+static int gen_iova_alloc(struct gen *g)
+{
+	static const u64 pads[] = { 0, 0, 512, 2048 };
+	size_t ok[64], n = 0;
+	struct giova *r;
+
+	/* only devices with a DMA IOMMU domain: dma_iova_try_alloc() fails without one */
+	for (size_t d = 0; d < g->ctx->nr_devs && d < 64; d++)
+		if (g->ctx->devs[d].has_iommu && !g->direct[d])
+			ok[n++] = d;
+	if (!n || g->nr_iova == MAX_IOVA)
+		return 0;
+	r = &g->iova[g->nr_iova];
+	*r = (struct giova){ .dev = ok[below(g->rng, n)],
+			     .pad = pads[below(g->rng, 4)],
+			     .granules = 2 + (int)below(g->rng, IOVA_GRANULES - 1),
+			     .live = true };
+	for (int i = 0; i < IOVA_GRANULES; i++)
+		r->owner[i] = -1;
+	g->used[r->dev < 64 ? r->dev : 63] = true;
+	if (r->pad)
+		return fz_seq_add(g->seq, tainted(g, r->dev), "iova-alloc r%d %s %llu phys=%llu",
+				  g->nr_iova++, dev_id(g, r->dev),
+				  (unsigned long long)((u64)r->granules * GRANULE - r->pad),
+				  (unsigned long long)r->pad);
+	return fz_seq_add(g->seq, tainted(g, r->dev), "iova-alloc r%d %s %llu", g->nr_iova++,
+			  dev_id(g, r->dev), (unsigned long long)((u64)r->granules * GRANULE));
+}
+
+/*
+ * Link free granules [a, a + n) to a RAM buffer: the first granule of a
+ * reservation with a pad takes the buffer at the same in-granule offset;
+ * the last granule is sometimes linked only in part (what an untrusted
+ * device bounces through swiotlb).
+ */
+static int gen_iova_link(struct gen *g, int ri)
+{
+	static const u64 cuts[] = { 0, 0, 512, 2048, 3584 };
+	struct giova *r = &g->iova[ri];
+	int a = (int)below(g->rng, (u64)r->granules), n = 1, b, ret = 0;
+	u64 at, len, cut = cuts[below(g->rng, 5)];
+	struct glink *l;
+
+	if (r->owner[a] >= 0)
+		return 0;
+	while (a + n < r->granules && r->owner[a + n] < 0 && n < 3 && below(g->rng, 2))
+		n++;
+	at = granule_at(r, a);
+	len = granule_at(r, a + n) - at;
+	if (cut < len)
+		len -= cut;
+	b = free_ram_buf(g, len + (a ? 0 : r->pad), &ret);
+	if (b < 0)
+		return ret;
+	l = &r->link[a];
+	*l = (struct glink){ .at = at, .len = len, .buf = b, .live = true };
+	for (int i = a; i < a + n; i++)
+		r->owner[i] = a;
+	g->bufs[b].live++;
+	g->bufs[b].live_writable = true;
+	if (!a && r->pad)
+		return fz_seq_add(g->seq, tainted(g, r->dev), "iova-link r%d b%d@%llu+%llu", ri, b,
+				  (unsigned long long)r->pad, (unsigned long long)len);
+	if (at)
+		return fz_seq_add(g->seq, tainted(g, r->dev), "iova-link r%d b%d+%llu at=%llu", ri,
+				  b, (unsigned long long)len, (unsigned long long)at);
+	return fz_seq_add(g->seq, tainted(g, r->dev), "iova-link r%d b%d+%llu", ri, b,
+			  (unsigned long long)len);
+}
+
+static int emit_unlink(struct gen *g, int ri, u64 at, u64 len, bool excused)
+{
+	if (at)
+		return fz_seq_add(g->seq, excused, "iova-unlink r%d len=%llu at=%llu", ri,
+				  (unsigned long long)len, (unsigned long long)at);
+	return fz_seq_add(g->seq, excused, "iova-unlink r%d len=%llu", ri, (unsigned long long)len);
+}
+
+/* Free a reservation: destroy when its links are exactly [0, mapped_len), else free. */
+static int gen_iova_end(struct gen *g, int ri)
+{
+	struct giova *r = &g->iova[ri];
+	u64 end = 0;
+	bool prefix = true, any = false;
+
+	for (int i = 0; i < r->granules; i++) {
+		struct glink *l = &r->link[i];
+
+		if (r->owner[i] != i || !l->live)
+			continue;
+		any = true;
+		prefix &= l->at == end;
+		end = l->at + l->len;
+	}
+	if (any && !prefix)
+		return 0; /* unlink first */
+	for (int i = 0; i < r->granules; i++)
+		if (r->owner[i] == i && r->link[i].live)
+			iova_drop_link(g, r, i);
+	r->live = false;
+	if (any)
+		return fz_seq_add(g->seq, tainted(g, r->dev), "iova-destroy r%d len=%llu", ri,
+				  (unsigned long long)end);
+	return fz_seq_add(g->seq, tainted(g, r->dev), "iova-free r%d", ri);
+}
+
+/*
+ * The two-step IOVA API (docs/two-step.md): reserve, link RAM granules
+ * (whole or with a short last granule), sync, unlink a link exactly,
+ * destroy a reservation whose links are [0, mapped_len), free an empty one.
+ */
+static int gen_iova(struct gen *g)
+{
+	int live[MAX_IOVA], nl = 0, ri, links[IOVA_GRANULES], nk = 0;
+	struct giova *r;
+	u64 what;
+
+	for (int i = 0; i < g->nr_iova; i++)
+		if (g->iova[i].live)
+			live[nl++] = i;
+	if (!nl || (g->nr_iova < MAX_IOVA && !below(g->rng, 5)))
+		return gen_iova_alloc(g);
+	ri = live[below(g->rng, (u64)nl)];
+	r = &g->iova[ri];
+	for (int i = 0; i < r->granules; i++)
+		if (r->owner[i] == i && r->link[i].live)
+			links[nk++] = i;
+	what = below(g->rng, 10);
+	if (what < 5 || !nk)
+		return what == 9 ? gen_iova_end(g, ri) : gen_iova_link(g, ri);
+	if (what < 6)
+		return fz_seq_add(g->seq, tainted(g, r->dev), "iova-sync r%d", ri);
+	if (what < 9) {
+		int k = links[below(g->rng, (u64)nk)];
+		struct glink *l = &r->link[k];
+
+		iova_drop_link(g, r, k);
+		return emit_unlink(g, ri, l->at, l->len, tainted(g, r->dev));
+	}
+	return gen_iova_end(g, ri);
+}
+
+/*
+ * The unlink mistakes: one call over the first to the last link of a
+ * reservation (across whatever is not linked between them), or again over
+ * a link already unlinked. Everything the reservation linked is forgotten.
+ */
+static int gen_bad_unlink(struct gen *g)
+{
+	int live[MAX_IOVA], nl = 0, first = -1, last = -1;
+	struct giova *r;
+	int ri;
+
+	for (int i = 0; i < g->nr_iova; i++)
+		if (g->iova[i].live)
+			live[nl++] = i;
+	if (!nl)
+		return 0;
+	ri = live[below(g->rng, (u64)nl)];
+	r = &g->iova[ri];
+	for (int i = 0; i < r->granules; i++)
+		if (r->owner[i] == i) {
+			if (first < 0)
+				first = i;
+			last = i;
+		}
+	if (first < 0)
+		return 0;
+	taint(g, r->dev);
+	for (int i = 0; i < r->granules; i++)
+		if (r->owner[i] == i && r->link[i].live)
+			iova_drop_link(g, r, i);
+	if (below(g->rng, 3))
+		return emit_unlink(g, ri, r->link[first].at,
+				   r->link[last].at + r->link[last].len - r->link[first].at, true);
+	return emit_unlink(g, ri, r->link[first].at, r->link[first].len, true);
+}
+
 static int gen_setup(struct gen *g)
 {
 	static const char *const modes[] = { "strict", "lazy", "passthrough", "off" };
@@ -692,6 +951,23 @@ static int gen_setup(struct gen *g)
 	if (fz_seq_add(g->seq, false, "seed %llu", (unsigned long long)below(g->rng, 1000)))
 		return -ENOMEM;
 	g->seq->lines[0].keep = true;
+	for (size_t d = 0; d < g->ctx->nr_devs && d < 64; d++)
+		g->direct[d] = g->ctx->devs[d].direct;
+	/*
+	 * An external-facing device gets its DMA domain (the IOMMU on for it),
+	 * and mostly the NVMe driver's dma_set_min_align_mask(4095), without
+	 * which swiotlb cannot keep a first link's in-granule offset.
+	 */
+	for (size_t d = 0; g->ctx->weights[FZ_IOVA] && d < g->ctx->nr_devs && d < 64; d++) {
+		if (!g->ctx->devs[d].untrusted || !g->ctx->devs[d].has_iommu)
+			continue;
+		if (g->direct[d] && fz_seq_add(g->seq, false, "iommu %s strict", dev_id(g, d)))
+			return -ENOMEM;
+		g->direct[d] = false;
+		if (below(g->rng, 4) && fz_seq_add(g->seq, false, "dma-mask %s %u min-align=0xfff",
+						   dev_id(g, d), g->ctx->devs[d].mask_bits))
+			return -ENOMEM;
+	}
 	for (u64 i = 0; i < n; i++) {
 		size_t dev = below(g->rng, g->ctx->nr_devs);
 
@@ -748,6 +1024,10 @@ static int gen_step(struct gen *g, enum fz_kind k)
 		return 0; /* setup only */
 	case FZ_HMM:
 		return gen_hmm(g);
+	case FZ_IOVA:
+		return gen_iova(g);
+	case FZ_BAD_UNLINK:
+		return gen_bad_unlink(g);
 	default:
 		return gen_bad_unmap(g, k);
 	}
@@ -796,6 +1076,18 @@ int fz_generate(struct fz_ctx *ctx, struct fz_rng *rng, struct fz_seq *seq)
 				ret = fz_seq_add(seq, tainted(g, m->dev), "hmm-unmap m%d %d", i, e);
 		if (!ret && m->live)
 			ret = fz_seq_add(seq, tainted(g, m->dev), "hmm-free m%d", i);
+	}
+	for (int i = 0; !ret && i < g->nr_iova; i++) {
+		struct giova *r = &g->iova[i];
+
+		for (int k = 0; !ret && r->live && k < r->granules; k++)
+			if (r->owner[k] == k && r->link[k].live) {
+				iova_drop_link(g, r, k);
+				ret = emit_unlink(g, i, r->link[k].at, r->link[k].len,
+						  tainted(g, r->dev));
+			}
+		if (!ret && r->live)
+			ret = gen_iova_end(g, i);
 	}
 	for (size_t d = 0; !ret && d < ctx->nr_devs && d < 64; d++)
 		if (g->tainted[d])

@@ -136,6 +136,25 @@ static void add(struct fz_seq *seq, const char *line)
 	cr_assert_eq(fz_seq_add(seq, false, "%s", line), 0);
 }
 
+/* Annotate @lines (no run: no outcomes) and compare each line's excused flag. */
+static void expect_excused(const char *const *lines, const bool *expect, size_t n)
+{
+	struct fz_ctx ctx;
+	struct fz_seq seq = { 0 };
+	char msg[128];
+
+	cr_assert_eq(fz_ctx_init(&ctx, topo, NULL, 40, NULL, msg, sizeof(msg)), 0);
+	for (size_t i = 0; i < n; i++)
+		add(&seq, lines[i]);
+	fz_annotate(&ctx, &seq, NULL);
+	for (size_t i = 0; i < seq.n; i++)
+		cr_expect_eq(seq.lines[i].excused, expect[i], "line %zu '%s'", i + 1,
+			     seq.lines[i].text);
+	cr_expect(seq.mistakes);
+	fz_seq_free(&seq);
+	fz_ctx_destroy(&ctx);
+}
+
 Test(fuzz_gen, annotate_marks_the_driver_mistakes)
 {
 	/* line:                 1         2                3                              */
@@ -156,20 +175,62 @@ Test(fuzz_gen, annotate_marks_the_driver_mistakes)
 	};
 	static const bool expect[] = { false, false, false, false, false, true, false,
 				       true,  false, true,  true,  true,  true };
-	struct fz_ctx ctx;
-	struct fz_seq seq = { 0 };
-	char msg[128];
 
-	cr_assert_eq(fz_ctx_init(&ctx, topo, NULL, 40, NULL, msg, sizeof(msg)), 0);
-	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
-		add(&seq, lines[i]);
-	fz_annotate(&ctx, &seq, NULL);
-	for (size_t i = 0; i < seq.n; i++)
-		cr_expect_eq(seq.lines[i].excused, expect[i], "line %zu '%s'", i + 1,
-			     seq.lines[i].text);
-	cr_expect(seq.mistakes);
-	fz_seq_free(&seq);
+	expect_excused(lines, expect, sizeof(lines) / sizeof(lines[0]));
+}
+
+Test(fuzz_gen, annotate_knows_the_two_step_rules)
+{
+	static const char *const lines[] = {
+		"seed 1",
+		"buf b0 8192",
+		"buf b1 8192",
+		"iova-alloc r0 nic0 16384", /* 4 */
+		"iova-link r0 b0+4096", /* 5 legal */
+		"iova-link r0 b1+512 at=8192", /* 6 legal: a short last granule */
+		"iova-sync r0", /* 7 */
+		"iova-unlink r0 len=512 at=8192", /* 8 exactly a link */
+		"iova-destroy r0 len=4096", /* 9 [0, 4096) is all that is linked */
+		"iova-alloc r1 gpu0 16384", /* 10 */
+		"iova-link r1 b0+8192", /* 11 legal */
+		"iova-link r1 b1+4096 at=4096", /* 12 over a link */
+		"iova-unlink r1 len=4096 at=8192", /* 13 nothing linked there; gpu0 tainted */
+		"iova-alloc r2 gpu1 16384", /* 14 */
+		"iova-link r2 b1+4096", /* 15 */
+		"iova-free r2", /* 16 freed while linked */
+	};
+	static const bool expect[] = { false, false, false, false, false, false, false, false,
+				       false, false, false, true,  true,  false, false, true };
+
+	expect_excused(lines, expect, sizeof(lines) / sizeof(lines[0]));
+}
+
+/* An untrusted device behind an IOMMU (off in the topology) is put in a strict domain. */
+Test(fuzz_gen, two_step_sequences_for_an_untrusted_device)
+{
+	struct p2psim_error err = { 0 };
+	p2psim_topology *t;
+	struct fz_ctx ctx;
+	char msg[128];
+	bool link = false, strict = false, align = false, bad = false;
+
+	cr_assert_eq(p2psim_topology_load_file(
+			     P2PSIM_SRCDIR "/topologies/desktop-nonallowlisted.xml", &t, &err),
+		     P2PSIM_OK);
+	cr_assert_eq(fz_ctx_init(&ctx, t, "iova=40,bad-unlink=8", 48, NULL, msg, sizeof(msg)), 0,
+		     "%s", msg);
+	for (int k = 0; k < 40; k++) {
+		char *s = generate(&ctx, 0, (unsigned long long)k);
+
+		strict |= strstr(s, "iommu tb_nvme strict\n") != NULL;
+		align |= strstr(s, "dma-mask tb_nvme 64 min-align=0xfff\n") != NULL;
+		link |= strstr(s, "iova-link r") != NULL;
+		bad |= strstr(s, "iova-unlink") != NULL;
+		free(s);
+	}
+	cr_expect(strict && align && link && bad);
 	fz_ctx_destroy(&ctx);
+	p2psim_topology_free(t);
 }
 
 Test(fuzz_gen, minimiser_shrinks_a_known_bad_sequence)
