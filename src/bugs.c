@@ -92,13 +92,17 @@ static const struct bug_info catalogue[BUG__COUNT] = {
 				    "route misdirected" },
 	[BUG_IOVA_LINK_SWIOTLB_UNWIND] = { BUG_IOVA_LINK_SWIOTLB_UNWIND, "iova-link-swiotlb",
 					   "two-step swiotlb link: empty middle mapped, unwind from the wrong offset",
-					   "6ec91df8aff7", "leaks / iotlb" },
+					   "6ec91df8aff7 iommu/dma: Do not try to iommu_map a 0 length region in swiotlb",
+					   "iotlb iova-link-lost" },
 	[BUG_IOVA_UNLINK_ZERO_PHYS] = { BUG_IOVA_UNLINK_ZERO_PHYS, "iova-unlink-zero",
-					"the unlink slow path does not stop on a zero translation",
-					"dma-iommu unlink WARN", "leaks" },
+					"the unlink slow path retries a granule with no translation forever",
+					"v5 -> v6 of 433a76207dcf dma-mapping: Implement link/unlink ranges API "
+					"(WARN_ON(!phys): continue -> return, Robin Murphy's review)",
+					"iotlb hang" },
 	[BUG_HMM_SYNC_FAIL_NO_UNLINK] = { BUG_HMM_SYNC_FAIL_NO_UNLINK, "hmm-sync-no-unlink",
 					  "hmm_dma_map_pfn does not unlink when dma_iova_sync fails",
-					  "mm/hmm.c fix", "iotlb iova-freed-while-mapped" },
+					  "mm/hmm.c: \"If the sync fails, unlink\"",
+					  "iotlb iova-freed-while-mapped" },
 };
 
 const struct bug_info *bug_info(enum bug_id id)

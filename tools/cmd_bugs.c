@@ -34,8 +34,17 @@ static int print_json(void)
 		json_object_object_add(o, "area", str_or_null(b.area));
 		json_object_object_add(o, "checker", str_or_null(b.checker));
 		json_object_object_add(o, "injectable", json_object_new_boolean(b.injectable));
-		if (!b.injectable)
+		if (!b.injectable) {
 			json_object_object_add(o, "missing", str_or_null(b.why));
+		} else {
+			struct json_object *pr = json_object_new_object();
+
+			json_object_object_add(pr, "topology", str_or_null(b.proof_topology));
+			json_object_object_add(pr, "seed", json_object_new_int(0));
+			json_object_object_add(pr, "runs", json_object_new_int((int)b.proof_runs));
+			json_object_object_add(pr, "weights", str_or_null(b.proof_weights));
+			json_object_object_add(o, "proof", pr);
+		}
 		json_object_array_add(arr, o);
 	}
 	printf("%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
@@ -83,6 +92,12 @@ static int run_bugs(int argc, char **argv)
 		printf("%-20s %-4s %-20s %-20s %s\n", b.id, b.injectable ? "yes" : "no", b.area,
 		       b.checker, b.summary);
 		printf("%-20s %-4s %-20s %-20s   fix: %s\n", "", "", "", "", b.fix);
+		if (b.injectable)
+			printf("%-20s %-4s %-20s %-20s   proof: p2psim fuzz topologies/%s --inject %s "
+			       "--runs %u%s%s\n",
+			       "", "", "", "", b.proof_topology, b.id, b.proof_runs,
+			       b.proof_weights ? " --weights " : "",
+			       b.proof_weights ? b.proof_weights : "");
 	}
 	printf("\n'yes': `p2psim run|fuzz --inject ID` re-enables it; 'no': listed, not "
 	       "injectable yet\n(p2psim bugs --format json says what is missing).\n");

@@ -87,6 +87,11 @@ struct p2psim_bug {
 	const char *checker; /* the checker expected to catch it */
 	int injectable; /* 0: listed only; @why says what is missing */
 	const char *why;
+	/* the campaign that proves it (seed 0): `p2psim fuzz topologies/PROOF_TOPOLOGY
+	 * --inject ID --runs PROOF_RUNS [--weights PROOF_WEIGHTS]` */
+	const char *proof_topology; /* a file name of topologies/ */
+	const char *proof_weights; /* NULL: the default weights */
+	unsigned int proof_runs;
 };
 
 size_t p2psim_bug_count(void);

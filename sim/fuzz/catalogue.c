@@ -13,24 +13,22 @@
 struct bug_extra {
 	const char *area;
 	const char *not_yet; /* NULL: injectable; else what is missing */
+	struct bug_proof proof; /* zero: default.xml, default weights, PROOF_RUNS */
 };
 
-#define DMABUF_LATER "needs the dma-buf / VFIO scenario steps (not in the scenario language yet)"
+#define PROOF_TOPOLOGY "default.xml"
+#define PROOF_RUNS 600
 /*
- * Both need dma_iova_link()'s swiotlb path (an untrusted or non-coherent
- * device; the fuzzed default.xml has neither) and more than the model has.
+ * The two-step swiotlb paths need an external-facing (untrusted) device
+ * behind an IOMMU: desktop-nonallowlisted.xml's Thunderbolt NVMe, which the
+ * generator puts in a strict domain; the IOVA steps weighted up.
  */
-#define IOVA_LINK_SWIOTLB_WHY                                                                 \
-	"cannot fail in this model yet: its iommu_map_nosync() follows the legacy path that " \
-	"accepts a 0-length map (only iommupt, 7.0, rejects the empty middle), and the "       \
-	"wrong-offset unwind needs a tail bounce that fails after a linked middle (swiotlb "   \
-	"exhausted), which no scenario step provokes"
-#define IOVA_UNLINK_ZERO_WHY                                                                 \
-	"cannot fail in this model yet: a translation hole in the unlink slow path only "    \
-	"happens after a misuse (unlinking what was never linked), and going on past it "    \
-	"releases the later bounce slots rather than leaking anything a checker could see; " \
-	"the old behaviour needs to be pinned down from the kernel history first"
+#define PROOF_TWOSTEP                                                     \
+	{                                                                 \
+		"desktop-nonallowlisted.xml", "iova=40,bad-unlink=8", 600 \
+	}
 
+#define DMABUF_LATER "needs the dma-buf / VFIO scenario steps (not in the scenario language yet)"
 static const struct bug_extra extras[BUG__COUNT] = {
 	[BUG_H1_INVERTED_REVOKE] = { "vfio-pci dma-buf", DMABUF_LATER },
 	[BUG_H2_FLR_RESTORE_REVOKES] = { "vfio-pci dma-buf", DMABUF_LATER },
@@ -58,8 +56,8 @@ static const struct bug_extra extras[BUG__COUNT] = {
 	[BUG_H25_MLX5_DEREG_RACE] = { "mlx5 importer", DMABUF_LATER },
 	[BUG_DMA_DIRECT_SG_BREAK] = { "dma-direct", NULL },
 	[BUG_IOMMU_SG_HEAD_LEN] = { "dma-iommu", NULL },
-	[BUG_IOVA_LINK_SWIOTLB_UNWIND] = { "dma-iommu two-step", IOVA_LINK_SWIOTLB_WHY },
-	[BUG_IOVA_UNLINK_ZERO_PHYS] = { "dma-iommu two-step", IOVA_UNLINK_ZERO_WHY },
+	[BUG_IOVA_LINK_SWIOTLB_UNWIND] = { "dma-iommu two-step", NULL, PROOF_TWOSTEP },
+	[BUG_IOVA_UNLINK_ZERO_PHYS] = { "dma-iommu two-step", NULL, PROOF_TWOSTEP },
 	[BUG_HMM_SYNC_FAIL_NO_UNLINK] = { "HMM", NULL },
 };
 
@@ -68,6 +66,18 @@ const char *bug_area(enum bug_id id)
 	if (id <= BUG_NONE || id >= BUG__COUNT || !extras[id].area)
 		return "";
 	return extras[id].area;
+}
+
+void bug_proof(enum bug_id id, struct bug_proof *out)
+{
+	*out = (struct bug_proof){ PROOF_TOPOLOGY, NULL, PROOF_RUNS };
+	if (id <= BUG_NONE || id >= BUG__COUNT)
+		return;
+	if (extras[id].proof.topology)
+		out->topology = extras[id].proof.topology;
+	out->weights = extras[id].proof.weights;
+	if (extras[id].proof.runs)
+		out->runs = extras[id].proof.runs;
 }
 
 bool bug_injectable(enum bug_id id, const char **why)
@@ -133,4 +143,9 @@ void bug_set_apply_profile(const struct bug_set *set, struct kernel_profile *pro
 	/* mm/hmm.c: hmm_dma_map_pfn() does not unlink when dma_iova_sync() fails */
 	if (bug_injected(set, BUG_HMM_SYNC_FAIL_NO_UNLINK))
 		profile->hmm_sync_fail_no_unlink = true;
+	/* drivers/iommu/dma-iommu.c: the two-step swiotlb link and the unlink slow path */
+	if (bug_injected(set, BUG_IOVA_LINK_SWIOTLB_UNWIND))
+		profile->iova_link_swiotlb_old_unwind = true;
+	if (bug_injected(set, BUG_IOVA_UNLINK_ZERO_PHYS))
+		profile->iova_unlink_zero_spins = true;
 }

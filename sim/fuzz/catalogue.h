@@ -30,6 +30,19 @@ const char *bug_area(enum bug_id id);
 bool bug_injectable(enum bug_id id, const char **why);
 
 /*
+ * The fuzz campaign that proves @id (tests/sim/test_fuzz_inject.c, and the
+ * `proof:` line of `p2psim bugs`): a topology file of topologies/, the step
+ * weights (NULL: the defaults) and the number of sequences, seed 0.
+ */
+struct bug_proof {
+	const char *topology;
+	const char *weights;
+	unsigned int runs;
+};
+
+void bug_proof(enum bug_id id, struct bug_proof *out);
+
+/*
  * Parse "ID[,ID...]" into @set (cleared first). 0, or -EINVAL with a message
  * in @msg (unknown id, or one that cannot be injected yet).
  */
