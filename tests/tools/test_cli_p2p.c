@@ -140,6 +140,10 @@ Test(cli_p2p, matrix_text_azure)
 {
 	golden("matrix-azure-ndv5-like.txt", "matrix topologies/azure-ndv5-like.xml");
 }
+Test(cli_p2p, matrix_dmabuf)
+{
+	golden("matrix-dmabuf.txt", "matrix topologies/dmabuf.xml");
+}
 
 /* matrix, JSON and CSV, and the what-ifs of topologies/README.md */
 Test(cli_p2p, matrix_json_default)
