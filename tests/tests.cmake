@@ -34,13 +34,15 @@ set_tests_properties(bench/p2psim-bench PROPERTIES LABELS "bench")
 # --- Scenario corpus (tests/scenarios/*.scn; see docs/scenario.md §9) --------------------------
 # Each scenario runs as `p2psim run TOPO SCENARIO`. Its header names the topology
 # ("# topology: FILE", looked up next to the scenario, then in topologies/) and the exit
-# status the run must end with ("# expect-exit: N", default 0).
+# status the run must end with ("# expect-exit: N", default 0); "# args: ..." adds options
+# to `p2psim run` (e.g. "# args: --inject H16").
 file(GLOB P2PSIM_SCENARIOS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/scenarios/*.scn)
 foreach(scn ${P2PSIM_SCENARIOS})
   get_filename_component(name ${scn} NAME_WE)
   get_filename_component(scn_dir ${scn} DIRECTORY)
   file(STRINGS ${scn} topo_line REGEX "^# topology: " LIMIT_COUNT 1)
   file(STRINGS ${scn} exit_line REGEX "^# expect-exit: " LIMIT_COUNT 1)
+  file(STRINGS ${scn} args_line REGEX "^# args: " LIMIT_COUNT 1)
   if(NOT topo_line)
     message(FATAL_ERROR "${scn}: no '# topology: FILE' header line")
   endif()
@@ -54,9 +56,13 @@ foreach(scn ${P2PSIM_SCENARIOS})
   if(exit_line)
     string(REGEX REPLACE "^# expect-exit: *([0-9]+).*$" "\\1" expect_exit "${exit_line}")
   endif()
+  set(run_args "")
+  if(args_line)
+    string(REGEX REPLACE "^# args: *(.*[^ ]) *$" "\\1" run_args "${args_line}")
+  endif()
   add_test(NAME scenario/${name}
            COMMAND ${CMAKE_COMMAND} -DP2PSIM=$<TARGET_FILE:p2psim> -DTOPO=${topo}
-                   -DSCENARIO=${scn} -DEXPECT_EXIT=${expect_exit}
+                   -DSCENARIO=${scn} -DEXPECT_EXIT=${expect_exit} "-DARGS=${run_args}"
                    -P ${PROJECT_SOURCE_DIR}/tests/scenarios/run-scenario.cmake)
   set_tests_properties(scenario/${name} PROPERTIES LABELS "scenario" TIMEOUT 120)
 endforeach()
