@@ -117,7 +117,7 @@ static int run_run(int argc, char **argv)
 	if (argc - optind != 2)
 		return cli_usage_error(&cmd_run, "expected TOPO and SCENARIO");
 	p2psim_error_clear(&err);
-	if (opts.inject && p2psim_inject_check(opts.inject, &err) != P2PSIM_OK)
+	if (opts.inject && p2psim_run_inject_check(opts.inject, &err) != P2PSIM_OK)
 		return cli_usage_error(&cmd_run, "%s", err.message);
 	topo = cli_load_topology(argv[optind], &status);
 	if (!topo)

@@ -106,6 +106,13 @@ int p2psim_run_buffer(const p2psim_topology *topo, const char *text, size_t len,
 /* Check a scenario's syntax only (no topology). P2PSIM_OK or P2PSIM_EINPUT. */
 int p2psim_scenario_check(const char *scenario_path, struct p2psim_error *err);
 
+/*
+ * Validate a `run --inject` list: every bug whose injection point exists in
+ * the model (`p2psim fuzz --inject` takes only those a fuzz test proves).
+ * P2PSIM_OK or P2PSIM_EINPUT with a message.
+ */
+int p2psim_run_inject_check(const char *list, struct p2psim_error *err);
+
 /* The checker names p2psim_run() accepts, NULL-terminated. */
 const char *const *p2psim_checker_names(void);
 
