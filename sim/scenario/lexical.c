@@ -135,6 +135,8 @@ static const struct {
 	{ "ENODEV", ENODEV },	    { "EINVAL", EINVAL },	{ "ENOSPC", ENOSPC },
 	{ "ERANGE", ERANGE },	    { "ENOTSUP", EOPNOTSUPP },	{ "EOPNOTSUPP", EOPNOTSUPP },
 	{ "EREMOTEIO", EREMOTEIO }, { "EOVERFLOW", EOVERFLOW }, { "ENXIO", ENXIO },
+	{ "EBADF", EBADF },	    { "EMFILE", EMFILE },	{ "ETIMEDOUT", ETIMEDOUT },
+	{ "EDEADLK", EDEADLK },
 };
 
 int scn_errno_from_name(const char *name)

@@ -1060,12 +1060,15 @@ static int parse_echo(struct parser *p, struct scn_step *st)
 	return 0;
 }
 
+static int dmabuf_sym(struct parser *p, const struct token *t, enum scn_symbol_kind kind,
+		      bool define);
+
 static int parse_expect(struct parser *p, struct scn_step *st, const struct args *a)
 {
 	const char *usage =
 		"expect ok | error [ERRNO] | fault [KIND] | no-fault | data BUF PATTERN | "
 		"maptype HANDLE TYPE | count COUNTER [OP] N | violation CHECKER [RULE] | "
-		"p2p CLIENT PROVIDER TYPE";
+		"p2p CLIENT PROVIDER TYPE | revoked NAME | not-revoked NAME";
 	const char *kind;
 	int ret;
 
@@ -1233,6 +1236,20 @@ static int parse_expect(struct parser *p, struct scn_step *st, const struct args
 		if (!ret)
 			ret = set_str(p, &st->what, a->pos[3]->s);
 		return ret;
+	}
+	if (!strcmp(kind, "revoked") || !strcmp(kind, "not-revoked")) {
+		st->verb = kind[0] == 'r' ? SCN_EXPECT_REVOKED : SCN_EXPECT_NOT_REVOKED;
+		ret = need_pos(p, a, 2, 2, "expect revoked|not-revoked NAME");
+		if (!ret)
+			ret = check_options(p, a, "expect", "");
+		if (ret)
+			return ret;
+		ret = dmabuf_sym(p, a->pos[1], SCN_SYM_DMABUF, false);
+		if (ret < 0)
+			return ret;
+		st->sym = ret;
+		st->sym_col = a->pos[1]->col;
+		return 0;
 	}
 	return perr(p, a->pos[0]->col, "unknown expectation '%s': %s", kind, usage);
 }
@@ -1405,6 +1422,487 @@ static int parse_twostep(struct parser *p, struct scn_step *st, const struct arg
 	return ret;
 }
 
+/* --- dma-buf, VFIO and device-event steps (sim/scenario/dmabuf.c runs them) --- */
+
+static const struct {
+	const char *name;
+	enum scn_verb verb;
+	int min_pos, max_pos; /* positionals after the verb */
+	const char *opts; /* allowed options */
+	const char *usage;
+} dmabuf_verbs[] = {
+	{ "fd-limit", SCN_FD_LIMIT, 1, 1, "", "fd-limit N" },
+	{ "vfio-bind", SCN_VFIO_BIND, 1, 1, "set,variant,reset,non-mappable-bars,owned,ops",
+	  "vfio-bind DEV [set=NAME] [variant=nvgrace] [reset=yes|no] [non-mappable-bars=yes|no] "
+	  "[owned=yes|no] [ops=none]" },
+	{ "vfio-open", SCN_VFIO_OPEN, 1, 1, "", "vfio-open DEV" },
+	{ "vfio-mmap", SCN_VFIO_MMAP, 1, 1, "bar", "vfio-mmap DEV bar=N" },
+	{ "dmabuf-export", SCN_DMABUF_EXPORT, 2, 2, "bar,ranges,feature,argsz,flags,nr-ranges",
+	  "dmabuf-export NAME DEV bar=N [ranges=OFF+LEN[,OFF+LEN...]|unreadable] "
+	  "[feature=get|set|probe] [argsz=N] [flags=N] [nr-ranges=N]" },
+	{ "dmabuf-import", SCN_DMABUF_IMPORT, 3, 3, "as,off,len,iova,on-invalidate",
+	  "dmabuf-import IMP NAME DEV as=mlx5|irdma|rdma-pinned|iommufd|dynamic|static "
+	  "[off=OFF] [len=LEN] [iova=ADDR] [on-invalidate=unmap|defer]" },
+	{ "dmabuf-map", SCN_DMABUF_MAP, 1, 1, "", "dmabuf-map IMP" },
+	{ "dmabuf-unmap", SCN_DMABUF_UNMAP, 1, 1, "", "dmabuf-unmap IMP" },
+	{ "dmabuf-dma", SCN_DMABUF_DMA, 2, 2, "off,len,data,expect",
+	  "dmabuf-dma IMP read|write [off=OFF] [len=LEN] [data=PATTERN | expect=PATTERN]" },
+	{ "dmabuf-release", SCN_DMABUF_RELEASE, 1, 1, "", "dmabuf-release IMP" },
+	{ "dmabuf-access-pin", SCN_DMABUF_ACCESS_PIN, 1, 1, "", "dmabuf-access-pin IMP" },
+	{ "dmabuf-close", SCN_DMABUF_CLOSE, 1, 1, "", "dmabuf-close NAME" },
+	{ "dmabuf-fence", SCN_DMABUF_FENCE, 1, 2, "usage",
+	  "dmabuf-fence NAME [usage=kernel|write|read|bookkeep] [stuck]" },
+	{ "dmabuf-signal", SCN_DMABUF_SIGNAL, 1, 1, "", "dmabuf-signal NAME" },
+	{ "event", SCN_EVENT, 2, 2, "fail",
+	  "event DEV mem-off|mem-on|d3hot|d0|flr|af-flr|reset|hot-reset|lowpower-enter|"
+	  "lowpower-exit|wake|close|unplug [fail=bus|busy:DEV|owner:DEV]" },
+};
+
+#define NR_DMABUF_VERBS (sizeof(dmabuf_verbs) / sizeof(dmabuf_verbs[0]))
+
+static const char *const dev_event_names[] = {
+	[SCN_EV_MEM_OFF] = "mem-off",
+	[SCN_EV_MEM_ON] = "mem-on",
+	[SCN_EV_D3HOT] = "d3hot",
+	[SCN_EV_D0] = "d0",
+	[SCN_EV_FLR] = "flr",
+	[SCN_EV_AF_FLR] = "af-flr",
+	[SCN_EV_RESET] = "reset",
+	[SCN_EV_HOT_RESET] = "hot-reset",
+	[SCN_EV_LOWPOWER_ENTER] = "lowpower-enter",
+	[SCN_EV_LOWPOWER_EXIT] = "lowpower-exit",
+	[SCN_EV_WAKE] = "wake",
+	[SCN_EV_CLOSE] = "close",
+	[SCN_EV_UNPLUG] = "unplug",
+};
+
+static const char *const importer_names[] = {
+	[SCN_IMP_MLX5] = "mlx5",
+	[SCN_IMP_IRDMA] = "irdma",
+	[SCN_IMP_RDMA_PINNED] = "rdma-pinned",
+	[SCN_IMP_IOMMUFD] = "iommufd",
+	[SCN_IMP_DYNAMIC] = "dynamic",
+	[SCN_IMP_STATIC] = "static",
+};
+
+static int dmabuf_index(const char *verb)
+{
+	for (size_t i = 0; i < NR_DMABUF_VERBS; i++)
+		if (!strcmp(verb, dmabuf_verbs[i].name))
+			return (int)i;
+	return -1;
+}
+
+/* Index of @s in @names (@n entries), or -1. */
+static int name_index(const char *const *names, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names[i] && !strcmp(names[i], s))
+			return (int)i;
+	return -1;
+}
+
+/* A dma-buf (SCN_SYM_DMABUF) or importer (SCN_SYM_IMPORTER) name: defined here or used. */
+static int dmabuf_sym(struct parser *p, const struct token *t, enum scn_symbol_kind kind,
+		      bool define)
+{
+	const char *what = kind == SCN_SYM_DMABUF ? "dma-buf" : "importer";
+	int i = sym_find(p->scn, t->s);
+
+	if (i >= 0 && p->scn->syms[i].kind != kind)
+		return perr(p, t->col, "'%s' is not a %s (defined at line %d)", t->s, what,
+			    p->scn->syms[i].line);
+	if (i < 0 && !define)
+		return perr(p, t->col, "unknown %s '%s' (define it with %s first)", what, t->s,
+			    kind == SCN_SYM_DMABUF ? "dmabuf-export" : "dmabuf-import");
+	if (i < 0) {
+		if (!valid_name(t->s))
+			return perr(p, t->col,
+				    "bad %s name '%s' (a letter or '_', then letters, digits, '_', "
+				    "'-', '.')",
+				    what, t->s);
+		return sym_add(p, t->s, kind);
+	}
+	if (define)
+		p->scn->syms[i].line = p->line;
+	return i;
+}
+
+static int get_yesno(struct parser *p, const struct args *a, const char *key,
+		     enum scn_tristate *out)
+{
+	const struct token *t;
+	const char *v = opt_get(a, key, &t);
+
+	if (!v)
+		return 0;
+	if (!strcmp(v, "yes"))
+		*out = SCN_YES;
+	else if (!strcmp(v, "no"))
+		*out = SCN_NO;
+	else
+		return perr(p, t->col, "bad %s='%s' (yes or no)", key, v);
+	return 0;
+}
+
+static int get_bar_opt(struct parser *p, const struct args *a, struct scn_dmabuf_args *d,
+		       const char *usage)
+{
+	const struct token *t;
+	const char *v = opt_get(a, "bar", &t);
+	u64 n;
+	int ret;
+
+	if (!v)
+		return perr(p, p->toks[0].col, "too few arguments: %s (bar= is required)", usage);
+	ret = get_number(p, t, v, "BAR index", &n);
+	if (ret)
+		return ret;
+	/* region indexes 6.. reach the kernel's own check (-ENODEV), within reason */
+	if (n > 255)
+		return perr(p, t->col, "region index %llu out of range (0..255)",
+			    (unsigned long long)n);
+	d->bar = (int)n;
+	return 0;
+}
+
+/* ranges=OFF+LEN[,OFF+LEN...] | unreadable */
+static int get_ranges(struct parser *p, const struct token *t, const char *v,
+		      struct scn_dmabuf_args *d)
+{
+	size_t n = 1;
+	const char *c = v;
+
+	if (!strcmp(v, "unreadable")) {
+		d->ranges_unreadable = true;
+		return 0;
+	}
+	for (const char *s = v; *s; s++)
+		n += *s == ',';
+	if (n > 4096)
+		return perr(p, t->col, "at most 4096 ranges (nr-ranges= gives larger counts)");
+	d->ranges = calloc(n, sizeof(*d->ranges));
+	if (!d->ranges)
+		return oom(p);
+	for (size_t i = 0; i < n; i++) {
+		const char *end = strchr(c, ',');
+		size_t len = end ? (size_t)(end - c) : strlen(c);
+		char buf[64], *plus;
+
+		if (!len || len >= sizeof(buf) || !(plus = memchr(c, '+', len)))
+			return perr(p, t->col, "bad range '%.*s' in ranges= (OFF+LEN, e.g. 0+64K)",
+				    (int)len, c);
+		memcpy(buf, c, len);
+		buf[len] = '\0';
+		buf[plus - c] = '\0';
+		if (scn_parse_size(buf, &d->ranges[i].off) ||
+		    scn_parse_size(buf + (plus - c) + 1, &d->ranges[i].len))
+			return perr(p, t->col, "bad range '%.*s' in ranges= (OFF+LEN, e.g. 0+64K)",
+				    (int)len, c);
+		c = end ? end + 1 : c + len;
+	}
+	d->nr_ranges_listed = (u32)n;
+	return 0;
+}
+
+static int parse_vfio_bind(struct parser *p, struct scn_dmabuf_args *d, const struct args *a)
+{
+	const struct token *t;
+	const char *v;
+	int ret;
+
+	if ((v = opt_get(a, "set", &t))) {
+		if (!valid_name(v))
+			return perr(p, t->col, "bad set name '%s'", v);
+		ret = set_str(p, &d->set, v);
+		if (ret)
+			return ret;
+	}
+	if ((v = opt_get(a, "variant", &t))) {
+		if (strcmp(v, "nvgrace"))
+			return perr(p, t->col, "bad variant '%s' (nvgrace)", v);
+		d->nvgrace = true;
+	}
+	if ((v = opt_get(a, "ops", &t))) {
+		if (strcmp(v, "none"))
+			return perr(p, t->col, "bad ops='%s' (none)", v);
+		d->ops_none = true;
+	}
+	ret = get_yesno(p, a, "reset", &d->reset);
+	if (!ret)
+		ret = get_yesno(p, a, "non-mappable-bars", &d->non_mappable_bars);
+	if (!ret)
+		ret = get_yesno(p, a, "owned", &d->owned);
+	return ret;
+}
+
+static int parse_export(struct parser *p, struct scn_dmabuf_args *d, const struct args *a,
+			const char *usage)
+{
+	static const char *const features[] = { "get", "set", "probe" };
+	const struct token *t;
+	const char *v;
+	int ret = get_bar_opt(p, a, d, usage);
+
+	if (!ret && (v = opt_get(a, "ranges", &t)))
+		ret = get_ranges(p, t, v, d);
+	if (!ret && (v = opt_get(a, "feature", &t))) {
+		d->feature = name_index(features, 3, v);
+		if (d->feature < 0)
+			ret = perr(p, t->col, "bad feature '%s' (get, set or probe)", v);
+	}
+	if (!ret && (v = opt_get(a, "argsz", &t))) {
+		ret = get_size(p, t, v, "argsz", &d->argsz);
+		d->argsz_given = true;
+	}
+	if (!ret && (v = opt_get(a, "flags", &t))) {
+		ret = get_number(p, t, v, "flags", &d->flags);
+		if (!ret && d->flags > UINT32_MAX)
+			ret = perr(p, t->col, "flags '%s' does not fit in 32 bits", v);
+	}
+	if (!ret && (v = opt_get(a, "nr-ranges", &t))) {
+		ret = get_number(p, t, v, "range count", &d->nr_ranges);
+		if (!ret && d->nr_ranges > UINT32_MAX)
+			ret = perr(p, t->col, "range count '%s' does not fit in 32 bits", v);
+		d->nr_ranges_given = true;
+	}
+	return ret;
+}
+
+static int parse_import(struct parser *p, struct scn_dmabuf_args *d, const struct args *a,
+			const char *usage)
+{
+	const struct token *t;
+	const char *v = opt_get(a, "as", &t);
+	int k, ret = 0;
+
+	if (!v)
+		return perr(p, p->toks[0].col, "too few arguments: %s (as= is required)", usage);
+	k = name_index(importer_names, sizeof(importer_names) / sizeof(importer_names[0]), v);
+	if (k < 0)
+		return perr(p, t->col,
+			    "bad as='%s' (mlx5, irdma, rdma-pinned, iommufd, dynamic or static)",
+			    v);
+	d->kind = (enum scn_importer_kind)k;
+	if (d->kind == SCN_IMP_IOMMUFD &&
+	    ((v = opt_get(a, "off", &t)) || (v = opt_get(a, "len", &t))))
+		return perr(p, t->col, "as=iommufd imports the whole dma-buf: no off= or len=");
+	if ((v = opt_get(a, "off", &t)))
+		ret = get_size(p, t, v, "offset", &d->off);
+	if (!ret && (v = opt_get(a, "len", &t))) {
+		ret = get_size(p, t, v, "length", &d->len);
+		if (!ret && !d->len)
+			ret = perr(p, t->col, "zero length");
+		d->len_given = true;
+	}
+	if (!ret && (v = opt_get(a, "iova", &t))) {
+		if (d->kind != SCN_IMP_IOMMUFD)
+			return perr(p, t->col, "iova= is for as=iommufd");
+		ret = get_number(p, t, v, "IOVA", &d->iova);
+		if (!ret && (d->iova & 4095))
+			ret = perr(p, t->col, "IOVA '%s' is not page aligned", v);
+		d->iova_given = true;
+	}
+	if (!ret && (v = opt_get(a, "on-invalidate", &t))) {
+		if (d->kind != SCN_IMP_DYNAMIC)
+			return perr(p, t->col, "on-invalidate= is for as=dynamic");
+		if (!strcmp(v, "defer"))
+			d->defer_unmap = true;
+		else if (strcmp(v, "unmap"))
+			ret = perr(p, t->col, "bad on-invalidate '%s' (unmap or defer)", v);
+	}
+	return ret;
+}
+
+static int parse_dmabuf_dma(struct parser *p, struct scn_step *st, const struct args *a)
+{
+	struct scn_dmabuf_args *d = st->dmabuf;
+	const struct token *t, *bad;
+	const char *v;
+	int ret = 0;
+
+	if (!strcmp(a->pos[1]->s, "write"))
+		d->write = true;
+	else if (strcmp(a->pos[1]->s, "read"))
+		return perr(p, a->pos[1]->col, "bad DMA '%s' (read or write)", a->pos[1]->s);
+	if (d->write && opt_get(a, "expect", &bad))
+		return perr(p, bad->col, "a write takes data=, not expect=");
+	if (!d->write && opt_get(a, "data", &bad))
+		return perr(p, bad->col, "a read takes expect=, not data=");
+	v = opt_get(a, d->write ? "data" : "expect", &t);
+	if (d->write && !v)
+		return perr(p, p->toks[0].col, "dmabuf-dma write needs data=PATTERN");
+	if (v) {
+		ret = get_pattern(p, t, v, &st->data);
+		st->has_data = true;
+	}
+	if (!ret && (v = opt_get(a, "off", &t)))
+		ret = get_size(p, t, v, "offset", &d->off);
+	if (!ret && (v = opt_get(a, "len", &t))) {
+		ret = get_size(p, t, v, "length", &d->len);
+		if (!ret && !d->len)
+			ret = perr(p, t->col, "zero length");
+		if (!ret && d->len > (1ULL << 30))
+			ret = perr(p, t->col, "one dmabuf-dma moves at most 1 GiB");
+		d->len_given = true;
+	}
+	return ret;
+}
+
+static int parse_fence(struct parser *p, struct scn_dmabuf_args *d, const struct args *a)
+{
+	static const char *const usages[] = { "kernel", "write", "read", "bookkeep" };
+	const struct token *t;
+	const char *v;
+
+	if (a->nr_pos == 2) {
+		if (strcmp(a->pos[1]->s, "stuck"))
+			return perr(p, a->pos[1]->col, "unexpected '%s' (only 'stuck' may follow)",
+				    a->pos[1]->s);
+		d->stuck = true;
+	}
+	d->usage = 3; /* DMA_RESV_USAGE_BOOKKEEP */
+	if ((v = opt_get(a, "usage", &t))) {
+		d->usage = name_index(usages, 4, v);
+		if (d->usage < 0)
+			return perr(p, t->col, "bad usage '%s' (kernel, write, read or bookkeep)",
+				    v);
+	}
+	return 0;
+}
+
+static int parse_event(struct parser *p, struct scn_step *st, const struct args *a)
+{
+	struct scn_dmabuf_args *d = st->dmabuf;
+	const struct token *t;
+	const char *v;
+	int k = name_index(dev_event_names, sizeof(dev_event_names) / sizeof(dev_event_names[0]),
+			   a->pos[1]->s);
+
+	if (k < 0)
+		return perr(p, a->pos[1]->col,
+			    "unknown event '%s' (mem-off, mem-on, d3hot, d0, flr, af-flr, reset, "
+			    "hot-reset, lowpower-enter, lowpower-exit, wake, close or unplug)",
+			    a->pos[1]->s);
+	d->event = (enum scn_dev_event)k;
+	v = opt_get(a, "fail", &t);
+	if (!v)
+		return 0;
+	if (d->event != SCN_EV_HOT_RESET)
+		return perr(p, t->col, "fail= is only for hot-reset");
+	if (!strcmp(v, "bus")) {
+		d->fail = SCN_FAIL_BUS;
+		return 0;
+	}
+	if (!strncmp(v, "busy:", 5) && v[5])
+		d->fail = SCN_FAIL_BUSY;
+	else if (!strncmp(v, "owner:", 6) && v[6])
+		d->fail = SCN_FAIL_OWNER;
+	else
+		return perr(p, t->col, "bad fail='%s' (bus, busy:DEV or owner:DEV)", v);
+	d->fail_col = t->col;
+	return set_str(p, &st->dev2, strchr(v, ':') + 1);
+}
+
+static int parse_dmabuf(struct parser *p, struct scn_step *st, const struct args *a, int k)
+{
+	const char *usage = dmabuf_verbs[k].usage;
+	struct scn_dmabuf_args *d;
+	int ret, sym;
+
+	st->verb = dmabuf_verbs[k].verb;
+	ret = need_pos(p, a, dmabuf_verbs[k].min_pos, dmabuf_verbs[k].max_pos, usage);
+	if (!ret)
+		ret = check_options(p, a, dmabuf_verbs[k].name, dmabuf_verbs[k].opts);
+	if (ret)
+		return ret;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return oom(p);
+	st->dmabuf = d;
+	d->buf_sym = d->imp_sym = d->bar = -1;
+	switch (st->verb) {
+	case SCN_FD_LIMIT: {
+		u64 n;
+
+		ret = get_number(p, a->pos[0], a->pos[0]->s, "fd limit", &n);
+		if (!ret && (n < 4 || n > 65536))
+			ret = perr(p, a->pos[0]->col,
+				   "fd limit must be 4..65536 (0, 1 and 2 are stdin, stdout and "
+				   "stderr)");
+		if (!ret && p->scn->fd_limit)
+			ret = perr(p, p->toks[0].col, "fd-limit given twice");
+		st->value = n;
+		p->scn->fd_limit = n;
+		return ret;
+	}
+	case SCN_VFIO_BIND:
+	case SCN_VFIO_OPEN:
+	case SCN_VFIO_MMAP:
+	case SCN_EVENT:
+		st->dev_col = a->pos[0]->col;
+		ret = set_str(p, &st->dev, a->pos[0]->s);
+		if (!ret && st->verb == SCN_VFIO_BIND)
+			ret = parse_vfio_bind(p, d, a);
+		if (!ret && st->verb == SCN_VFIO_MMAP)
+			ret = get_bar_opt(p, a, d, usage);
+		if (!ret && st->verb == SCN_EVENT)
+			ret = parse_event(p, st, a);
+		return ret;
+	case SCN_DMABUF_EXPORT:
+		st->dev_col = a->pos[1]->col;
+		ret = set_str(p, &st->dev, a->pos[1]->s);
+		if (!ret)
+			ret = parse_export(p, d, a, usage);
+		if (ret)
+			return ret;
+		sym = dmabuf_sym(p, a->pos[0], SCN_SYM_DMABUF, true);
+		d->buf_col = a->pos[0]->col;
+		break;
+	case SCN_DMABUF_IMPORT:
+		st->dev_col = a->pos[2]->col;
+		ret = set_str(p, &st->dev, a->pos[2]->s);
+		if (!ret)
+			ret = parse_import(p, d, a, usage);
+		if (ret)
+			return ret;
+		sym = dmabuf_sym(p, a->pos[1], SCN_SYM_DMABUF, false);
+		if (sym < 0)
+			return sym;
+		d->buf_sym = sym;
+		d->buf_col = a->pos[1]->col;
+		sym = dmabuf_sym(p, a->pos[0], SCN_SYM_IMPORTER, true);
+		if (sym < 0)
+			return sym;
+		d->imp_sym = sym;
+		d->imp_col = a->pos[0]->col;
+		return 0;
+	case SCN_DMABUF_CLOSE:
+	case SCN_DMABUF_FENCE:
+	case SCN_DMABUF_SIGNAL:
+		if (st->verb == SCN_DMABUF_FENCE)
+			ret = parse_fence(p, d, a);
+		if (ret)
+			return ret;
+		sym = dmabuf_sym(p, a->pos[0], SCN_SYM_DMABUF, false);
+		d->buf_col = a->pos[0]->col;
+		break;
+	default: /* the importer steps */
+		sym = dmabuf_sym(p, a->pos[0], SCN_SYM_IMPORTER, false);
+		if (sym < 0)
+			return sym;
+		d->imp_sym = sym;
+		d->imp_col = a->pos[0]->col;
+		if (st->verb == SCN_DMABUF_DMA)
+			return parse_dmabuf_dma(p, st, a);
+		return 0;
+	}
+	if (sym < 0)
+		return sym;
+	d->buf_sym = sym;
+	return 0;
+}
+
 /* --- verbs table ---------------------------------------------------------- */
 
 static const char *const verb_names[SCN__NR_VERBS] = {
@@ -1444,6 +1942,23 @@ static const char *const verb_names[SCN__NR_VERBS] = {
 	[SCN_BLK_MAP] = "blk-map",
 	[SCN_BLK_UNMAP] = "blk-unmap",
 	[SCN_SCHEDULE] = "schedule",
+	[SCN_FD_LIMIT] = "fd-limit",
+	[SCN_VFIO_BIND] = "vfio-bind",
+	[SCN_VFIO_OPEN] = "vfio-open",
+	[SCN_VFIO_MMAP] = "vfio-mmap",
+	[SCN_DMABUF_EXPORT] = "dmabuf-export",
+	[SCN_DMABUF_IMPORT] = "dmabuf-import",
+	[SCN_DMABUF_MAP] = "dmabuf-map",
+	[SCN_DMABUF_UNMAP] = "dmabuf-unmap",
+	[SCN_DMABUF_DMA] = "dmabuf-dma",
+	[SCN_DMABUF_RELEASE] = "dmabuf-release",
+	[SCN_DMABUF_ACCESS_PIN] = "dmabuf-access-pin",
+	[SCN_DMABUF_CLOSE] = "dmabuf-close",
+	[SCN_DMABUF_FENCE] = "dmabuf-fence",
+	[SCN_DMABUF_SIGNAL] = "dmabuf-signal",
+	[SCN_EVENT] = "event",
+	[SCN_EXPECT_REVOKED] = "expect revoked",
+	[SCN_EXPECT_NOT_REVOKED] = "expect not-revoked",
 };
 
 const char *scn_verb_name(enum scn_verb verb)
@@ -1460,15 +1975,9 @@ static const char *const first_words[] = {
 	"iova-alloc", "iova-link", "iova-sync", "iova-unlink", "iova-destroy", "iova-free",
 	"hmm-alloc", "hmm-map", "hmm-unmap", "hmm-free", "blk-map", "blk-unmap",
 	"thread", "schedule",
-};
-
-/* Reserved for later steps (DESIGN.md §5.2): refused clearly, never misread. */
-static const struct {
-	const char *prefix;
-	const char *what;
-} reserved[] = {
-	{ "dmabuf-", "dma-buf export and attachments" },
-	{ "event", "device events" },
+	"fd-limit", "vfio-bind", "vfio-open", "vfio-mmap", "dmabuf-export", "dmabuf-import",
+	"dmabuf-map", "dmabuf-unmap", "dmabuf-dma", "dmabuf-release", "dmabuf-access-pin",
+	"dmabuf-close", "dmabuf-fence", "dmabuf-signal", "event",
 };
 
 /* Edit distance, small and bounded: for "did you mean" hints. */
@@ -1505,15 +2014,6 @@ static int unknown_verb(struct parser *p, const struct token *t)
 	const char *best = NULL;
 	int best_d = 3;
 
-	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
-		size_t n = strlen(reserved[i].prefix);
-		bool prefix = reserved[i].prefix[n - 1] == '-';
-
-		if (prefix ? !strncmp(t->s, reserved[i].prefix, n) :
-			     !strcmp(t->s, reserved[i].prefix))
-			return perr(p, t->col, "'%s' is not supported yet (reserved for %s)", t->s,
-				    reserved[i].what);
-	}
 	if (t->s[strlen(t->s) - 1] == ':')
 		return perr(p, t->col, "unknown step '%s' (a thread block starts 'thread NAME:')",
 			    t->s);
@@ -1532,19 +2032,21 @@ static int unknown_verb(struct parser *p, const struct token *t)
 
 static bool is_setup(enum scn_verb v)
 {
-	return v == SCN_SEED || v == SCN_IOMMU || v == SCN_SCHEDULE;
+	return v == SCN_SEED || v == SCN_IOMMU || v == SCN_SCHEDULE || v == SCN_FD_LIMIT;
 }
 
 static bool has_outcome(enum scn_verb v)
 {
 	return v == SCN_MAP || v == SCN_MAP_SG || v == SCN_DMA_READ || v == SCN_DMA_WRITE ||
 	       v == SCN_DMA_MASK || v == SCN_IOVA_ALLOC || v == SCN_IOVA_LINK ||
-	       v == SCN_IOVA_SYNC || v == SCN_HMM_ALLOC || v == SCN_HMM_MAP || v == SCN_BLK_MAP;
+	       v == SCN_IOVA_SYNC || v == SCN_HMM_ALLOC || v == SCN_HMM_MAP || v == SCN_BLK_MAP ||
+	       (v >= SCN_VFIO_BIND && v <= SCN_EVENT);
 }
 
 static bool is_neutral(enum scn_verb v)
 {
-	return v == SCN_ECHO || (v >= SCN_EXPECT_OK && v <= SCN_EXPECT_P2P);
+	return v == SCN_ECHO || (v >= SCN_EXPECT_OK && v <= SCN_EXPECT_P2P) ||
+	       v == SCN_EXPECT_REVOKED || v == SCN_EXPECT_NOT_REVOKED;
 }
 
 static struct scn_step *new_step(struct parser *p)
@@ -1832,6 +2334,8 @@ static int parse_line(struct parser *p, char *line)
 	} else if (!strcmp(verb, "schedule")) {
 		st->verb = SCN_SCHEDULE;
 		ret = parse_schedule(p, st);
+	} else if (dmabuf_index(verb) >= 0) {
+		ret = parse_dmabuf(p, st, &a, dmabuf_index(verb));
 	} else {
 		ret = unknown_verb(p, &p->toks[0]);
 	}
@@ -1869,6 +2373,11 @@ void scenario_free(struct scenario *scn)
 		free(st->what);
 		free(st->rule);
 		free(st->text);
+		if (st->dmabuf) {
+			free(st->dmabuf->set);
+			free(st->dmabuf->ranges);
+			free(st->dmabuf);
+		}
 	}
 	free(scn->steps);
 	for (size_t i = 0; i < scn->nr_threads; i++)

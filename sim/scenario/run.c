@@ -44,6 +44,7 @@
 #include "p2psim/run.h"
 #include "sim/check/check.h"
 #include "sim/fuzz/catalogue.h"
+#include "sim/scenario/dmabuf.h"
 #include "sim/scenario/explore.h"
 #include "sim/scenario/scenario.h"
 #include "sim/scenario/trace.h"
@@ -114,6 +115,7 @@ struct outcome {
 	bool failed;
 	int err; /* map: negative errno */
 	enum route_status fault; /* dma: why the described chunk failed */
+	bool faulted; /* dmabuf-dma: it failed because a TLP faulted (like a dma step) */
 	bool acknowledged;
 };
 
@@ -156,6 +158,7 @@ struct runner {
 	struct buf_rt *bufs; /* per symbol (buffers only) */
 	struct handle_rt *handles; /* per symbol (handles only) */
 	struct scn_twostep *twostep; /* per symbol: iova-* reservations and hmm-* maps */
+	struct scn_dmabuf *dmabuf; /* dma-buf / VFIO / event steps; NULL when there are none */
 
 	/* execution */
 	p2psim_world *pw;
@@ -374,6 +377,14 @@ static int bind(struct runner *r)
 					"'%s' has no IOMMU (its host bridge '%s' has none)",
 					st->dev, pdev->host->id);
 			break;
+		case SCN_EVENT:
+			if (st->dev2) {
+				r->step_dev2[i] =
+					find_dma_dev(r, st, st->dev2, st->dmabuf->fail_col);
+				if (!r->step_dev2[i])
+					ret = -EINVAL;
+			}
+			break;
 		case SCN_EXPECT_P2P:
 			r->step_dev2[i] = pci_fabric_find(r->topo->fabric, st->dev2);
 			if (!r->step_dev2[i])
@@ -564,6 +575,28 @@ static int place_fixed_buffers(struct runner *r)
 	return 0;
 }
 
+/* The dma-buf / VFIO kernel instance, when the scenario has any of its steps. */
+static int setup_dmabuf(struct runner *r)
+{
+	struct scn_dmabuf_env env = { .w = r->w,
+				      .router = r->router,
+				      .checkers = r->checkers,
+				      .bugs = &r->bugs,
+				      .scn = r->scn,
+				      .seed = r->seed };
+	bool wanted = false;
+
+	for (size_t i = 0; i < r->scn->nr_steps; i++)
+		wanted |= r->scn->steps[i].dmabuf != NULL;
+	if (!wanted)
+		return 0;
+	if (!r->w->p2pdma_ready)
+		return input_error(r, NULL, 0, "topology '%s' has no P2PDMA view for VFIO",
+				   r->topo->name);
+	r->dmabuf = scn_dmabuf_new(&env);
+	return r->dmabuf ? 0 : internal_error(r, "dma-buf", -ENOMEM);
+}
+
 static int setup_world(struct runner *r)
 {
 	struct p2psim_world_opts wopts;
@@ -637,6 +670,9 @@ static int setup_world(struct runner *r)
 	ret = event_bus_subscribe(&r->w->m->events, step_event, r);
 	if (ret)
 		return internal_error(r, "event bus", ret);
+	ret = setup_dmabuf(r);
+	if (ret)
+		return ret;
 	/* No --trace: no writer (violations carry their own trace tail). */
 	if (!r->trace_file)
 		return 0;
@@ -1239,10 +1275,30 @@ static int grow_claimed(struct runner *r)
 	return 0;
 }
 
+/* A dma step, or a dmabuf-dma whose TLPs faulted: `expect fault` territory. */
+static bool outcome_is_dma(const struct outcome *o)
+{
+	return o->step &&
+	       (o->step->verb == SCN_DMA_READ || o->step->verb == SCN_DMA_WRITE || o->faulted);
+}
+
+static void expect_revoked(struct runner *r, const struct scn_step *st)
+{
+	bool want = st->verb == SCN_EXPECT_REVOKED;
+	char why[256];
+	int revoked = r->dmabuf ? scn_dmabuf_revoked(r->dmabuf, st->sym, why, sizeof(why)) : -1;
+
+	if (revoked < 0)
+		fail(r, st->line, "%s", r->dmabuf ? why : "no dma-buf");
+	else if (revoked != want)
+		fail(r, st->line, "dma-buf '%s' is %s, expected %s", sym_name(r, st->sym),
+		     revoked ? "revoked" : "not revoked", want ? "revoked" : "not revoked");
+}
+
 static void do_expect(struct runner *r, const struct scn_step *st)
 {
 	struct outcome *o = &r->last;
-	bool is_dma = o->step && (o->step->verb == SCN_DMA_READ || o->step->verb == SCN_DMA_WRITE);
+	bool is_dma = outcome_is_dma(o);
 	int oline = o->step ? o->step->line : 0;
 
 	r->sum.expects++;
@@ -1250,8 +1306,9 @@ static void do_expect(struct runner *r, const struct scn_step *st)
 	case SCN_EXPECT_OK:
 		o->acknowledged = true;
 		if (o->failed)
-			fail(r, st->line, "expected line %d to succeed, but it %s", oline,
-			     is_dma ? "faulted" : "failed");
+			fail(r, st->line, "expected line %d to succeed, but it %s%s", oline,
+			     is_dma ? "faulted" : "failed with ",
+			     is_dma ? "" : scn_errno_name(o->err));
 		return;
 	case SCN_EXPECT_NO_FAULT:
 		o->acknowledged = true;
@@ -1273,7 +1330,10 @@ static void do_expect(struct runner *r, const struct scn_step *st)
 	case SCN_EXPECT_FAULT:
 		if (!is_dma || !o->failed) {
 			fail(r, st->line, "expected a %s fault at line %d, but %s", st->what, oline,
-			     is_dma ? "every TLP landed" : "it is not a dma step");
+			     is_dma || (o->step && o->step->verb == SCN_DMABUF_DMA && !o->failed) ?
+				     "every TLP landed" :
+			     o->failed ? "it failed without a fault" :
+					 "it is not a dma step");
 			return;
 		}
 		o->acknowledged = true;
@@ -1361,6 +1421,10 @@ static void do_expect(struct runner *r, const struct scn_step *st)
 			     st->rule ? " " : "", st->rule ? st->rule : "", r->last_action_line);
 		return;
 	}
+	case SCN_EXPECT_REVOKED:
+	case SCN_EXPECT_NOT_REVOKED:
+		expect_revoked(r, st);
+		return;
 	case SCN_EXPECT_P2P: {
 		int dist;
 		enum pci_p2pdma_map_type t;
@@ -1389,7 +1453,8 @@ static void do_expect(struct runner *r, const struct scn_step *st)
 
 static bool is_expect(enum scn_verb v)
 {
-	return v >= SCN_EXPECT_OK && v <= SCN_EXPECT_P2P;
+	return (v >= SCN_EXPECT_OK && v <= SCN_EXPECT_P2P) || v == SCN_EXPECT_REVOKED ||
+	       v == SCN_EXPECT_NOT_REVOKED;
 }
 
 /* A failed map or a faulted DMA nobody expected fails the run. */
@@ -1398,13 +1463,11 @@ static void settle_outcome(struct runner *r)
 	struct outcome *o = &r->last;
 	const struct p2psim_run_observer *obs = r->opts->observer;
 
-	if (o->step && o->failed && obs && obs->outcome) {
-		bool dma = o->step->verb == SCN_DMA_READ || o->step->verb == SCN_DMA_WRITE;
-
-		obs->outcome(obs->ctx, o->step->line, dma ? NULL : scn_errno_name(o->err));
-	}
+	if (o->step && o->failed && obs && obs->outcome)
+		obs->outcome(obs->ctx, o->step->line,
+			     outcome_is_dma(o) ? NULL : scn_errno_name(o->err));
 	if (o->step && o->failed && !o->acknowledged) {
-		bool is_dma = o->step->verb == SCN_DMA_READ || o->step->verb == SCN_DMA_WRITE;
+		bool is_dma = outcome_is_dma(o);
 
 		if (is_dma)
 			fail(r, o->step->line, "the DMA faulted (%s) and no 'expect fault' follows",
@@ -1495,6 +1558,37 @@ static void do_twostep(struct runner *r, const struct scn_step *st, struct devic
 	}
 }
 
+/* dma-buf, VFIO and event steps (sim/scenario/dmabuf.c); an outcome like map's or dma's. */
+static void do_dmabuf(struct runner *r, const struct scn_step *st, struct device *dev,
+		      struct device *dev2)
+{
+	struct scn_dmabuf_result res;
+
+	if (dev && st->verb == SCN_DMABUF_IMPORT)
+		mark_used(r, dev); /* its mappings are checked when it is released */
+	scn_dmabuf_run(r->dmabuf, st, dev, dev2, &res);
+	if (res.misuse[0]) {
+		r->sum.expects++; /* counted as a failed expectation: the step could not run */
+		fail(r, st->line, "%s", res.misuse);
+		return;
+	}
+	if (res.dma) {
+		r->sum.dmas++;
+		r->sum.dma_bytes += res.dma_bytes;
+	}
+	if (res.mismatch[0])
+		fail(r, st->line, "%s", res.mismatch);
+	if (st->verb == SCN_DMABUF_DMA && st->has_data && !st->dmabuf->write)
+		r->sum.expects++;
+	if (res.has_outcome) {
+		r->last.step = st;
+		r->last.failed = res.failed;
+		r->last.err = res.err;
+		r->last.faulted = res.faulted;
+		r->last.fault = res.fault;
+	}
+}
+
 static int run_step(struct runner *r, size_t i)
 {
 	const struct scn_step *st = &r->scn->steps[i];
@@ -1576,6 +1670,24 @@ static int run_step(struct runner *r, size_t i)
 	case SCN_BLK_MAP:
 	case SCN_BLK_UNMAP:
 		do_twostep(r, st, dev);
+		break;
+	case SCN_FD_LIMIT:
+		break; /* applied when the dma-buf instance was built */
+	case SCN_VFIO_BIND:
+	case SCN_VFIO_OPEN:
+	case SCN_VFIO_MMAP:
+	case SCN_DMABUF_EXPORT:
+	case SCN_DMABUF_IMPORT:
+	case SCN_DMABUF_MAP:
+	case SCN_DMABUF_UNMAP:
+	case SCN_DMABUF_DMA:
+	case SCN_DMABUF_RELEASE:
+	case SCN_DMABUF_ACCESS_PIN:
+	case SCN_DMABUF_CLOSE:
+	case SCN_DMABUF_FENCE:
+	case SCN_DMABUF_SIGNAL:
+	case SCN_EVENT:
+		do_dmabuf(r, st, dev, r->step_dev2[i] ? world_dev(r, r->step_dev2[i]) : NULL);
 		break;
 	case SCN_ECHO:
 		if (text_out(r) && !r->opts->quiet)
@@ -1748,6 +1860,8 @@ static void teardown(struct runner *r)
 {
 	settle_outcome(r);
 	r->w->m->events.current_line = 0;
+	/* process exit: importers, dma-buf fds, VFIO devices (before any driver unbind) */
+	scn_dmabuf_teardown(r->dmabuf);
 	for (size_t i = 0; i < r->w->nr_devs; i++)
 		if (r->dev_used[i])
 			do_release(r, r->w->devs[i].pdev);
@@ -1961,6 +2075,7 @@ static void runner_destroy(struct runner *r)
 			handle_reset(&r->handles[i]);
 	free(r->handles);
 	scn_twostep_free(r->twostep);
+	scn_dmabuf_free(r->dmabuf); /* before the checkers and the router it uses */
 	free(r->bufs);
 	free(r->step_dev);
 	free(r->step_dev2);
@@ -1999,7 +2114,7 @@ int scn_run(const struct topology *topo, const struct scenario *scn,
 	if (opts->inject) {
 		char msg[256];
 
-		if (bug_set_parse(opts->inject, &r.bugs, msg, sizeof(msg))) {
+		if (bug_set_parse_run(opts->inject, &r.bugs, msg, sizeof(msg))) {
 			p2psim_error_set(err, P2PSIM_EINPUT, NULL, 0, 0, "%s", msg);
 			return P2PSIM_EINPUT;
 		}
@@ -2121,6 +2236,18 @@ int p2psim_scenario_check(const char *scenario_path, struct p2psim_error *err)
 	scenario_free(scn);
 	if (ret)
 		return ret == -ENOMEM ? P2PSIM_EINTERNAL : P2PSIM_EINPUT;
+	return P2PSIM_OK;
+}
+
+int p2psim_run_inject_check(const char *list, struct p2psim_error *err)
+{
+	struct bug_set set;
+	char msg[256];
+
+	if (bug_set_parse_run(list, &set, msg, sizeof(msg))) {
+		p2psim_error_set(err, P2PSIM_EINPUT, NULL, 0, 0, "%s", msg);
+		return P2PSIM_EINPUT;
+	}
 	return P2PSIM_OK;
 }
 

@@ -15,9 +15,9 @@
  *  - a buffer is defined once, before any use; a handle is defined by a map
  *    step before any use and is never re-mapped while still mapped (in the
  *    straight-line order of the file);
- *  - setup steps (seed, iommu) come before every other step;
+ *  - setup steps (seed, iommu, fd-limit) come before every other step;
  *  - every `expect` of an outcome (ok/error/fault/no-fault) follows a step
- *    that has one (map, map-sg, unmap, sync, dma).
+ *    that has one (map, map-sg, dma, the two-step, dma-buf, VFIO and event steps).
  *
  * Threads: a `thread NAME:` header and its indented body make a simulated
  * thread; a run of consecutive blocks is one concurrent section that the
@@ -26,10 +26,6 @@
  * are stored block by block, in file order. Symbols follow the file order
  * whatever the thread (defined before use), and an `expect` pairs with the
  * previous outcome step of its own thread.
- *
- * Room for later steps: verbs reserved for dma-buf (dmabuf-*) and device
- * events (event) are recognised and refused with "not supported yet", so
- * scenarios written for later versions fail clearly rather than oddly.
  */
 #ifndef P2PSIM_SIM_SCENARIO_SCENARIO_H
 #define P2PSIM_SIM_SCENARIO_SCENARIO_H
@@ -85,6 +81,24 @@ enum scn_verb {
 	SCN_BLK_UNMAP,
 	/* threads: the scheduling of `thread NAME:` blocks (setup) */
 	SCN_SCHEDULE,
+	/* dma-buf, VFIO and device events (sim/scenario/dmabuf.c) */
+	SCN_FD_LIMIT, /* setup */
+	SCN_VFIO_BIND,
+	SCN_VFIO_OPEN,
+	SCN_VFIO_MMAP,
+	SCN_DMABUF_EXPORT,
+	SCN_DMABUF_IMPORT,
+	SCN_DMABUF_MAP,
+	SCN_DMABUF_UNMAP,
+	SCN_DMABUF_DMA,
+	SCN_DMABUF_RELEASE,
+	SCN_DMABUF_ACCESS_PIN,
+	SCN_DMABUF_CLOSE,
+	SCN_DMABUF_FENCE,
+	SCN_DMABUF_SIGNAL,
+	SCN_EVENT,
+	SCN_EXPECT_REVOKED,
+	SCN_EXPECT_NOT_REVOKED,
 	SCN__NR_VERBS
 };
 
@@ -108,8 +122,10 @@ enum scn_symbol_kind {
 	SCN_SYM_BUFFER,
 	SCN_SYM_HANDLE,
 	SCN_SYM_IOVA, /* iova-alloc: a struct dma_iova_state */
-	SCN_SYM_HMM,  /* hmm-alloc: a struct hmm_dma_map */
-	SCN_SYM_BLK,  /* blk-map: a request mapped by the block-layer mapper */
+	SCN_SYM_HMM, /* hmm-alloc: a struct hmm_dma_map */
+	SCN_SYM_BLK, /* blk-map: a request mapped by the block-layer mapper */
+	SCN_SYM_DMABUF, /* dmabuf-export: a dma-buf (its fd) */
+	SCN_SYM_IMPORTER, /* dmabuf-import: an importer of a dma-buf */
 };
 
 /* A named buffer (buf) or handle (map, map-sg). */
@@ -140,6 +156,95 @@ struct scn_ref {
 	u64 len;
 	bool len_given;
 	int col;
+};
+
+/* dmabuf-import as=KIND */
+enum scn_importer_kind {
+	SCN_IMP_MLX5, /* RDMA dynamic ODP-style MR */
+	SCN_IMP_IRDMA, /* RDMA pinned revocable MR */
+	SCN_IMP_RDMA_PINNED, /* RDMA pinned non-revocable MR */
+	SCN_IMP_IOMMUFD, /* iommufd pinned revocable iopt_pages */
+	SCN_IMP_DYNAMIC, /* a plain dynamic importer */
+	SCN_IMP_STATIC, /* dma_buf_attach() */
+};
+
+/* event DEV KIND */
+enum scn_dev_event {
+	SCN_EV_MEM_OFF,
+	SCN_EV_MEM_ON,
+	SCN_EV_D3HOT,
+	SCN_EV_D0,
+	SCN_EV_FLR,
+	SCN_EV_AF_FLR,
+	SCN_EV_RESET,
+	SCN_EV_HOT_RESET,
+	SCN_EV_LOWPOWER_ENTER,
+	SCN_EV_LOWPOWER_EXIT,
+	SCN_EV_WAKE,
+	SCN_EV_CLOSE,
+	SCN_EV_UNPLUG,
+};
+
+/* event DEV hot-reset fail=... */
+enum scn_event_fail {
+	SCN_FAIL_NONE,
+	SCN_FAIL_BUS, /* pci_reset_bus() fails */
+	SCN_FAIL_BUSY, /* fail=busy:DEV: DEV's memory_lock is held by someone else */
+	SCN_FAIL_OWNER, /* fail=owner:DEV: DEV is not owned by the caller */
+};
+
+/* yes / no options that default to what the kernel does */
+enum scn_tristate {
+	SCN_DEFAULT = 0,
+	SCN_NO,
+	SCN_YES,
+};
+
+struct scn_range {
+	u64 off;
+	u64 len;
+};
+
+/* The arguments of the dma-buf / VFIO / event steps (docs/scenario.md). */
+struct scn_dmabuf_args {
+	int buf_sym; /* the dma-buf NAME (-1: none) */
+	int buf_col;
+	int imp_sym; /* the importer IMP (-1: none) */
+	int imp_col;
+	/* vfio-bind */
+	char *set; /* set=NAME, NULL: its own set */
+	bool nvgrace; /* variant=nvgrace */
+	enum scn_tristate reset, non_mappable_bars, owned;
+	bool ops_none; /* ops=none: vdev->pci_ops NULL */
+	/* vfio-mmap / dmabuf-export */
+	int bar;
+	/* dmabuf-export */
+	struct scn_range *ranges; /* NULL: the whole region */
+	u32 nr_ranges_listed;
+	bool ranges_unreadable; /* ranges=unreadable: copy_from_user faults */
+	int feature; /* 0 get, 1 set, 2 probe */
+	bool argsz_given;
+	u64 argsz;
+	u64 flags;
+	bool nr_ranges_given; /* nr-ranges=N overrides the count the ranges give */
+	u64 nr_ranges;
+	/* dmabuf-import */
+	enum scn_importer_kind kind;
+	u64 off;
+	bool len_given;
+	u64 len;
+	bool iova_given;
+	u64 iova;
+	bool defer_unmap; /* on-invalidate=defer */
+	/* dmabuf-dma (the pattern is the step's data) */
+	bool write;
+	/* dmabuf-fence */
+	int usage; /* enum dma_resv_usage */
+	bool stuck;
+	/* event */
+	enum scn_dev_event event;
+	enum scn_event_fail fail;
+	int fail_col; /* fail=...:DEV names st->dev2 */
 };
 
 enum scn_cmp {
@@ -212,6 +317,8 @@ struct scn_step {
 	char *text; /* echo */
 
 	bool fail_sync_map; /* hmm-map fault=sync-map: its iotlb_sync_map fails */
+
+	struct scn_dmabuf_args *dmabuf; /* dma-buf, VFIO and event steps; owned */
 };
 
 /* A `thread NAME:` block. */
@@ -255,6 +362,7 @@ struct scenario {
 	size_t nr_threads;
 	int nr_sections;
 	struct scn_schedule schedule;
+	u64 fd_limit; /* fd-limit N (0: the default, 64) */
 };
 
 #define SCN_MAX_SECTION_THREADS 64 /* threads in one concurrent section */

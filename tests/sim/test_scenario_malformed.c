@@ -76,6 +76,12 @@ static const struct {
 	{ "schedule-bad-choice.scn", 1, 17, "bad schedule choice 'x3'" },
 	{ "schedule-decreasing.scn", 1, 14, "choice point 2 comes after 4" },
 	{ "schedule-twice.scn", 2, 1, "schedule given twice (line 1)" },
+	{ "dmabuf-bad-as.scn", 4, 25,
+	  "bad as='cx7' (mlx5, irdma, rdma-pinned, iommufd, dynamic or static)" },
+	{ "dmabuf-unknown-event.scn", 2, 12, "unknown event 'melt' (mem-off, mem-on, d3hot" },
+	{ "dmabuf-bad-fail.scn", 3, 22, "bad fail='busy' (bus, busy:DEV or owner:DEV)" },
+	{ "dmabuf-bad-range.scn", 1, 29, "bad range '8K' in ranges= (OFF+LEN" },
+	{ "dmabuf-bad-yesno.scn", 1, 16, "bad reset='maybe' (yes or no)" },
 };
 
 #define NR_CASES (sizeof(cases) / sizeof(cases[0]))

@@ -355,9 +355,68 @@ Test(scenario_parse, errors)
 	parse_fails("buf a 4K\niova-alloc a nic0 4K\n", 2, "'a' is not an IOVA reservation");
 	parse_fails("iova-alloc r nic0 4K\niova-unlink r at=0\n", 2,
 		    "too few arguments: iova-unlink NAME len=LEN");
-	parse_fails("dmabuf-export x\n", 1, "reserved for dma-buf");
-	parse_fails("event gpu0 flr\n", 1, "reserved for device events");
+	/* dma-buf steps exist since the dma-buf work: this one lacks its device */
+	parse_fails("dmabuf-export x\n", 1, "too few arguments: dmabuf-export NAME DEV bar=N");
+	parse_fails("dmabuf-export x gpu0\n", 1, "(bar= is required)");
+	parse_fails("event gpu0 flr fail=bus\n", 1, "fail= is only for hot-reset");
+	parse_fails("dmabuf-map m\n", 1,
+		    "unknown importer 'm' (define it with dmabuf-import first)");
+	parse_fails("dmabuf-import m vb nic0 as=mlx5\n", 1,
+		    "unknown dma-buf 'vb' (define it with dmabuf-export first)");
+	parse_fails("vfio-open gpu0\nfd-limit 8\n", 2, "'fd-limit' must come before");
+	parse_fails("fd-limit 3\n", 1, "fd limit must be 4..65536");
 	parse_fails("frobnicate\n", 1, "unknown step 'frobnicate' (see docs/scenario.md)");
+}
+
+Test(scenario_parse, dmabuf_steps)
+{
+	struct scenario *scn = parse_ok(
+		"fd-limit 8\n"
+		"vfio-bind gpu0 set=s1 variant=nvgrace reset=no owned=no ops=none\n"
+		"dmabuf-export vb gpu0 bar=2 ranges=0+64K,128K+4K feature=probe argsz=8 flags=1 "
+		"nr-ranges=3\n"
+		"expect error EINVAL\n"
+		"dmabuf-import q vb nic1 as=iommufd iova=0x40000000\n"
+		"dmabuf-import d vb nic0 as=dynamic on-invalidate=defer off=4K len=8K\n"
+		"dmabuf-dma d read off=4K len=4K expect=seq\n"
+		"dmabuf-fence vb usage=kernel stuck\n"
+		"event gpu0 hot-reset fail=busy:gpu0.1\n"
+		"expect revoked vb\n");
+	const struct scn_dmabuf_args *a;
+
+	cr_assert_eq(scn->nr_steps, 10);
+	cr_expect_eq(scn->fd_limit, 8);
+	a = scn->steps[1].dmabuf;
+	cr_expect_str_eq(a->set, "s1");
+	cr_expect(a->nvgrace && a->ops_none);
+	cr_expect_eq(a->reset, SCN_NO);
+	cr_expect_eq(a->owned, SCN_NO);
+	cr_expect_eq(a->non_mappable_bars, SCN_DEFAULT);
+	a = scn->steps[2].dmabuf;
+	cr_expect_eq(a->bar, 2);
+	cr_expect_eq(a->nr_ranges_listed, 2);
+	cr_expect_eq(a->ranges[1].off, 128 * 1024);
+	cr_expect_eq(a->ranges[1].len, 4096);
+	cr_expect_eq(a->feature, 2);
+	cr_expect(a->argsz_given && a->argsz == 8 && a->flags == 1);
+	cr_expect(a->nr_ranges_given && a->nr_ranges == 3);
+	a = scn->steps[4].dmabuf;
+	cr_expect_eq(a->kind, SCN_IMP_IOMMUFD);
+	cr_expect_eq(a->iova, 0x40000000);
+	cr_expect_eq(scn->syms[a->buf_sym].kind, SCN_SYM_DMABUF);
+	cr_expect_eq(scn->syms[a->imp_sym].kind, SCN_SYM_IMPORTER);
+	a = scn->steps[5].dmabuf;
+	cr_expect(a->defer_unmap && a->len_given && a->len == 8192 && a->off == 4096);
+	a = scn->steps[6].dmabuf;
+	cr_expect(!a->write && a->off == 4096 && a->len == 4096);
+	cr_expect(scn->steps[6].has_data);
+	cr_expect(scn->steps[7].dmabuf->stuck);
+	cr_expect_eq(scn->steps[7].dmabuf->usage, 0);
+	cr_expect_eq(scn->steps[8].dmabuf->event, SCN_EV_HOT_RESET);
+	cr_expect_eq(scn->steps[8].dmabuf->fail, SCN_FAIL_BUSY);
+	cr_expect_str_eq(scn->steps[8].dev2, "gpu0.1");
+	cr_expect_eq(scn->steps[9].verb, SCN_EXPECT_REVOKED);
+	scenario_free(scn);
 }
 
 Test(scenario_parse, nul_byte)
