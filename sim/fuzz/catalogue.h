@@ -49,9 +49,9 @@ void bug_proof(enum bug_id id, struct bug_proof *out);
 int bug_set_parse(const char *list, struct bug_set *set, char *msg, size_t len);
 
 /*
- * `p2psim run --inject`: like bug_set_parse(), but accepts every bug whose
- * injection point exists in the model, whether or not a fuzz test proves it
- * injectable yet: a scenario re-enables it on purpose to show what happens.
+ * `p2psim run --inject`: like bug_set_parse(), but accepts every bug of the
+ * catalogue (each has its injection point in the model), whether or not a
+ * fuzz test proves it injectable: a scenario re-enables it on purpose.
  */
 int bug_set_parse_run(const char *list, struct bug_set *set, char *msg, size_t len);
 
