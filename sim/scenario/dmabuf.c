@@ -1008,12 +1008,32 @@ static bool needs_device_fd(enum scn_dev_event ev)
 	return ev != SCN_EV_WAKE && ev != SCN_EV_UNPLUG;
 }
 
+/*
+ * fail=busy:DEV: a thread outside the scenario (a CPU fault handler) takes or
+ * drops @vdev's memory_lock for read. The scheduler's hooks are kept out of
+ * it: that thread is not one of the scenario's.
+ */
+static void as_busy_thread(struct scn_dmabuf *d, struct vfio_pci_core_device *vdev, bool take)
+{
+	struct dmabuf_sys saved = d->sys;
+
+	d->sys.current_thread = BUSY_THREAD;
+	d->sys.preempt = NULL;
+	d->sys.block = NULL;
+	if (take)
+		down_read(&vdev->memory_lock);
+	else
+		up_read(&vdev->memory_lock);
+	d->sys.current_thread = saved.current_thread;
+	d->sys.preempt = saved.preempt;
+	d->sys.block = saved.block;
+}
+
 static int hot_reset(struct scn_dmabuf *d, const struct scn_step *st,
 		     struct vfio_pci_core_device *vdev, struct vfio_pci_core_device *other,
 		     struct scn_dmabuf_result *res)
 {
 	struct vfio_device_set *set = vdev->dev_set;
-	int thread = d->sys.current_thread;
 	bool owned = other ? other->owned_by_user : false;
 	int ret;
 
@@ -1033,9 +1053,7 @@ static int hot_reset(struct scn_dmabuf *d, const struct scn_step *st,
 		set->reset_error = -EIO;
 		break;
 	case SCN_FAIL_BUSY: /* e.g. a CPU fault handler holds it for read */
-		d->sys.current_thread = BUSY_THREAD;
-		down_read(&other->memory_lock);
-		d->sys.current_thread = thread;
+		as_busy_thread(d, other, true);
 		break;
 	case SCN_FAIL_OWNER:
 		other->owned_by_user = false;
@@ -1049,9 +1067,7 @@ static int hot_reset(struct scn_dmabuf *d, const struct scn_step *st,
 		set->reset_error = 0;
 		break;
 	case SCN_FAIL_BUSY:
-		d->sys.current_thread = BUSY_THREAD;
-		up_read(&other->memory_lock);
-		d->sys.current_thread = thread;
+		as_busy_thread(d, other, false);
 		break;
 	case SCN_FAIL_OWNER:
 		other->owned_by_user = owned;

@@ -129,13 +129,13 @@ static const struct {
 	const char *name;
 	int value;
 } errno_names[] = {
-	{ "EPERM", EPERM },	    { "ENOENT", ENOENT },	{ "EIO", EIO },
-	{ "E2BIG", E2BIG },	    { "EAGAIN", EAGAIN },	{ "ENOMEM", ENOMEM },
-	{ "EFAULT", EFAULT },	    { "EBUSY", EBUSY },		{ "EEXIST", EEXIST },
-	{ "ENODEV", ENODEV },	    { "EINVAL", EINVAL },	{ "ENOSPC", ENOSPC },
-	{ "ERANGE", ERANGE },	    { "ENOTSUP", EOPNOTSUPP },	{ "EOPNOTSUPP", EOPNOTSUPP },
-	{ "EREMOTEIO", EREMOTEIO }, { "EOVERFLOW", EOVERFLOW }, { "ENXIO", ENXIO },
-	{ "EBADF", EBADF },	    { "EMFILE", EMFILE },	{ "ETIMEDOUT", ETIMEDOUT },
+	{ "EPERM", EPERM },	    { "ENOENT", ENOENT },	  { "EIO", EIO },
+	{ "E2BIG", E2BIG },	    { "EAGAIN", EAGAIN },	  { "ENOMEM", ENOMEM },
+	{ "EFAULT", EFAULT },	    { "EBUSY", EBUSY },		  { "EEXIST", EEXIST },
+	{ "ENODEV", ENODEV },	    { "EINVAL", EINVAL },	  { "ENOSPC", ENOSPC },
+	{ "ERANGE", ERANGE },	    { "EOPNOTSUPP", EOPNOTSUPP }, { "ENOTSUP", EOPNOTSUPP },
+	{ "EREMOTEIO", EREMOTEIO }, { "EOVERFLOW", EOVERFLOW },	  { "ENXIO", ENXIO },
+	{ "EBADF", EBADF },	    { "EMFILE", EMFILE },	  { "ETIMEDOUT", ETIMEDOUT },
 	{ "EDEADLK", EDEADLK },
 };
 
