@@ -79,11 +79,13 @@ enum sim_event_kind {
 	EV_DMABUF_REVOKE_END,   /* aux=id, dev=exporter, flags as BEGIN */
 	EV_DMABUF_STATE,     /* aux=id, dev=exporter, flags=enum vfio_dmabuf_field, count=new value;
 			      * LIST add: addr=1 when memory was enabled at the insertion;
-			      * RANGE (once per range after the export): count=index, phys, len */
+			      * RANGE (once per range after the export): count=index, phys, len;
+			      * ATTACH_CHECK: the exporter's attach read revoked=count for
+			      * attachment addr (A4; the attach may still race a revoke) */
 	EV_DMABUF_KREF,      /* aux=id, flags=enum dmabuf_kref_op, count=value after, ret=-EINVAL on
 			      * addition on 0, -EOVERFLOW on underflow */
 	EV_DMABUF_COMPLETION, /* aux=id, flags=enum dmabuf_completion_op, count=done after,
-			       * ret=-EDEADLK for a wait that can never finish */
+			       * addr=thread, ret=-EDEADLK for a wait that can never finish */
 	EV_DMABUF_LOCK,      /* aux=lock id, flags=enum sim_lock_class, count=1 write / 0 read, | 2
 			      * for a trylock, addr=thread, ret=0 or -EDEADLK (would block
 			      * forever) / -EBUSY (trylock failed); the owner: dev=the VFIO device

@@ -209,7 +209,8 @@ struct dbc_attach {
 	bool detached;
 	bool pinned;
 	bool mkey_enabled; /* mlx5: translation live in the HCA */
-	bool invalidated; /* called back and not mapped since (R11) */
+	bool invalidated; /* its callback returned and it has not mapped since (R11) */
+	bool cb_running; /* its callback began; it returns by the end of the invalidate */
 	long live_maps;
 	u64 cb_seq, cb_section;
 };
@@ -223,6 +224,8 @@ struct dbc_buf {
 	/* struct vfio_pci_dma_buf */
 	bool revoked, revoked_known, vdev, on_list, exported;
 	bool revoke_done; /* revoked and the revoke returned (or revoked at birth) */
+	u64 attach_check_id; /* the last attachment the exporter's attach looked at */
+	bool attach_check_revoked;
 	struct dbc_range *ranges;
 	unsigned int nr_ranges, cap_ranges;
 	/* resv */
@@ -638,8 +641,8 @@ static void on_attach(struct checkers *cs, struct dmabuf_check *d, const struct 
 			k = K_A2;
 		else if (!(ev->flags & DMABUF_ATTF_REVOCABLE))
 			k = K_A3;
-		else if (b->revoked)
-			k = K_A4;
+		else if (b->attach_check_id == ev->addr && b->attach_check_revoked)
+			k = K_A4; /* the check itself saw it revoked; a revoke racing it is allowed */
 		if (k != K__COUNT && buf_once(b, k))
 			report(cs, k, ev, ev->dev,
 			       "dma-buf %llu (exporter %s): %s attached (attachment %llu) as a %s%s%s "
@@ -789,7 +792,8 @@ static void on_map(struct checkers *cs, struct dmabuf_check *d, const struct sim
 	check_sg_shape(cs, b, ev);
 	b->nr_sg = 0;
 	if (importer)
-		importer->last_map_type = PCI_P2PDMA_MAP_UNKNOWN; /* judged: the next map decides anew */
+		importer->last_map_type =
+			PCI_P2PDMA_MAP_UNKNOWN; /* judged: the next map decides anew */
 }
 
 static void on_unmap(struct checkers *cs, struct dmabuf_check *d, const struct sim_event *ev)
@@ -829,7 +833,7 @@ static void on_invalidate_cb(struct dmabuf_check *d, const struct sim_event *ev)
 		return;
 	b->in_invalidate = true;
 	if (a) {
-		a->invalidated = true;
+		a->cb_running = true;
 		a->cb_seq = ++d->seq;
 		a->cb_section = b->section;
 	}
@@ -842,6 +846,11 @@ static void on_invalidate(struct checkers *cs, struct dmabuf_check *d, const str
 	if (!b)
 		return;
 	b->in_invalidate = false;
+	for (size_t i = 0; i < b->nr_att; i++) {
+		if (b->att[i].cb_running)
+			b->att[i].invalidated = true; /* its callback has returned */
+		b->att[i].cb_running = false;
+	}
 	if (b->resv_writer < 0 && buf_once(b, K_L2))
 		report(cs, K_L2, ev, b->dev,
 		       "dma-buf %llu (exporter %s): dma_buf_invalidate_mappings() called back %u "
@@ -908,12 +917,13 @@ static void on_completion(struct checkers *cs, struct dmabuf_check *d, const str
 	if (!b || ev->flags != COMPLETION_OP_WAIT)
 		return;
 	dv = dev_get(d, b->dev);
-	if (b->resv_writer >= 0 && buf_once(b, K_L6))
+	/* the waiting thread's own locks: another thread may hold the resv to unmap */
+	if (b->resv_writer >= 0 && b->resv_writer == (int)ev->addr && buf_once(b, K_L6))
 		report(cs, K_L6, ev, b->dev,
 		       "dma-buf %llu (exporter %s): wait_for_completion() with the resv held by "
-		       "thread %d: importers cannot unmap",
+		       "the waiting thread %d: importers cannot unmap",
 		       (unsigned long long)b->id, buf_dev_name(b), b->resv_writer);
-	else if (dv && dv->mem_writer < 0 && buf_once(b, K_L6))
+	else if (dv && dv->mem_writer != (int)ev->addr && buf_once(b, K_L6))
 		report(cs, K_L6, ev, b->dev,
 		       "dma-buf %llu (exporter %s): wait_for_completion() without memory_lock "
 		       "held for write",
@@ -1116,6 +1126,10 @@ static void on_state(struct checkers *cs, struct dmabuf_check *d, const struct s
 			       (unsigned long long)b->id, buf_dev_name(b), b->revoked,
 			       ev->addr ? "enabled" : "disabled");
 		b->on_list = value;
+		break;
+	case VFIO_DMABUF_FIELD_ATTACH_CHECK:
+		b->attach_check_id = ev->addr;
+		b->attach_check_revoked = value;
 		break;
 	case VFIO_DMABUF_FIELD_RANGE:
 		buf_add_range(&b->ranges, &b->nr_ranges, &b->cap_ranges, ev->phys, ev->len);

@@ -283,6 +283,7 @@ static void completion_emit(struct completion *x, enum dmabuf_completion_op op, 
 				.aux = x->owner_id,
 				.flags = op,
 				.count = x->done,
+				.addr = (u64)x->sys->current_thread,
 				.ret = ret };
 
 	dmabuf_sys_emit(x->sys, &ev);

@@ -114,6 +114,16 @@ static int vfio_pci_dma_buf_attach(struct dma_buf *dmabuf, struct dma_buf_attach
 		return -EOPNOTSUPP;
 
 	/* read without the resv: advisory, map is where it is enforced */
+	if (priv->vdev) {
+		struct sim_event ev = { .kind = EV_DMABUF_STATE,
+					.aux = dmabuf->id,
+					.dev = priv->vdev->pdev,
+					.flags = VFIO_DMABUF_FIELD_ATTACH_CHECK,
+					.count = priv->revoked,
+					.addr = attach->id };
+
+		dmabuf_sys_emit(sys, &ev);
+	}
 	if (priv->revoked)
 		return -ENODEV;
 

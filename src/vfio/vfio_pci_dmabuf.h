@@ -63,6 +63,7 @@ enum vfio_dmabuf_field {
 	VFIO_DMABUF_FIELD_VDEV, /* count = 1 set / 0 NULL (cleanup) */
 	VFIO_DMABUF_FIELD_LIST, /* count = 1 added to vdev->dmabufs / 0 removed */
 	VFIO_DMABUF_FIELD_RANGE, /* phys_vec[count] = { phys, len } (after the export) */
+	VFIO_DMABUF_FIELD_ATTACH_CHECK, /* attach read revoked = count for attachment addr */
 };
 
 struct vfio_pci_dma_buf {
