@@ -263,6 +263,7 @@ struct dbc_dev {
 	int mem_writer;
 	unsigned int mem_readers;
 	bool l3_asserted;
+	bool f1_reported;
 	bool providers_released;
 	/* the current memory_lock write section */
 	bool revoked_in_section, zapped_in_section, cleanup_in_section;
@@ -1225,17 +1226,21 @@ static void on_registration(struct checkers *cs, struct dmabuf_check *d, const s
 	struct dbc_dev *dv = dev_get(d, ev->dev);
 	struct dbc_buf *b;
 
-	if (!dv || ev->flags)
+	/* one registration put twice is one F1, whichever put shows it */
+	if (!dv || ev->flags || dv->f1_reported)
 		return;
 	b = buf_find(d, dv->inflight_id);
-	if (ev->ret == -EOVERFLOW)
+	if (ev->ret == -EOVERFLOW) {
+		dv->f1_reported = true;
 		report(cs, K_F1, ev, ev->dev, "%s: a registration dropped below zero (put twice)",
 		       check_dev_name(ev->dev));
-	else if (b && dv->inflight_released && buf_once(b, K_F1))
+	} else if (b && dv->inflight_released) {
+		dv->f1_reported = true;
 		report(cs, K_F1, ev, ev->dev,
 		       "dma-buf %llu (exporter %s): the failed export drops a registration that "
 		       "its release already dropped",
 		       (unsigned long long)b->id, buf_dev_name(b));
+	}
 }
 
 static void on_vfio_export(struct checkers *cs, struct dmabuf_check *d, const struct sim_event *ev)
