@@ -52,6 +52,7 @@
 #include "sim/sched/sched.h"
 #include "sim/topology/topology_internal.h"
 #include "sim/world.h"
+#include "src/dma-buf/dma-buf.h"
 #include "src/dma/mapping.h"
 #include "src/iommu/iommu.h"
 #include "src/kernel_profile.h"
@@ -141,6 +142,7 @@ struct thread_rt {
 	struct step_events sev;
 	int last_action_line;
 	int line; /* the bus's current line when it stopped */
+	int kernel_thread; /* the dma-buf model's current_thread when it stopped */
 	size_t first_step, nr_steps; /* its block (a section's thread) */
 };
 
@@ -191,6 +193,7 @@ struct runner {
 	int thread_error; /* a step of a thread could not run: the run stops */
 	struct run_sched *rs; /* the caller's script and record (may be NULL) */
 	const struct scn_schedule *spec; /* the schedule in force (may be NULL) */
+	struct dmabuf_sys *kernel; /* the dma-buf model's blocking and preemption hooks are ours */
 };
 
 /* --- small helpers --------------------------------------------------------- */
@@ -1718,7 +1721,44 @@ static void runner_switch(void *ctx, int from, int to)
 	r->sev = new->sev;
 	r->last_action_line = new->last_action_line;
 	r->w->m->events.current_line = new->line;
+	if (r->kernel) {
+		/* saved, not recomputed: a step may run briefly as another thread (fail=busy) */
+		old->kernel_thread = r->kernel->current_thread;
+		r->kernel->current_thread = new->kernel_thread;
+	}
 	r->cur_thread = to;
+}
+
+/* The dma-buf model reached a preemption point or a lock acquisition. */
+static void runner_preempt(void *arg, const char *point)
+{
+	struct runner *r = arg;
+
+	if (r->sched && sched_current(r->sched) >= 0)
+		sched_point(r->sched, SCHED_POINT_YIELD, point, r->w->m->events.current_line);
+}
+
+/* The dma-buf model must wait for @cond: another simulated thread may make it true. */
+static int runner_block(void *arg, bool (*cond)(const void *cond_arg), const void *cond_arg,
+			const char *what)
+{
+	struct runner *r = arg;
+
+	if (!r->sched || sched_current(r->sched) < 0)
+		return -EDEADLK; /* the main thread alone: nobody else can */
+	return sched_block(r->sched, cond, cond_arg, what, r->w->m->events.current_line);
+}
+
+/* Let the scheduler drive the dma-buf model's waits and preemption points. */
+static void attach_kernel(struct runner *r, struct dmabuf_sys *sys)
+{
+	r->kernel = sys;
+	if (!sys || !r->sched)
+		return;
+	sys->preempt = runner_preempt;
+	sys->preempt_arg = r;
+	sys->block = runner_block;
+	sys->block_arg = r;
 }
 
 /* The slot of the thread named @name in the running section, or -1. */
@@ -1822,6 +1862,7 @@ static int setup_threads(struct runner *r)
 	for (size_t i = 0; i <= scn->nr_threads; i++) {
 		r->threads[i].r = r;
 		r->threads[i].id = (int)i;
+		r->threads[i].kernel_thread = (int)i;
 	}
 	if (!scn->nr_threads)
 		return 0;
@@ -1830,6 +1871,7 @@ static int setup_threads(struct runner *r)
 	r->sched = sched_new(serial ? SCHED_SERIAL : SCHED_ROUND_ROBIN, &ops);
 	if (!r->sched)
 		return internal_error(r, "threads", -ENOMEM);
+	attach_kernel(r, NULL); /* the dma-buf steps' kernel instance, once there is one */
 	return 0;
 }
 
