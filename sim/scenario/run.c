@@ -194,6 +194,9 @@ struct runner {
 	struct run_sched *rs; /* the caller's script and record (may be NULL) */
 	const struct scn_schedule *spec; /* the schedule in force (may be NULL) */
 	struct dmabuf_sys *kernel; /* the dma-buf model's blocking and preemption hooks are ours */
+	/* a section just joined: `expect violation` claims from any of its lines */
+	bool claim_section;
+	int section_first_line, section_last_line;
 };
 
 /* --- small helpers --------------------------------------------------------- */
@@ -1298,6 +1301,14 @@ static void expect_revoked(struct runner *r, const struct scn_step *st)
 		     revoked ? "revoked" : "not revoked", want ? "revoked" : "not revoked");
 }
 
+/* May `expect violation` claim a violation reported at @line? */
+static bool claimable_line(const struct runner *r, int line)
+{
+	if (r->claim_section)
+		return line >= r->section_first_line && line <= r->section_last_line;
+	return line == r->last_action_line;
+}
+
 static void do_expect(struct runner *r, const struct scn_step *st)
 {
 	struct outcome *o = &r->last;
@@ -1410,7 +1421,7 @@ static void do_expect(struct runner *r, const struct scn_step *st)
 		for (size_t i = 0; i < n; i++) {
 			const struct check_violation *v = checkers_violation(r->checkers, i);
 
-			if (r->claimed[i] || v->line != r->last_action_line ||
+			if (r->claimed[i] || !claimable_line(r, v->line) ||
 			    strcmp(v->checker, st->what))
 				continue;
 			if (st->rule && strcmp(v->kind, st->rule))
@@ -1418,7 +1429,13 @@ static void do_expect(struct runner *r, const struct scn_step *st)
 			r->claimed[i] = true;
 			found = true;
 		}
-		if (!found)
+		if (!found && r->claim_section)
+			fail(r, st->line,
+			     "expected a %s violation%s%s in the threads of lines %d-%d, none was "
+			     "reported",
+			     st->what, st->rule ? " " : "", st->rule ? st->rule : "",
+			     r->section_first_line, r->section_last_line);
+		else if (!found)
 			fail(r, st->line,
 			     "expected a %s violation%s%s at line %d, none was reported", st->what,
 			     st->rule ? " " : "", st->rule ? st->rule : "", r->last_action_line);
@@ -1601,6 +1618,7 @@ static int run_step(struct runner *r, size_t i)
 	if (!is_expect(st->verb) && st->verb != SCN_ECHO) {
 		settle_outcome(r);
 		r->last_action_line = st->line;
+		r->claim_section = false;
 	}
 	r->w->m->events.current_line = st->line;
 	memset(&r->sev, 0, sizeof(r->sev));
@@ -1830,6 +1848,8 @@ static int run_section(struct runner *r, size_t *pos)
 	int ret;
 
 	settle_outcome(r); /* the main thread's last outcome, before the threads start */
+	r->claim_section = false;
+	r->section_first_line = scn->steps[j].line;
 	for (; j < scn->nr_steps && scn->steps[j].thread &&
 	       scn->threads[scn->steps[j].thread - 1].section == section;
 	     j++) {
@@ -1847,6 +1867,8 @@ static int run_section(struct runner *r, size_t *pos)
 	if (ret)
 		return internal_error(r, "starting the threads", ret);
 	runner_switch(r, -1, 0); /* the main thread joins */
+	r->section_last_line = scn->steps[j - 1].line;
+	r->claim_section = true;
 	return r->thread_error;
 }
 
@@ -1871,7 +1893,7 @@ static int setup_threads(struct runner *r)
 	r->sched = sched_new(serial ? SCHED_SERIAL : SCHED_ROUND_ROBIN, &ops);
 	if (!r->sched)
 		return internal_error(r, "threads", -ENOMEM);
-	attach_kernel(r, NULL); /* the dma-buf steps' kernel instance, once there is one */
+	attach_kernel(r, r->dmabuf ? scn_dmabuf_sys(r->dmabuf) : NULL);
 	return 0;
 }
 

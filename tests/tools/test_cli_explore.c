@@ -12,6 +12,9 @@
 #define TOPO P2PSIM_SRCDIR "/topologies/default.xml"
 #define RACE P2PSIM_TESTDATA "/threads/unmap-race.scn"
 #define CLEAN P2PSIM_SRCDIR "/tests/scenarios/threads-map-dma.scn"
+#define DMABUF_TOPO P2PSIM_SRCDIR "/topologies/dmabuf.xml"
+#define H3 P2PSIM_SRCDIR "/tests/scenarios/threads-h3-export-vs-mem-off.scn"
+#define DEFER P2PSIM_SRCDIR "/tests/scenarios/threads-revoke-vs-deferred-unmap.scn"
 
 static int run_status(const char *const *args)
 {
@@ -167,5 +170,95 @@ Test(cli_explore, a_stale_schedule_fails_the_run)
 	cr_expect_eq(r.status, 1);
 	cr_expect(strstr(r.out, "schedule: choice point 5 never came (this run had 1)"), "%s",
 		  r.out);
+	run_free(&r);
+}
+
+/* --- issue #7's acceptance: an export racing memory decode off (bug H3) ----------- */
+
+Test(cli_explore, h3_correct_model_has_no_failing_interleaving)
+{
+	const char *const args[] = { "run", DMABUF_TOPO, H3, "--explore", NULL };
+	struct run_result r = run_p2psim(args);
+
+	cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "complete (every interleaving with at most 2 preemptions): no "
+				"violation"),
+		  "%s", r.out);
+	run_free(&r);
+}
+
+Test(cli_explore, h3_injected_is_found_by_the_dmabuf_checker)
+{
+	const char *const args[] = { "run", DMABUF_TOPO, H3, "--explore", "--inject", "H3", NULL };
+	struct run_result r = run_p2psim(args);
+
+	cr_expect_eq(r.status, 1, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "violation [dmabuf/"), "%s", r.out);
+	cr_expect(strstr(r.out, "\nschedule serial"), "%s", r.out);
+	run_free(&r);
+}
+
+/* Without the dmabuf checker only the race shows it: --explore must find the interleaving. */
+Test(cli_explore, h3_race_is_found_and_replays_from_the_file)
+{
+	const char *const args[] = { "run",	 DMABUF_TOPO, H3, "--explore", "--inject",
+				     "H3",	 "--check",   "route", NULL };
+	const char *const replay[] = { "run",	   DMABUF_TOPO, H3,   "--inject",
+				       "H3",	   "--schedule", "serial 2:admin", NULL };
+	char path[] = "/tmp/p2psim-h3-replay-XXXXXX";
+	const char *const from_file[] = { "run", DMABUF_TOPO, path, "--inject", "H3", NULL };
+	struct run_result r = run_p2psim(args);
+	FILE *in, *out;
+	char line[512];
+	int fd;
+
+	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "explore: violation in schedule 4 (preemption bound 2)"), "%s",
+		  r.out);
+	cr_expect(strstr(r.out, "expect failed: dma-buf 'vb' is not revoked, expected revoked"),
+		  "%s", r.out);
+	cr_expect(strstr(r.out, "\nschedule serial 2:admin\n"), "%s", r.out);
+	cr_expect(strstr(r.out, "choice 2: line 11, thread exporter at memory_lock: admin runs"),
+		  "%s", r.out);
+	run_free(&r);
+
+	/* --schedule replays it; with every checker on, the dmabuf checker names the rule */
+	r = run_p2psim(replay);
+	cr_expect_eq(r.status, 1);
+	cr_expect(strstr(r.out, "violation [dmabuf/F8]"), "%s", r.out);
+	cr_expect(strstr(r.out, "is not revoked, expected revoked"), "%s", r.out);
+	run_free(&r);
+
+	/* the schedule line pasted into the file replays it too */
+	fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	out = fdopen(fd, "w");
+	in = fopen(H3, "r");
+	cr_assert(out && in);
+	fputs("schedule serial 2:admin\n", out);
+	while (fgets(line, sizeof(line), in))
+		fputs(line, out);
+	fclose(in);
+	fclose(out);
+	r = run_p2psim(from_file);
+	cr_expect_eq(r.status, 1, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "is not revoked, expected revoked"), "%s", r.out);
+	run_free(&r);
+	unlink(path);
+}
+
+/* The revoke waits for an importer thread's deferred unmap: no hang in any interleaving. */
+Test(cli_explore, revoke_waits_for_a_deferred_unmap_in_another_thread)
+{
+	const char *const args[] = { "run", DMABUF_TOPO, DEFER, "--explore", NULL };
+	const char *const serial[] = { "run", DMABUF_TOPO, DEFER, "--schedule", "serial", NULL };
+	struct run_result r = run_p2psim(args);
+
+	cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "complete"), "%s", r.out);
+	run_free(&r);
+	r = run_p2psim(serial);
+	cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "0 violations, 7/7 expects passed"), "%s", r.out);
 	run_free(&r);
 }
