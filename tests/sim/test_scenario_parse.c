@@ -431,3 +431,85 @@ Test(scenario_parse, nul_byte)
 	cr_expect_eq(err.column, 5);
 	cr_expect(strstr(err.message, "NUL byte"));
 }
+
+Test(scenario_parse, thread_blocks_and_sections)
+{
+	struct scenario *scn = parse_ok("schedule serial 1:b 4:a\n"
+					"buf x 4K\n"
+					"thread a:\n"
+					"    fill x 0x11\n"
+					"\n"
+					"    # a comment does not end the block\n"
+					"    fill x 0x12\n"
+					"thread b:\n"
+					"\tfill x 0x22\n"
+					"fill x 0x33\n"
+					"thread a:\n"
+					"  fill x 0x44\n");
+
+	cr_assert_eq(scn->nr_threads, 3);
+	cr_expect_eq(scn->nr_sections, 2);
+	cr_expect_str_eq(scn->threads[0].name, "a");
+	cr_expect_eq(scn->threads[0].line, 3);
+	cr_expect_eq(scn->threads[0].section, 1);
+	cr_expect_eq(scn->threads[1].section, 1);
+	cr_expect_str_eq(scn->threads[2].name, "a"); /* a name may come back in a later section */
+	cr_expect_eq(scn->threads[2].section, 2);
+	cr_assert_eq(scn->nr_steps, 7);
+	cr_expect_eq(scn->steps[0].thread, 0); /* schedule */
+	cr_expect_eq(scn->steps[2].thread, 1);
+	cr_expect_eq(scn->steps[3].thread, 1);
+	cr_expect_eq(scn->steps[3].line, 7);
+	cr_expect_eq(scn->steps[4].thread, 2);
+	cr_expect_eq(scn->steps[5].thread, 0);
+	cr_expect_eq(scn->steps[6].thread, 3);
+	cr_expect(scn->schedule.given);
+	cr_expect_eq(scn->schedule.policy, SCN_SCHED_SERIAL);
+	cr_assert_eq(scn->schedule.nr_picks, 2);
+	cr_expect_eq(scn->schedule.picks[0].index, 1);
+	cr_expect_str_eq(scn->schedule.picks[0].name, "b");
+	cr_expect_eq(scn->schedule.picks[1].col, 23);
+	scenario_free(scn);
+}
+
+Test(scenario_parse, schedule_words)
+{
+	const char *const rr[] = { "round-robin" };
+	const char *const picks[] = { "0:x", "12:y_1" };
+	const char *const bad[] = { "serial", "7" };
+	struct scn_schedule sc;
+	char msg[128];
+	size_t at;
+
+	cr_assert_eq(scn_schedule_parse(rr, 1, &sc, msg, sizeof(msg), &at), 0);
+	cr_expect_eq(sc.policy, SCN_SCHED_ROUND_ROBIN);
+	cr_expect_eq(sc.nr_picks, 0);
+	scn_schedule_free(&sc);
+	cr_assert_eq(scn_schedule_parse(picks, 2, &sc, msg, sizeof(msg), &at), 0);
+	cr_expect_eq(sc.policy, SCN_SCHED_ROUND_ROBIN); /* the default */
+	cr_expect_eq(sc.picks[1].index, 12);
+	cr_expect_str_eq(sc.picks[1].name, "y_1");
+	scn_schedule_free(&sc);
+	cr_expect_eq(scn_schedule_parse(bad, 2, &sc, msg, sizeof(msg), &at), -EINVAL);
+	cr_expect_eq(at, 1);
+	cr_expect_eq(scn_schedule_parse(bad, 0, &sc, msg, sizeof(msg), &at), -EINVAL);
+	cr_expect_str_eq(scn_sched_policy_name(SCN_SCHED_SERIAL), "serial");
+}
+
+Test(scenario_parse, outcome_pairing_is_per_thread)
+{
+	/* the expect pairs with its own thread's map, not with the other thread's buf */
+	struct scenario *scn = parse_ok("buf x 4K\n"
+					"thread a:\n"
+					"    map h nic0 to-device x\n"
+					"thread b:\n"
+					"    buf y 4K\n"
+					"    map g nic0 to-device y\n"
+					"    expect ok\n");
+
+	scenario_free(scn);
+	parse_fails("buf x 4K\nthread a:\n    map h nic0 to-device x\nthread b:\n    expect ok\n",
+		    5, "'expect ok' must follow");
+	parse_fails("buf x 4K\nthread a:\n    map h nic0 to-device x\nexpect ok\n", 4,
+		    "'expect ok' must follow");
+}

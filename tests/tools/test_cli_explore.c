@@ -262,3 +262,22 @@ Test(cli_explore, revoke_waits_for_a_deferred_unmap_in_another_thread)
 	cr_expect(strstr(r.out, "0 violations, 7/7 expects passed"), "%s", r.out);
 	run_free(&r);
 }
+
+/* Bug H25 is a pure race: one run does not see it, the exploration does. */
+Test(cli_explore, h25_mlx5_dereg_race_needs_the_interleaving)
+{
+#define H25 P2PSIM_SRCDIR "/tests/scenarios/threads-mlx5-dereg-vs-revoke.scn"
+	const char *const plain[] = { "run", DMABUF_TOPO, H25, "--inject", "H25", NULL };
+	const char *const explore[] = { "run", DMABUF_TOPO, H25, "--explore", "--inject", "H25",
+					NULL };
+	struct run_result r = run_p2psim(plain);
+
+	cr_expect_eq(r.status, 0, "%s", r.out);
+	run_free(&r);
+	r = run_p2psim(explore);
+	cr_expect_eq(r.status, 1, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "violation [dmabuf/uaf]"), "%s", r.out);
+	cr_expect(strstr(r.out, "\nschedule serial 3:admin\n"), "%s", r.out);
+	run_free(&r);
+#undef H25
+}
