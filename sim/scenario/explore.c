@@ -124,8 +124,8 @@ static int push_level(struct explorer *x, const struct sched_choice *c)
 	if (x->nr_levels) {
 		const struct level *prev = &x->levels[x->nr_levels - 1];
 
-		l->preempts_before = prev->preempts_before +
-				     sched_choice_preempts(&prev->c, prev->c.chosen);
+		l->preempts_before =
+			prev->preempts_before + sched_choice_preempts(&prev->c, prev->c.chosen);
 	}
 	x->nr_levels++;
 	return 0;
@@ -183,7 +183,8 @@ static int search(struct explorer *x)
 		x->schedules++;
 		/* the prefix must have replayed exactly: the simulation is deterministic */
 		for (size_t i = 0; i < nr_prefix; i++) {
-			if (i >= rs.nr_choices || rs.choices[i].runnable != x->levels[i].c.runnable ||
+			if (i >= rs.nr_choices ||
+			    rs.choices[i].runnable != x->levels[i].c.runnable ||
 			    rs.choices[i].chosen != x->levels[i].c.chosen) {
 				free(rs.choices);
 				return fail_internal(x, "a schedule did not replay the same way");
@@ -261,8 +262,9 @@ static void describe_choices(const struct explorer *x, FILE *out, struct json_ob
 		if (c->chosen == sched_policy_pick(SCHED_SERIAL, c))
 			continue;
 		if (out && at)
-			fprintf(out, "  choice %zu: line %d, thread %s %s %s: %s runs\n", i, c->line,
-				at, c->kind == SCHED_POINT_STEP ? "before its next step" : "at",
+			fprintf(out, "  choice %zu: line %d, thread %s %s %s: %s runs\n", i,
+				c->line, at,
+				c->kind == SCHED_POINT_STEP ? "before its next step" : "at",
 				c->kind == SCHED_POINT_STEP ? "" : c->point, runs);
 		else if (out)
 			fprintf(out, "  choice %zu: the threads start: %s runs first\n", i, runs);
@@ -378,8 +380,8 @@ static int report_json(struct explorer *x, struct p2psim_run_summary *summary)
 	}
 	json_object_object_add(doc, "scenario", json_object_new_string(x->scn->path));
 	json_object_object_add(doc, "topology", json_object_new_string(x->topo->name));
-	json_object_object_add(doc, "seed", json_object_new_uint64(o->seed_given ? o->seed :
-										   x->scn->seed));
+	json_object_object_add(doc, "seed",
+			       json_object_new_uint64(o->seed_given ? o->seed : x->scn->seed));
 	json_object_object_add(ex, "schedules", json_object_new_uint64(x->schedules));
 	json_object_object_add(ex, "complete", json_object_new_boolean(x->complete));
 	json_object_object_add(ex, "budget_exhausted",

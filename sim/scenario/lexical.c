@@ -274,10 +274,11 @@ int scn_schedule_parse(const char *const *words, size_t nr_words, struct scn_sch
 			goto fail;
 		}
 		if (out->nr_picks && pk->index <= out->picks[out->nr_picks - 1].index) {
-			snprintf(msg, msg_len,
-				 "choice point %llu comes after %llu: list choices in increasing order",
-				 (unsigned long long)pk->index,
-				 (unsigned long long)out->picks[out->nr_picks - 1].index);
+			snprintf(
+				msg, msg_len,
+				"choice point %llu comes after %llu: list choices in increasing order",
+				(unsigned long long)pk->index,
+				(unsigned long long)out->picks[out->nr_picks - 1].index);
 			goto fail;
 		}
 		pk->name = strdup(colon + 1);

@@ -2111,9 +2111,10 @@ static int parse_thread_header(struct parser *p, size_t indent)
 	int ret;
 
 	if (indent && p->cur_thread)
-		return perr(p, p->toks[0].col,
-			    "nested thread: a 'thread' block cannot start inside thread '%s' (line %d)",
-			    thread_name(p, p->cur_thread), scn->threads[p->cur_thread - 1].line);
+		return perr(
+			p, p->toks[0].col,
+			"nested thread: a 'thread' block cannot start inside thread '%s' (line %d)",
+			thread_name(p, p->cur_thread), scn->threads[p->cur_thread - 1].line);
 	if (indent)
 		return perr(p, p->toks[0].col,
 			    "bad indentation: 'thread NAME:' starts at the beginning of its line");
@@ -2127,9 +2128,10 @@ static int parse_thread_header(struct parser *p, size_t indent)
 	if (!name)
 		return oom(p);
 	if (!valid_name(name)) {
-		ret = perr(p, t->col,
-			   "bad thread name '%s' (a letter or '_', then letters, digits, '_', '-', '.')",
-			   name);
+		ret = perr(
+			p, t->col,
+			"bad thread name '%s' (a letter or '_', then letters, digits, '_', '-', '.')",
+			name);
 		free(name);
 		return ret;
 	}
@@ -2139,8 +2141,9 @@ static int parse_thread_header(struct parser *p, size_t indent)
 	}
 	for (size_t i = p->section_first; i < scn->nr_threads; i++) {
 		if (!strcmp(scn->threads[i].name, name)) {
-			ret = perr(p, t->col, "duplicate thread name '%s' (line %d) in this section",
-				   name, scn->threads[i].line);
+			ret = perr(p, t->col,
+				   "duplicate thread name '%s' (line %d) in this section", name,
+				   scn->threads[i].line);
 			free(name);
 			return ret;
 		}
@@ -2184,17 +2187,18 @@ static int enter_thread_context(struct parser *p, const char *line, size_t inden
 		return 0;
 	}
 	if (!p->cur_thread)
-		return perr(p, 1,
-			    "bad indentation: only the steps of a 'thread NAME:' block are indented");
+		return perr(
+			p, 1,
+			"bad indentation: only the steps of a 'thread NAME:' block are indented");
 	if (!p->block_indent) {
 		p->block_indent = strndup(line, indent);
 		if (!p->block_indent)
 			return oom(p);
 	} else if (strlen(p->block_indent) != indent || strncmp(p->block_indent, line, indent)) {
-		return perr(p, 1,
-			    "bad indentation: every step of thread '%s' (line %d) is indented like its first",
-			    thread_name(p, p->cur_thread),
-			    p->scn->threads[p->cur_thread - 1].line);
+		return perr(
+			p, 1,
+			"bad indentation: every step of thread '%s' (line %d) is indented like its first",
+			thread_name(p, p->cur_thread), p->scn->threads[p->cur_thread - 1].line);
 	}
 	p->block_steps++;
 	return 0;
@@ -2213,8 +2217,8 @@ static int parse_schedule(struct parser *p, struct scn_step *st)
 			    p->scn->schedule.line);
 	for (int i = 1; i < p->nr_toks; i++)
 		words[i - 1] = p->toks[i].s;
-	ret = scn_schedule_parse(words, (size_t)p->nr_toks - 1, &p->scn->schedule, msg,
-				 sizeof(msg), &bad);
+	ret = scn_schedule_parse(words, (size_t)p->nr_toks - 1, &p->scn->schedule, msg, sizeof(msg),
+				 &bad);
 	if (ret == -ENOMEM)
 		return oom(p);
 	if (ret)
@@ -2243,8 +2247,10 @@ static int check_schedule(struct parser *p)
 			found = !strcmp(p->scn->threads[k].name, sc->picks[i].name);
 		if (!found) {
 			p->line = sc->line;
-			return perr(p, sc->picks[i].col, "the schedule names thread '%s', which no 'thread %s:' block defines",
-				    sc->picks[i].name, sc->picks[i].name);
+			return perr(
+				p, sc->picks[i].col,
+				"the schedule names thread '%s', which no 'thread %s:' block defines",
+				sc->picks[i].name, sc->picks[i].name);
 		}
 	}
 	return 0;

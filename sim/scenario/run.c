@@ -2269,8 +2269,8 @@ int p2psim_run_buffer(const p2psim_topology *topo, const char *text, size_t len,
 	ret = scenario_parse_buffer(text, len, name, &scn, err);
 	if (ret)
 		return ret == -ENOMEM ? P2PSIM_EINTERNAL : P2PSIM_EINPUT;
-	ret = scn_run_with_opts(topology_from_public(topo), scn, opts ? opts : &defaults, out, summary,
-			   err);
+	ret = scn_run_with_opts(topology_from_public(topo), scn, opts ? opts : &defaults, out,
+				summary, err);
 	scenario_free(scn);
 	return ret;
 }
@@ -2286,8 +2286,8 @@ int p2psim_run(const p2psim_topology *topo, const char *scenario_path,
 	ret = scenario_parse_file(scenario_path, &scn, err);
 	if (ret)
 		return ret == -ENOMEM ? P2PSIM_EINTERNAL : P2PSIM_EINPUT;
-	ret = scn_run_with_opts(topology_from_public(topo), scn, opts ? opts : &defaults, out, summary,
-			   err);
+	ret = scn_run_with_opts(topology_from_public(topo), scn, opts ? opts : &defaults, out,
+				summary, err);
 	scenario_free(scn);
 	return ret;
 }

@@ -137,8 +137,7 @@ static void record(struct sched *s, const struct sched_choice *c)
  * Slot @cur reached a point of @kind: pick who runs next and hand the baton
  * over (s->mu held). Returns the slot chosen (-1: every thread finished).
  */
-static int decide(struct sched *s, int cur, enum sched_point_kind kind, const char *point,
-		  int line)
+static int decide(struct sched *s, int cur, enum sched_point_kind kind, const char *point, int line)
 {
 	struct sched_choice c = {
 		.base = s->base, .current = cur, .kind = kind, .point = point, .line = line

@@ -55,8 +55,7 @@ static void preempt_hook(void *arg, const char *point)
 	sched_point(w->s, SCHED_POINT_YIELD, point, 0);
 }
 
-static int block_hook(void *arg, bool (*cond)(const void *), const void *cond_arg,
-		      const char *what)
+static int block_hook(void *arg, bool (*cond)(const void *), const void *cond_arg, const char *what)
 {
 	struct world *w = arg;
 

@@ -59,9 +59,9 @@ Test(cli_explore, finds_the_race_and_prints_a_replayable_schedule)
 Test(cli_explore, the_schedule_line_in_the_file_replays_it)
 {
 	/* tests/scenarios/threads-race-replay.scn carries `schedule serial 0:cpu` */
-	const char *const args[] = {
-		"run", TOPO, P2PSIM_SRCDIR "/tests/scenarios/threads-race-replay.scn", NULL
-	};
+	const char *const args[] = { "run", TOPO,
+				     P2PSIM_SRCDIR "/tests/scenarios/threads-race-replay.scn",
+				     NULL };
 	struct run_result r = run_p2psim(args);
 
 	cr_expect_eq(r.status, 0, "%s", r.out);
@@ -201,10 +201,10 @@ Test(cli_explore, h3_injected_is_found_by_the_dmabuf_checker)
 /* Without the dmabuf checker only the race shows it: --explore must find the interleaving. */
 Test(cli_explore, h3_race_is_found_and_replays_from_the_file)
 {
-	const char *const args[] = { "run",	 DMABUF_TOPO, H3, "--explore", "--inject",
-				     "H3",	 "--check",   "route", NULL };
-	const char *const replay[] = { "run",	   DMABUF_TOPO, H3,   "--inject",
-				       "H3",	   "--schedule", "serial 2:admin", NULL };
+	const char *const args[] = { "run", DMABUF_TOPO, H3,	  "--explore", "--inject",
+				     "H3",  "--check",	 "route", NULL };
+	const char *const replay[] = { "run",	     DMABUF_TOPO,      H3,  "--inject", "H3",
+				       "--schedule", "serial 2:admin", NULL };
 	char path[] = "/tmp/p2psim-h3-replay-XXXXXX";
 	const char *const from_file[] = { "run", DMABUF_TOPO, path, "--inject", "H3", NULL };
 	struct run_result r = run_p2psim(args);
@@ -268,8 +268,8 @@ Test(cli_explore, h25_mlx5_dereg_race_needs_the_interleaving)
 {
 #define H25 P2PSIM_SRCDIR "/tests/scenarios/threads-mlx5-dereg-vs-revoke.scn"
 	const char *const plain[] = { "run", DMABUF_TOPO, H25, "--inject", "H25", NULL };
-	const char *const explore[] = { "run", DMABUF_TOPO, H25, "--explore", "--inject", "H25",
-					NULL };
+	const char *const explore[] = { "run",	    DMABUF_TOPO, H25, "--explore",
+					"--inject", "H25",	 NULL };
 	struct run_result r = run_p2psim(plain);
 
 	cr_expect_eq(r.status, 0, "%s", r.out);
