@@ -988,15 +988,19 @@ static void do_fence(struct scn_dmabuf *d, const struct scn_step *st, struct dma
 {
 	int ret = 0;
 
-	dma_resv_lock(&dmabuf->resv);
 	if (st->verb == SCN_DMABUF_FENCE) {
+		dma_resv_lock(&dmabuf->resv);
 		ret = dma_resv_add_fence(&dmabuf->resv, (enum dma_resv_usage)st->dmabuf->usage,
 					 st->dmabuf->stuck);
+		dma_resv_unlock(&dmabuf->resv);
 	} else {
+		/*
+		 * The engine's completion signals (dma_fence_signal() from its IRQ
+		 * or work): no resv, so a waiter holding the resv does not stop it.
+		 */
 		for (size_t i = 0; i < dmabuf->resv.nr_fences; i++)
 			dma_fence_signal(&dmabuf->resv, (int)i);
 	}
-	dma_resv_unlock(&dmabuf->resv);
 	(void)d;
 	outcome(res, ret < 0 ? ret : 0);
 }
