@@ -103,7 +103,8 @@ enum sim_event_kind {
 			      * flags=VFIO_EXPORTF_* facts about the region at the call;
 			      * device-memory regions: phys, len = the memory the region stands for */
 	EV_P2PDMA_PROVIDER_RELEASE, /* dev: devm freed the device's p2pdma providers */
-	EV_IMPORTER_HW,      /* dev, aux=id, flags=enum importer_hw_op (zap, iommu unmap, ...) */
+	EV_IMPORTER_HW,      /* dev, aux=id, phys=attachment id, flags=enum importer_hw_op (zap,
+			      * iommu unmap, ...); iommufd: addr=iova */
 	EV_IMPORTER_DMA,     /* dev, aux=id, addr=device address, len, flags=1 write, ret */
 	/* two-step IOVA API calls (src/iommu/dma-iommu.c), as the caller made them; the IOMMU
 	 * events of what they did follow (UNLINK: precede). aux = IOMMU domain id */

@@ -267,6 +267,7 @@ struct dbc_dev {
 	bool providers_released;
 	/* the current memory_lock write section */
 	bool revoked_in_section, zapped_in_section, cleanup_in_section;
+	bool physical_in_section; /* the event a revoke is for happened in the section */
 	/* an export between its dma_buf_export() and EV_VFIO_EXPORT */
 	u64 inflight_id;
 	bool inflight_released;
@@ -512,6 +513,7 @@ static void on_lock(struct checkers *cs, struct dmabuf_check *d, const struct si
 			dv->revoked_in_section = false;
 			dv->zapped_in_section = false;
 			dv->cleanup_in_section = false;
+			dv->physical_in_section = false;
 		} else {
 			dv->mem_readers++;
 		}
@@ -1155,8 +1157,9 @@ static void section_end(struct checkers *cs, struct dmabuf_check *d, struct dbc_
 			       "%s",
 			       (unsigned long long)b->id, buf_dev_name(b),
 			       b->on_list ? "on" : "off", b->vdev ? "set" : "NULL");
-		if (dv->mem == 1 && dv->revoked_in_section && b->on_list && b->vdev && b->revoked &&
-		    b->file_count > 0 && buf_once(b, K_LIVENESS))
+		if (dv->mem == 1 && dv->revoked_in_section && dv->physical_in_section &&
+		    b->on_list && b->vdev && b->revoked && b->file_count > 0 &&
+		    buf_once(b, K_LIVENESS))
 			report(cs, K_LIVENESS, ev, dv->dev,
 			       "dma-buf %llu (exporter %s): the trigger revoked it and ends with "
 			       "memory enabled, but it stays revoked",
@@ -1170,6 +1173,7 @@ static void section_end(struct checkers *cs, struct dmabuf_check *d, struct dbc_
 	dv->revoked_in_section = false;
 	dv->zapped_in_section = false;
 	dv->cleanup_in_section = false;
+	dv->physical_in_section = false;
 }
 
 static void on_hw_event(struct checkers *cs, struct dmabuf_check *d, const struct sim_event *ev)
@@ -1180,6 +1184,8 @@ static void on_hw_event(struct checkers *cs, struct dmabuf_check *d, const struc
 	if (!dv)
 		return;
 	dv->mem = ev->count ? 1 : 0;
+	if (ev->flags != VFIO_HW_BARS_ZAPPED)
+		dv->physical_in_section = true;
 	switch (ev->flags) {
 	case VFIO_HW_MEM_OFF:
 	case VFIO_HW_D3HOT:
@@ -1337,11 +1343,15 @@ static void on_provider_release(struct checkers *cs, struct dmabuf_check *d,
 static void on_importer_hw(struct checkers *cs, struct dmabuf_check *d, const struct sim_event *ev)
 {
 	struct dbc_buf *b = buf_find(d, ev->aux);
-	struct dbc_attach *a = b ? att_by_dev(b, ev->dev) : NULL;
+	struct dbc_attach *a = !b	? NULL :
+			       ev->phys ? att_find(b, ev->phys) :
+					  att_by_dev(b, ev->dev);
 	struct dbc_dev *exporter;
 
 	if (!b)
 		return;
+	if (a && a->detached)
+		a = NULL; /* iommufd frees its pages after the detach: nothing attached */
 	exporter = dev_get(d, b->dev);
 	switch (ev->flags) {
 	case IMPORTER_HW_MKEY_ENABLE:

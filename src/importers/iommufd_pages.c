@@ -23,6 +23,7 @@ static void pages_hw_emit(struct iopt_pages *pages, enum importer_hw_op op, unsi
 	struct sim_event ev = { .kind = EV_IMPORTER_HW,
 				.dev = pages->dev ? pages->dev->pdev : NULL,
 				.aux = pages->dmabuf_id,
+				.phys = pages->attach_id,
 				.addr = iova,
 				.len = pages->phys.len,
 				.flags = op };
@@ -91,6 +92,7 @@ struct iopt_pages *iopt_map_dmabuf(struct dmabuf_sys *sys, struct device *global
 		ret = (int)PTR_ERR(pages->attach);
 		goto err_free;
 	}
+	pages->attach_id = pages->attach->id;
 
 	dma_resv_lock(&dmabuf->resv);
 	/* teach lockdep: pages->mutex nests inside the resv */

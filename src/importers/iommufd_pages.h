@@ -42,6 +42,7 @@ struct iopt_pages {
 	unsigned int nr_domains;
 	bool destroyed; /* mutex destroyed, pages gone (bug H22 window) */
 	u64 dmabuf_id;
+	u64 attach_id; /* for the events: the attachment is freed before the pages */
 };
 
 static inline bool iopt_dmabuf_revoked(const struct iopt_pages *pages)

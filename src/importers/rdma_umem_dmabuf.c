@@ -18,6 +18,7 @@ static void importer_hw_emit(struct ib_umem_dmabuf *umem, enum importer_hw_op op
 	struct sim_event ev = { .kind = EV_IMPORTER_HW,
 				.dev = umem->dev->pdev,
 				.aux = umem->attach ? umem->attach->dmabuf->id : 0,
+				.phys = umem->attach ? umem->attach->id : 0,
 				.flags = op };
 
 	dmabuf_sys_emit(umem->sys, &ev);

@@ -1061,3 +1061,39 @@ Test(rules, json_names_the_checker_and_kind)
 	cr_expect(checkers_enabled(fx.cs, "dmabuf"));
 	cr_expect_not_null(checkers_describe("dmabuf"));
 }
+
+/* --- regressions: false positives found by the fuzzer on the correct model --------------- */
+
+TestSuite(regressions, .init = setup_stream, .fini = teardown_stream);
+
+/* Two MRs of one NIC on one dma-buf: each zap belongs to its own attachment (R4 was wrong). */
+Test(regressions, two_importers_on_one_device_each_zap_their_own_mkey)
+{
+	int fd = export1(0, PAGE_SIZE);
+	struct mlx5_ib_mr *m1 =
+		mlx5_ib_reg_user_mr_dmabuf(&fx.sys, &fx.devb, fx.sm.router, 0, PAGE_SIZE, fd);
+	struct mlx5_ib_mr *m2 =
+		mlx5_ib_reg_user_mr_dmabuf(&fx.sys, &fx.devb, fx.sm.router, 0, PAGE_SIZE, fd);
+
+	cr_assert(!IS_ERR(m1) && !IS_ERR(m2));
+	vfio_pci_config_write_command(&fx.vdev, 0);
+	mlx5_ib_dereg_mr(m2);
+	mlx5_ib_dereg_mr(m1);
+	cr_expect_eq(dfx_violations(&fx), 0);
+	show();
+}
+
+/*
+ * A LOW_POWER_ENTRY that fails (already engaged) after revoking, with memory enabled (the
+ * model lets a PM_CTRL D0 write through while engaged): no physical event happened in the
+ * section, so it is not judged as a trigger that left buffers stuck (liveness was wrong).
+ */
+Test(regressions, failed_low_power_entry_is_not_a_stuck_trigger)
+{
+	cr_assert_eq(vfio_pci_runtime_pm_entry(&fx.vdev), 0);
+	vfio_lock_and_set_power_state(&fx.vdev, PCI_D0);
+	cr_assert_geq(export1(0, PAGE_SIZE), 3);
+	cr_assert_eq(vfio_pci_runtime_pm_entry(&fx.vdev), -EINVAL);
+	cr_expect_eq(dfx_violations(&fx), 0);
+	show();
+}
