@@ -714,8 +714,17 @@ static void check_sg_shape(struct checkers *cs, struct dbc_buf *b, const struct 
 	const char *why = NULL;
 	unsigned int bad = 0;
 
-	if (b->sg_dev != ev->dev || !b->nr_sg)
+	if (b->sg_dev != ev->dev || !b->nr_sg) {
+		/* a VFIO map always fills entries: none at all (a wrapped IOVA length) is short */
+		if (b->dev && b->size && ev->len != b->size && buf_once(b, K_S1))
+			report(cs, K_S1, ev, ev->dev,
+			       "dma-buf %llu (exporter %s) mapped for %s (attachment %llu): the "
+			       "mapping covers %llu of its %llu bytes (%u entries)",
+			       (unsigned long long)b->id, buf_dev_name(b), check_dev_name(ev->dev),
+			       (unsigned long long)ev->phys, (unsigned long long)ev->len,
+			       (unsigned long long)b->size, ev->count);
 		return;
+	}
 	for (unsigned int i = 0; i < b->nr_sg && !why; i++) {
 		const struct dbc_range *e = &b->sg[i];
 
