@@ -163,6 +163,8 @@ const struct command cmd_run = {
 		"  leaks      IOVA, swiotlb slots, mappings left at device release\n"
 		"  route      each DMA through a live mapping reaches exactly its bytes\n"
 		"  p2p        a P2P map type that contradicts the hardware path\n"
+		"  dmabuf     dma-buf / VFIO revoke rules (locking, attach policy, revoke,\n"
+		"             lifecycle, sg shape), hangs, oopses, DMA into a revoked BAR\n"
 		"\n"
 		"Each violation and each failed `expect` is printed with FILE:LINE, the rule\n"
 		"it breaks and the events that led to it; a summary follows.\n"
