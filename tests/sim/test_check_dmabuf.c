@@ -1097,3 +1097,108 @@ Test(regressions, failed_low_power_entry_is_not_a_stuck_trigger)
 	cr_expect_eq(dfx_violations(&fx), 0);
 	show();
 }
+
+/* --- the rules no injected bug reaches first, on hand-made streams --------------------- */
+
+static void importer_hw(enum importer_hw_op op, u64 att)
+{
+	emit((struct sim_event){
+		.kind = EV_IMPORTER_HW, .aux = X, .dev = fx.sm.b, .phys = att, .flags = op });
+}
+
+Test(rules, l1_map_event_without_the_resv)
+{
+	vfio_buf(false);
+	attach(7, fx.sm.b, REVOCABLE);
+	map(7, 0);
+	expect_only("L1");
+}
+
+Test(rules, l3_revoke_without_memory_lock)
+{
+	vfio_buf(false);
+	emit((struct sim_event){
+		.kind = EV_DMABUF_REVOKE_BEGIN, .aux = X, .dev = fx.sm.a, .flags = 1 });
+	cr_expect_not_null(dfx_violation(&fx, "L3"));
+}
+
+Test(rules, r4_revoke_returns_with_an_mkey_translating)
+{
+	vfio_buf(false);
+	attach(7, fx.sm.b, REVOCABLE);
+	importer_hw(IMPORTER_HW_MKEY_ENABLE, 7);
+	revoke(true, true);
+	expect_only("R4");
+}
+
+Test(rules, r4_zapped_mkey_of_one_attachment_leaves_the_other_live)
+{
+	vfio_buf(false);
+	attach(7, fx.sm.b, REVOCABLE);
+	attach(8, fx.sm.b, REVOCABLE);
+	importer_hw(IMPORTER_HW_MKEY_ENABLE, 7);
+	importer_hw(IMPORTER_HW_MKEY_ENABLE, 8);
+	importer_hw(IMPORTER_HW_MKEY_ZAP, 8);
+	lock(MEMLOCK, LOCK_CLASS_MEMORY, true, 0);
+	hw(VFIO_HW_BARS_ZAPPED, true);
+	emit((struct sim_event){
+		.kind = EV_DMABUF_REVOKE_BEGIN, .aux = X, .dev = fx.sm.a, .flags = 1 });
+	lock(RESV, LOCK_CLASS_RESV, true, 0);
+	state(VFIO_DMABUF_FIELD_REVOKED, 1, 0);
+	emit((struct sim_event){
+		.kind = EV_DMABUF_INVALIDATE_CB, .aux = X, .dev = fx.sm.b, .addr = 7 });
+	emit((struct sim_event){
+		.kind = EV_DMABUF_INVALIDATE_CB, .aux = X, .dev = fx.sm.b, .addr = 8 });
+	emit((struct sim_event){ .kind = EV_DMABUF_INVALIDATE, .aux = X, .count = 2 });
+	unlock(RESV, LOCK_CLASS_RESV, true, 0);
+	emit((struct sim_event){
+		.kind = EV_DMABUF_REVOKE_END, .aux = X, .dev = fx.sm.a, .flags = 1 });
+	expect_only("R4"); /* attachment 7's mkey */
+	cr_expect_not_null(strstr(dfx_violation(&fx, "R4")->message, "attachment 7"));
+}
+
+Test(rules, r5_iommufd_maps_a_revoked_dmabuf)
+{
+	vfio_buf(true);
+	attach(7, fx.sm.b, REVOCABLE);
+	importer_hw(IMPORTER_HW_IOMMU_MAP, 7);
+	expect_only("R5");
+}
+
+Test(rules, a3_pin_by_a_non_revocable_attachment)
+{
+	vfio_buf(false);
+	attach(7, fx.sm.b, DMABUF_ATTF_DYNAMIC | DMABUF_ATTF_P2P); /* A3 already */
+	lock(RESV, LOCK_CLASS_RESV, true, 0);
+	emit((struct sim_event){ .kind = EV_DMABUF_PIN, .aux = X, .dev = fx.sm.b, .addr = 7 });
+	unlock(RESV, LOCK_CLASS_RESV, true, 0);
+	expect_only("A3"); /* once per dma-buf */
+}
+
+Test(rules, f4_region_released_under_a_live_map)
+{
+	vfio_buf(false);
+	attach(7, fx.sm.b, REVOCABLE);
+	lock(RESV, LOCK_CLASS_RESV, true, 0);
+	map(7, 0);
+	unlock(RESV, LOCK_CLASS_RESV, true, 0);
+	hw(VFIO_HW_REGION_RELEASE, true);
+	expect_only("F4");
+}
+
+Test(rules, f5_map_after_the_providers_are_gone)
+{
+	vfio_buf(false);
+	attach(7, fx.sm.b, REVOCABLE);
+	lock(MEMLOCK, LOCK_CLASS_MEMORY, true, 0);
+	state(VFIO_DMABUF_FIELD_LIST, 0, 0);
+	state(VFIO_DMABUF_FIELD_VDEV, 0, 0);
+	unlock(MEMLOCK, LOCK_CLASS_MEMORY, true, 0);
+	cr_expect_not_null(dfx_violation(&fx, "F3")); /* detached while not revoked */
+	emit((struct sim_event){ .kind = EV_P2PDMA_PROVIDER_RELEASE, .dev = fx.sm.a });
+	lock(RESV, LOCK_CLASS_RESV, true, 0);
+	map(7, 0);
+	unlock(RESV, LOCK_CLASS_RESV, true, 0);
+	cr_expect_not_null(dfx_violation(&fx, "F5"));
+	cr_expect_eq(dfx_violations(&fx), 2);
+}
