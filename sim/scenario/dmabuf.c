@@ -811,6 +811,9 @@ static enum dma_intent_state imp_intent_state(struct scn_dmabuf *d, const struct
 
 	if (imp->kind == SCN_IMP_IOMMUFD && !imp->filled)
 		return DMA_INTENT_UNMAPPED;
+	/* iommufd's revoke is for good: a later fill tracks the domain but maps nothing */
+	if (imp->kind == SCN_IMP_IOMMUFD && iopt_dmabuf_revoked(imp->pages))
+		return DMA_INTENT_REVOKED;
 	if ((priv && priv->revoked) || revokes_of(d, imp->dmabuf_id) != imp->map_epoch)
 		return DMA_INTENT_REVOKED;
 	return DMA_INTENT_LIVE;

@@ -257,6 +257,26 @@ static void fail(struct runner *r, int line, const char *fmt, ...)
 		r->nr_failures++;
 }
 
+/*
+ * A failure that is not an `expect` line's (an outcome nobody acknowledged,
+ * a step that could not run): it counts as one more expectation, failed,
+ * so the summary's "N/M expects passed" stays true.
+ */
+static void fail_step(struct runner *r, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void fail_step(struct runner *r, int line, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	r->sum.expects++;
+	fail(r, line, "%s", msg);
+}
+
 static const char *sym_name(const struct runner *r, int sym)
 {
 	return r->scn->syms[sym].name;
@@ -1058,15 +1078,16 @@ static void do_dma(struct runner *r, const struct scn_step *st, struct device *d
 		u64 hlen;
 
 		if (!h->map_step || h->failed) {
-			fail(r, st->line,
-			     "handle '%s' holds no mapping (its map at line %d failed)",
-			     sym_name(r, ref->sym), h->map_step ? h->map_step->line : 0);
+			fail_step(r, st->line,
+				  "handle '%s' holds no mapping (its map at line %d failed)",
+				  sym_name(r, ref->sym), h->map_step ? h->map_step->line : 0);
 			return;
 		}
 		if (h->is_sg) {
 			if (st->seg >= (int)h->sgt.nents) {
-				fail(r, st->line, "handle '%s' has %u mapped segments, no seg=%d",
-				     sym_name(r, ref->sym), h->sgt.nents, st->seg);
+				fail_step(r, st->line,
+					  "handle '%s' has %u mapped segments, no seg=%d",
+					  sym_name(r, ref->sym), h->sgt.nents, st->seg);
 				return;
 			}
 			addr = h->sgl[st->seg].dma_address;
@@ -1088,10 +1109,10 @@ static void do_dma(struct runner *r, const struct scn_step *st, struct device *d
 						      0;
 		}
 		if (ref->off >= hlen || (ref->len_given && ref->len > hlen - ref->off)) {
-			fail(r, st->line,
-			     "%s@%llu+%llu is past the end of the mapping (%llu bytes)",
-			     sym_name(r, ref->sym), (unsigned long long)ref->off,
-			     (unsigned long long)ref->len, (unsigned long long)hlen);
+			fail_step(r, st->line,
+				  "%s@%llu+%llu is past the end of the mapping (%llu bytes)",
+				  sym_name(r, ref->sym), (unsigned long long)ref->off,
+				  (unsigned long long)ref->len, (unsigned long long)hlen);
 			return;
 		}
 		/*
@@ -1137,14 +1158,15 @@ static void do_dma(struct runner *r, const struct scn_step *st, struct device *d
 	}
 	}
 	if (len > MAX_DMA_BYTES) {
-		fail(r, st->line, "one dma step moves at most 1 GiB");
+		fail_step(r, st->line, "one dma step moves at most 1 GiB");
 		return;
 	}
 	intent.dma_addr = addr;
 	intent.len = len;
 	data = malloc(len ? len : 1);
 	if (!data) {
-		fail(r, st->line, "out of memory for a %llu-byte DMA", (unsigned long long)len);
+		fail_step(r, st->line, "out of memory for a %llu-byte DMA",
+			  (unsigned long long)len);
 		return;
 	}
 	if (write)
@@ -1159,7 +1181,7 @@ static void do_dma(struct runner *r, const struct scn_step *st, struct device *d
 		r->last.failed = true;
 		r->last.fault = res.status;
 	} else if (ret) {
-		fail(r, st->line, "the fabric refused the DMA: %s", strerror(-ret));
+		fail_step(r, st->line, "the fabric refused the DMA: %s", strerror(-ret));
 	}
 	if (!write && st->has_data) {
 		long long at = pattern_mismatch(r, &st->data, data, len);
@@ -1490,14 +1512,16 @@ static void settle_outcome(struct runner *r)
 		bool is_dma = outcome_is_dma(o);
 
 		if (is_dma)
-			fail(r, o->step->line, "the DMA faulted (%s) and no 'expect fault' follows",
-			     route_status_name(o->fault));
+			fail_step(r, o->step->line,
+				  "the DMA faulted (%s) and no 'expect fault' follows",
+				  route_status_name(o->fault));
 		else
-			fail(r, o->step->line, "the %s failed (%s) and no 'expect error' follows",
-			     o->step->verb == SCN_DMA_MASK ? "dma_set_mask_and_coherent()" :
-			     o->step->verb >= SCN_IOVA_ALLOC ? scn_verb_name(o->step->verb) :
-							       "map",
-			     scn_errno_name(o->err));
+			fail_step(r, o->step->line,
+				  "the %s failed (%s) and no 'expect error' follows",
+				  o->step->verb == SCN_DMA_MASK	  ? "dma_set_mask_and_coherent()" :
+				  o->step->verb >= SCN_IOVA_ALLOC ? scn_verb_name(o->step->verb) :
+								    "map",
+				  scn_errno_name(o->err));
 	}
 	memset(o, 0, sizeof(*o));
 }
@@ -1568,7 +1592,7 @@ static void do_twostep(struct runner *r, const struct scn_step *st, struct devic
 	free(phys);
 	free(len);
 	if (res.misuse[0]) {
-		fail(r, st->line, "%s", res.misuse);
+		fail_step(r, st->line, "%s", res.misuse);
 		return;
 	}
 	if (res.has_outcome) {
@@ -1588,8 +1612,7 @@ static void do_dmabuf(struct runner *r, const struct scn_step *st, struct device
 		mark_used(r, dev); /* its mappings are checked when it is released */
 	scn_dmabuf_run(r->dmabuf, st, dev, dev2, &res);
 	if (res.misuse[0]) {
-		r->sum.expects++; /* counted as a failed expectation: the step could not run */
-		fail(r, st->line, "%s", res.misuse);
+		fail_step(r, st->line, "%s", res.misuse);
 		return;
 	}
 	if (res.dma) {
