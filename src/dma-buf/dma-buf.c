@@ -37,8 +37,30 @@ int dmabuf_sys_init(struct dmabuf_sys *sys, struct machine *m, const struct kern
 	return 0;
 }
 
+static void dma_buf_unlink(struct dma_buf *dmabuf)
+{
+	if (dmabuf->all_prev)
+		dmabuf->all_prev->all_next = dmabuf->all_next;
+	else
+		dmabuf->sys->all = dmabuf->all_next;
+	if (dmabuf->all_next)
+		dmabuf->all_next->all_prev = dmabuf->all_prev;
+}
+
 void dmabuf_sys_destroy(struct dmabuf_sys *sys)
 {
+	/* what a leak left behind goes with the machine: no events, no hooks */
+	sys->m = NULL;
+	sys->preempt = NULL;
+	sys->block = NULL;
+	while (sys->all) {
+		struct dma_buf *dmabuf = sys->all;
+
+		dma_buf_unlink(dmabuf);
+		dmabuf->ops->release(dmabuf);
+		free(dmabuf->resv.fences);
+		free(dmabuf);
+	}
 	free(sys->fds);
 	sys->fds = NULL;
 }
@@ -481,6 +503,10 @@ struct dma_buf *dma_buf_export(struct dmabuf_sys *sys, const struct dma_buf_expo
 		goto fail;
 	}
 	dmabuf->sys = sys;
+	dmabuf->all_next = sys->all;
+	if (sys->all)
+		sys->all->all_prev = dmabuf;
+	sys->all = dmabuf;
 	dmabuf->id = dmabuf_sys_new_id(sys);
 	dmabuf->size = exp_info->size;
 	dmabuf->ops = ops;
@@ -565,6 +591,7 @@ static void dma_buf_release(struct dma_buf *dmabuf)
 		dmabuf_warn(sys, DMABUF_WARN_ATTACHMENTS_AT_RELEASE, dmabuf->id);
 	dmabuf->ops->release(dmabuf);
 	dmabuf_sys_emit(sys, &ev);
+	dma_buf_unlink(dmabuf);
 	free(dmabuf->resv.fences);
 	free(dmabuf);
 }

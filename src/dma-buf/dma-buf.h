@@ -121,6 +121,12 @@ struct dmabuf_sys {
 	 */
 	unsigned int locks_held;
 	struct dma_buf *deferred_release;
+	/*
+	 * Every dma-buf not released yet: kernel memory. One a bug leaked (no
+	 * fd, a reference never dropped) is reclaimed by dmabuf_sys_destroy(),
+	 * silently, so the simulator itself leaks nothing.
+	 */
+	struct dma_buf *all;
 };
 
 static inline void dmabuf_preempt(struct dmabuf_sys *sys, const char *point)
@@ -141,6 +147,11 @@ static inline int dmabuf_block(struct dmabuf_sys *sys, bool (*cond)(const void *
 /* Set up @sys; @profile NULL means kernel_profile_default(). 0 or -ENOMEM. */
 int dmabuf_sys_init(struct dmabuf_sys *sys, struct machine *m, const struct kernel_profile *profile,
 		    const struct bug_set *bugs, unsigned int max_fds);
+/*
+ * Tear @sys down: the fd table, and every dma-buf still allocated (one a
+ * historic bug leaked) is released through its exporter with no events and
+ * freed. Objects the exporter's release touches must still exist.
+ */
 void dmabuf_sys_destroy(struct dmabuf_sys *sys);
 /* A new object id (never 0). */
 u64 dmabuf_sys_new_id(struct dmabuf_sys *sys);
@@ -409,6 +420,7 @@ struct dma_buf {
 	struct dma_buf_attachment *attachments; /* list, protected by resv */
 	unsigned long live_maps; /* map_attachment calls not yet unmapped (observation) */
 	struct dma_buf *deferred_next; /* on sys->deferred_release */
+	struct dma_buf *all_prev, *all_next; /* on sys->all */
 };
 
 struct dma_buf_attachment {
