@@ -138,3 +138,32 @@ Test(dmabuf_bugs, scenarios_without_the_injection_are_clean)
 				   bug_info(seen[k].id)->name, row, seen[k].kinds);
 	}
 }
+
+/* --check / --no-check dmabuf, the report and the unknown-name message */
+Test(dmabuf_bugs, check_and_no_check_dmabuf)
+{
+	const char *topo = P2PSIM_SRCDIR "/topologies/dmabuf.xml";
+	char *text = read_file(SCN_DIR "/dmabuf-h2-flr-restore-revokes.scn");
+	char tmp[128], kinds[256] = " ";
+	struct run_result r;
+
+	/* the scenario without its claims: the violation fails the run */
+	snprintf(tmp, sizeof(tmp), "/tmp/p2psim-dmabuf-check-%d.scn", (int)getpid());
+	write_clean(text, tmp, kinds, sizeof(kinds));
+	free(text);
+	r = run_p2psim((const char *const[]){ "run", topo, tmp, "--inject", "H2", "--check",
+					      "dmabuf", NULL });
+	cr_expect_eq(r.status, 1, "%s%s", r.out, r.err);
+	cr_expect_not_null(strstr(r.out, "violation [dmabuf/liveness]"), "%s", r.out);
+	cr_expect_not_null(strstr(r.out, "reference §5 H2"), "%s", r.out);
+	run_free(&r);
+	r = run_p2psim((const char *const[]){ "run", topo, tmp, "--inject", "H2", "--no-check",
+					      "dmabuf", NULL });
+	cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+	run_free(&r);
+	r = run_p2psim((const char *const[]){ "run", topo, tmp, "--check", "dmabuf,nope", NULL });
+	cr_expect_eq(r.status, 2);
+	cr_expect_not_null(strstr(r.err, "dmabuf"), "%s", r.err);
+	run_free(&r);
+	unlink(tmp);
+}
