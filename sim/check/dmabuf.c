@@ -213,6 +213,8 @@ struct dbc_attach {
 	bool cb_running; /* its callback began; it returns by the end of the invalidate */
 	long live_maps;
 	u64 cb_seq, cb_section;
+	u64 attach_seq; /* when it was listed: one listed after revoked became true is not owed a
+			 * callback (its maps fail -ENODEV) */
 };
 
 struct dbc_buf {
@@ -664,6 +666,7 @@ static void on_attach(struct checkers *cs, struct dmabuf_check *d, const struct 
 	a->id = ev->addr;
 	a->dev = ev->dev;
 	a->flags = ev->flags;
+	a->attach_seq = ++d->seq;
 }
 
 static void on_detach(struct checkers *cs, struct dmabuf_check *d, const struct sim_event *ev)
@@ -1015,6 +1018,8 @@ static void on_revoke_end(struct checkers *cs, struct dmabuf_check *d, const str
 
 		if (a->detached || !(a->flags & DMABUF_ATTF_REVOCABLE))
 			continue;
+		if (b->set_seen && a->attach_seq > b->set_seq)
+			continue; /* attached while the revoke waited: nothing of it to revoke */
 		if (b->set_seen && a->cb_seq > b->set_seq && a->cb_section == b->set_section)
 			continue;
 		if (buf_once(b, K_R1))

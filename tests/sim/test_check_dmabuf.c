@@ -765,6 +765,31 @@ Test(rules, r1_revoke_returns_without_the_callback)
 	expect_only("R1");
 }
 
+/* An attach that read revoked=false before the revoke and lists itself while the revoke waits
+ * for unmaps: owed no callback (its maps fail -ENODEV) */
+Test(rules, r1_attachment_listed_during_the_revoke_is_not_owed_a_callback)
+{
+	vfio_buf(false);
+	lock(MEMLOCK, LOCK_CLASS_MEMORY, true, 0);
+	hw(VFIO_HW_BARS_ZAPPED, true);
+	emit((struct sim_event){
+		.kind = EV_DMABUF_REVOKE_BEGIN, .aux = X, .dev = fx.sm.a, .flags = 1 });
+	lock(RESV, LOCK_CLASS_RESV, true, 0);
+	state(VFIO_DMABUF_FIELD_REVOKED, 1, 0);
+	emit((struct sim_event){ .kind = EV_DMABUF_INVALIDATE, .aux = X });
+	unlock(RESV, LOCK_CLASS_RESV, true, 0);
+	state_addr_check(9, 0); /* thread 1's attach checked before the revoke */
+	lock(RESV, LOCK_CLASS_RESV, true, 1);
+	unlock(RESV, LOCK_CLASS_RESV, true, 1);
+	attach(9, fx.sm.b, REVOCABLE);
+	emit((struct sim_event){
+		.kind = EV_DMABUF_REVOKE_END, .aux = X, .dev = fx.sm.a, .flags = 1 });
+	hw(VFIO_HW_MEM_OFF, false);
+	unlock(MEMLOCK, LOCK_CLASS_MEMORY, true, 0);
+	cr_expect_eq(dfx_violations(&fx), 0);
+	show();
+}
+
 Test(rules, r3_revoke_returns_with_a_live_map)
 {
 	vfio_buf(false);
