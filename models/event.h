@@ -63,7 +63,8 @@ enum sim_event_kind {
 	 * docs/dmabuf.md). aux = dma-buf id unless noted; dev = importer / VFIO device. */
 	EV_DMABUF_EXPORT,    /* aux=id, len=size, ret */
 	EV_DMABUF_RELEASE,   /* aux=id: last file reference gone, exporter release ran */
-	EV_DMABUF_FILE,      /* aux=id, count=file refcount after, flags=enum dmabuf_file_op, ret=fd */
+	EV_DMABUF_FILE,      /* aux=id, count=file refcount after, flags=enum dmabuf_file_op, ret=fd,
+			      * addr=thread */
 	EV_DMABUF_ATTACH,    /* aux=id, dev, addr=attachment id, flags=DMABUF_ATTF_*, ret */
 	EV_DMABUF_DETACH,    /* aux=id, dev, addr=attachment id */
 	EV_DMABUF_PIN,       /* aux=id, dev, addr=attachment id, ret */

@@ -1524,8 +1524,19 @@ void dmabuf_check_event(struct checkers *cs, const struct sim_event *ev)
 	case EV_DMABUF_FILE: {
 		struct dbc_buf *b = buf_find(d, ev->aux);
 
-		if (b)
-			b->file_count = ev->count;
+		if (!b)
+			break;
+		b->file_count = ev->count;
+		/* L4: get / put / fd / close by a thread holding the dma-buf's own resv */
+		if (b->resv_writer >= 0 && b->resv_writer == (int)ev->addr && buf_once(b, K_L4))
+			report(cs, K_L4, ev, b->dev,
+			       "dma-buf %llu (exporter %s): thread %d takes or drops a file "
+			       "reference (%s) while holding its resv",
+			       (unsigned long long)b->id, buf_dev_name(b), (int)ev->addr,
+			       ev->flags == DMABUF_FILE_FD  ? "dma_buf_fd()" :
+			       ev->flags == DMABUF_FILE_GET ? "dma_buf_get()" :
+			       ev->flags == DMABUF_FILE_PUT ? "dma_buf_put()" :
+							      "close()");
 		break;
 	}
 	case EV_DMABUF_ATTACH:

@@ -471,6 +471,7 @@ static void dmabuf_file_emit(struct dma_buf *dmabuf, enum dmabuf_file_op op, int
 				.aux = dmabuf->id,
 				.flags = op,
 				.count = (unsigned int)dmabuf->file_count,
+				.addr = (u64)dmabuf->sys->current_thread,
 				.ret = ret };
 
 	dmabuf_sys_emit(dmabuf->sys, &ev);

@@ -645,6 +645,24 @@ Test(rules, l4_memory_lock_under_a_resv)
 	expect_only("L4");
 }
 
+Test(rules, l4_file_reference_under_its_own_resv)
+{
+	vfio_buf(false);
+	lock(RESV, LOCK_CLASS_RESV, true, 1);
+	emit((struct sim_event){ .kind = EV_DMABUF_FILE,
+				 .aux = X,
+				 .flags = DMABUF_FILE_GET,
+				 .count = 2,
+				 .addr = 0 });
+	cr_expect_eq(dfx_violations(&fx), 0, "another thread's resv");
+	emit((struct sim_event){ .kind = EV_DMABUF_FILE,
+				 .aux = X,
+				 .flags = DMABUF_FILE_PUT,
+				 .count = 1,
+				 .addr = 1 });
+	expect_only("L4");
+}
+
 Test(rules, l4_trylock_and_other_threads_are_exempt)
 {
 	lock(RESV, LOCK_CLASS_RESV, true, 0);
