@@ -373,11 +373,13 @@ int p2psim_world_new(const p2psim_topology *topo_pub, const struct p2psim_world_
 		if (pci_is_dma_capable(fab->devs[i]))
 			n++;
 	w->devs = calloc(n ? n : 1, sizeof(*w->devs));
-	if (!w->devs)
+	w->memory_decode = calloc(n ? n : 1, sizeof(*w->memory_decode));
+	if (!w->devs || !w->memory_decode)
 		goto nomem;
 	for (size_t i = 0; i < fab->nr_devs; i++) {
 		if (!pci_is_dma_capable(fab->devs[i]))
 			continue;
+		w->memory_decode[w->nr_devs] = fab->devs[i]->memory_decode;
 		ret = world_setup_device(w, &w->devs[w->nr_devs], fab->devs[i], err);
 		w->nr_devs++; /* counted even on failure: its domain may need releasing */
 		if (ret)
@@ -400,9 +402,13 @@ void p2psim_world_free(p2psim_world *pub)
 
 	if (!w)
 		return;
-	for (size_t i = 0; i < w->nr_devs; i++)
+	for (size_t i = 0; i < w->nr_devs; i++) {
 		if (w->devs[i].domain)
 			iommu_release_device_dma(&w->devs[i]);
+		if (w->memory_decode)
+			w->devs[i].pdev->memory_decode = w->memory_decode[i];
+	}
+	free(w->memory_decode);
 	free(w->devs);
 	for (size_t i = 0; i < w->nr_bufs; i++)
 		free(w->bufs[i].name);

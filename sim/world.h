@@ -34,6 +34,12 @@ struct world {
 	bool p2pdma_ready;
 	struct world_buffer *bufs;   /* sorted by phys */
 	size_t nr_bufs;
+	/*
+	 * Each device's pdev->memory_decode when the world was made: the PCI
+	 * functions belong to the topology, which outlives the world (the fuzzer
+	 * runs thousands of worlds on one), and device events (VFIO) change it.
+	 */
+	bool *memory_decode;
 };
 
 static inline struct world *world_from_public(p2psim_world *w)

@@ -199,12 +199,17 @@ void fz_annotate(const struct fz_ctx *ctx, struct fz_seq *seq, const struct fz_r
 	bool tainted[64] = { false };
 	struct ahmm hm[16];
 	struct aiova iv[AIOVA] = { 0 };
+	/* dma-buf: each importer's device, each dma-buf's exporter and importing devices */
+	int imp_dev[NAMES], exp_dev[NAMES];
+	u64 imp_devs[NAMES] = { 0 };
 
 	for (int k = 0; k < 16; k++) {
 		hm[k].dev = -1;
 		for (int e = 0; e < 8; e++)
 			hm[k].buf[e] = -1;
 	}
+	for (int k = 0; k < NAMES; k++)
+		imp_dev[k] = exp_dev[k] = -1;
 	seq->mistakes = false;
 	for (size_t i = 0; i < seq->n; i++) {
 		char copy[512], *w[16], *save = NULL;
@@ -340,6 +345,40 @@ void fz_annotate(const struct fz_ctx *ctx, struct fz_seq *seq, const struct fz_r
 			else
 				mistake = iova_line(r, w, nw, bufs, failed_line(res, (int)i + 1));
 			d = r->dev;
+		} else if (!strncmp(w[0], "dmabuf-", 7) || !strncmp(w[0], "vfio-", 5) ||
+			   !strcmp(w[0], "event")) {
+			/*
+			 * No dma-buf step is a mistake; but a mistake that tainted an
+			 * importer's device (its IOVA space, say) shows up when the
+			 * exporter revokes: the lines of that dma-buf are tainted too.
+			 */
+			int n = nw >= 2 ? num_after(w[1], w[0][7] == 'i' ? 'i' : 'v') : -1;
+			u64 shared = 0;
+
+			if (!strcmp(w[0], "dmabuf-export") && nw >= 3 && n >= 0 && n < NAMES)
+				d = exp_dev[n] = dev_index(ctx, w[2]);
+			else if (!strcmp(w[0], "dmabuf-import") && nw >= 4 && n >= 0 && n < NAMES) {
+				int v = num_after(w[2], 'v');
+
+				d = imp_dev[n] = dev_index(ctx, w[3]);
+				if (v >= 0 && v < NAMES && d >= 0 && d < 64)
+					imp_devs[v] |= 1ULL << d;
+				if (v >= 0 && v < NAMES)
+					shared = imp_devs[v];
+			} else if (!strncmp(w[0], "dmabuf-", 7) && num_after(w[1], 'i') >= 0 &&
+				   num_after(w[1], 'i') < NAMES) {
+				d = imp_dev[num_after(w[1], 'i')];
+			} else if (!strncmp(w[0], "dmabuf-", 7) && n >= 0 && n < NAMES) {
+				d = exp_dev[n];
+				shared = imp_devs[n];
+			} else if (nw >= 2) {
+				d = dev_index(ctx, w[1]);
+				for (int v = 0; v < NAMES; v++)
+					if (exp_dev[v] == d && d >= 0)
+						shared |= imp_devs[v];
+			}
+			for (int k = 0; k < 64; k++)
+				mistake |= (shared >> k & 1) && tainted[k];
 		} else if (!strcmp(w[0], "advance")) {
 			/* deferred work (flush queues) after a mistake inherits it */
 			seq->lines[i].excused = seq->mistakes;

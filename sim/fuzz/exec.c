@@ -155,6 +155,15 @@ const struct fz_violation *fz_finding(const struct fz_seq *seq, const struct fz_
 	return NULL;
 }
 
+static bool also_found(const struct fz_ctx *ctx, const struct fz_violation *v)
+{
+	for (size_t i = 0; i < ctx->nr_also; i++)
+		if (!strcmp(v->checker, ctx->also[i].checker) &&
+		    !strcmp(v->kind, ctx->also[i].kind))
+			return true;
+	return false;
+}
+
 bool fz_reproduces(struct fz_ctx *ctx, struct fz_seq *seq, const char *checker, const char *kind)
 {
 	struct fz_result res;
@@ -162,17 +171,20 @@ bool fz_reproduces(struct fz_ctx *ctx, struct fz_seq *seq, const char *checker, 
 
 	if (fz_exec(ctx, seq, &res, NULL))
 		return false;
-	/* the finding, and no other: a reproducer shows one thing */
+	/* the finding, and nothing the original did not show: a reproducer shows one bug */
 	if (res.status == P2PSIM_ECHECK || res.status == P2PSIM_OK)
 		for (size_t i = 0; i < res.nr_v; i++) {
 			/* at the end of the run nothing is excused: a reproducer cleans up */
 			if (res.v[i].claimed || (res.v[i].line && fz_excused(seq, &res.v[i])))
 				continue;
-			if (strcmp(res.v[i].checker, checker) || strcmp(res.v[i].kind, kind)) {
+			if (!strcmp(res.v[i].checker, checker) && !strcmp(res.v[i].kind, kind)) {
+				found = true;
+				continue;
+			}
+			if (!also_found(ctx, &res.v[i])) {
 				found = false;
 				break;
 			}
-			found = true;
 		}
 	fz_result_free(&res);
 	return found;
@@ -328,10 +340,35 @@ static int drop_symbols(struct fz_ctx *ctx, struct fz_seq *seq, const char *chec
 	return 0;
 }
 
+/* Note the original's other findings (ctx->also): a candidate may keep them, not add any. */
+static void note_also(struct fz_ctx *ctx, struct fz_seq *seq, const char *checker, const char *kind)
+{
+	struct fz_result res;
+
+	ctx->nr_also = 0;
+	if (fz_exec(ctx, seq, &res, NULL))
+		return;
+	for (size_t i = 0; i < res.nr_v && ctx->nr_also < 8; i++) {
+		const struct fz_violation *v = &res.v[i];
+
+		if (v->claimed || (v->line && fz_excused(seq, v)) || also_found(ctx, v) ||
+		    (!strcmp(v->checker, checker) && !strcmp(v->kind, kind)))
+			continue;
+		snprintf(ctx->also[ctx->nr_also].checker, sizeof(ctx->also[0].checker), "%s",
+			 v->checker);
+		snprintf(ctx->also[ctx->nr_also].kind, sizeof(ctx->also[0].kind), "%s", v->kind);
+		ctx->nr_also++;
+	}
+	fz_result_free(&res);
+}
+
 int fz_minimise(struct fz_ctx *ctx, struct fz_seq *seq, const char *checker, const char *kind)
 {
 	unsigned int runs = 0;
-	int ret = ddmin(ctx, seq, checker, kind, &runs);
+	int ret;
+
+	note_also(ctx, seq, checker, kind);
+	ret = ddmin(ctx, seq, checker, kind, &runs);
 
 	if (!ret)
 		ret = drop_symbols(ctx, seq, checker, kind, &runs);
@@ -342,6 +379,7 @@ int fz_minimise(struct fz_ctx *ctx, struct fz_seq *seq, const char *checker, con
 		ret = shrink_words(ctx, seq, checker, kind, &runs);
 	if (!ret)
 		ret = ddmin(ctx, seq, checker, kind, &runs);
+	ctx->nr_also = 0;
 	return ret;
 }
 

@@ -34,6 +34,16 @@ enum fz_kind {
 	FZ_IOMMU,
 	FZ_HMM,
 	FZ_IOVA,
+	/* dma-buf / VFIO (docs/scenario.md "dma-buf, VFIO and device events") */
+	FZ_VFIO,
+	FZ_EXPORT,
+	FZ_IMPORT,
+	FZ_IMPORTER,
+	FZ_IMPORTER_DMA,
+	FZ_FENCE,
+	FZ_EVENT,
+	FZ_STORM,
+	FZ_DMABUF_CLOSE,
 	/* the mistakes real drivers make */
 	FZ_DOUBLE_UNMAP,
 	FZ_WRONG_SIZE,
@@ -79,6 +89,9 @@ struct fz_dev {
 	bool direct; /* the topology puts its IOMMU unit in passthrough / off (no IOVA) */
 	bool untrusted; /* external-facing: links bounce through swiotlb when unaligned */
 	unsigned int mask_bits; /* the topology's DMA mask width */
+	int export_bar; /* a memory BAR VFIO can export as a dma-buf, -1: none */
+	u64 export_size;
+	u64 importers; /* bit per device (the first 64): P2P to this BAR is supported */
 };
 
 struct fz_ctx {
@@ -87,10 +100,21 @@ struct fz_ctx {
 	size_t nr_devs;
 	size_t *providers; /* indexes into devs */
 	size_t nr_providers;
+	size_t exporters[8]; /* indexes into devs with an export_bar */
+	size_t nr_exporters;
 	unsigned int weights[FZ__NR];
 	unsigned int steps;
 	const char *inject;
 	u64 kinds_seen; /* bit per enum fz_kind */
+	/*
+	 * While minimising: the other findings the original sequence had, which
+	 * a candidate may keep (one bug often shows as two kinds, e.g. a double
+	 * free and the use after free it makes).
+	 */
+	struct {
+		char checker[32], kind[48];
+	} also[8];
+	size_t nr_also;
 };
 
 int fz_ctx_init(struct fz_ctx *ctx, const p2psim_topology *topo, const char *weights,

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "p2psim/p2p.h"
 #include "sim/fuzz/fuzz_internal.h"
 #include "sim/topology/topology_internal.h"
 
@@ -38,6 +39,15 @@ const char *const fz_kind_names[FZ__NR] = {
 	[FZ_IOMMU] = "iommu",
 	[FZ_HMM] = "hmm",
 	[FZ_IOVA] = "iova",
+	[FZ_VFIO] = "vfio",
+	[FZ_EXPORT] = "export",
+	[FZ_IMPORT] = "import",
+	[FZ_IMPORTER] = "importer",
+	[FZ_IMPORTER_DMA] = "importer-dma",
+	[FZ_FENCE] = "fence",
+	[FZ_EVENT] = "event",
+	[FZ_STORM] = "storm",
+	[FZ_DMABUF_CLOSE] = "dmabuf-close",
 	[FZ_DOUBLE_UNMAP] = "double-unmap",
 	[FZ_WRONG_SIZE] = "wrong-size",
 	[FZ_WRONG_DIR] = "wrong-dir",
@@ -64,6 +74,15 @@ static const unsigned int default_weights[FZ__NR] = {
 	[FZ_IOMMU] = 2,
 	[FZ_HMM] = 4,
 	[FZ_IOVA] = 4,
+	[FZ_VFIO] = 3,
+	[FZ_EXPORT] = 3,
+	[FZ_IMPORT] = 4,
+	[FZ_IMPORTER] = 4,
+	[FZ_IMPORTER_DMA] = 6,
+	[FZ_FENCE] = 1,
+	[FZ_EVENT] = 3,
+	[FZ_STORM] = 1,
+	[FZ_DMABUF_CLOSE] = 1,
 	[FZ_DOUBLE_UNMAP] = 1,
 	[FZ_WRONG_SIZE] = 1,
 	[FZ_WRONG_DIR] = 1,
@@ -169,6 +188,58 @@ bad:
 	return -EINVAL;
 }
 
+/*
+ * The devices VFIO can export a BAR of (a p2pmem BAR, else the largest 64-bit
+ * memory BAR of at least 1 MiB), and for each the devices whose P2P DMA to it
+ * the kernel supports (the importers a dma-buf of it can have).
+ */
+static void find_exporters(struct fz_ctx *ctx)
+{
+	p2psim_p2p *view = NULL;
+	struct p2psim_error err = { 0 };
+
+	for (size_t i = 0; i < ctx->nr_devs; i++) {
+		const struct pci_dev *pdev =
+			function_from_public(p2psim_topology_find(ctx->topo, ctx->devs[i].id));
+		int best = -1;
+
+		ctx->devs[i].export_bar = -1;
+		for (int b = 0; pdev && b < PCI_NUM_BARS; b++) {
+			const struct pci_bar *bar = &pdev->bars[b];
+
+			if (bar->kind != PCI_BAR_MEM64 || bar->size_bytes < (1u << 20))
+				continue;
+			if (best < 0 || (bar->p2pmem && !pdev->bars[best].p2pmem) ||
+			    (bar->p2pmem == pdev->bars[best].p2pmem &&
+			     bar->size_bytes > pdev->bars[best].size_bytes))
+				best = b;
+		}
+		if (best < 0 || ctx->nr_exporters == 8)
+			continue;
+		ctx->devs[i].export_bar = best;
+		ctx->devs[i].export_size = pdev->bars[best].size_bytes;
+		ctx->exporters[ctx->nr_exporters++] = i;
+	}
+	if (!ctx->nr_exporters || p2psim_p2p_new(ctx->topo, NULL, &view, &err))
+		return;
+	for (size_t e = 0; e < ctx->nr_exporters; e++) {
+		struct fz_dev *x = &ctx->devs[ctx->exporters[e]];
+
+		for (size_t d = 0; d < ctx->nr_devs && d < 64; d++) {
+			struct p2psim_verdict v;
+
+			if (d == ctx->exporters[e] ||
+			    p2psim_p2p_verdict(view, p2psim_topology_find(ctx->topo, x->id),
+					       p2psim_topology_find(ctx->topo, ctx->devs[d].id),
+					       &v) ||
+			    !strcmp(v.map_type, "NOT_SUPPORTED"))
+				continue;
+			x->importers |= 1ULL << d;
+		}
+	}
+	p2psim_p2p_free(view);
+}
+
 int fz_ctx_init(struct fz_ctx *ctx, const p2psim_topology *topo, const char *weights,
 		unsigned int steps, const char *inject, char *msg, size_t len)
 {
@@ -220,6 +291,7 @@ int fz_ctx_init(struct fz_ctx *ctx, const p2psim_topology *topo, const char *wei
 		snprintf(msg, len, "the topology has no DMA-capable device to fuzz");
 		return -EINVAL;
 	}
+	find_exporters(ctx);
 	return 0;
 }
 
@@ -345,6 +417,46 @@ struct giova {
 	bool live;
 };
 
+/*
+ * dma-buf / VFIO: what the generator believes of the kernel's state, enough
+ * to use only importers whose import succeeds (using one whose import
+ * failed is a misuse of the scenario, which ends the run). Outcomes it does
+ * not predict (a map or DMA refused while revoked) are acknowledged by the
+ * reproducer like a failed map.
+ */
+#define MAX_VFIO 4
+#define MAX_DMABUF 8
+#define MAX_IMP 12
+
+struct gvfio {
+	size_t dev;
+	bool bound, open, mmapped, gone;
+	bool odd; /* bound with an option that makes exports fail (ops=none, non-mappable) */
+	bool nvgrace; /* variant=nvgrace: the device memory is region 4 */
+	bool reset_no, in_set;
+	int opens;
+	bool mem_on, d3, lowpower, revoked, unsure; /* unsure: revoked or not, after a reset */
+};
+
+struct gdmabuf {
+	int vfio;
+	u64 size; /* bytes exported */
+	int nranges;
+	bool ok, closed, dead;
+};
+
+enum { IMP_MLX5, IMP_IRDMA, IMP_IOMMUFD, IMP_DYNAMIC, IMP_STATIC, IMP_PINNED, IMP__NR };
+
+static const char *const imp_kinds[IMP__NR] = { "mlx5",	   "irdma",  "iommufd",
+						"dynamic", "static", "rdma-pinned" };
+
+struct gimp {
+	int dbuf, kind;
+	size_t dev;
+	u64 len; /* the window */
+	bool ok, mapped, released;
+};
+
 struct gen {
 	struct fz_ctx *ctx;
 	struct fz_rng *rng;
@@ -357,6 +469,19 @@ struct gen {
 	int nr_hmm;
 	struct giova iova[MAX_IOVA];
 	int nr_iova;
+	struct gvfio vfio[MAX_VFIO];
+	int nr_vfio;
+	struct gdmabuf dbuf[MAX_DMABUF];
+	int nr_dbuf;
+	struct gimp imp[MAX_IMP];
+	int nr_imp;
+	int fds, fd_limit; /* dma-buf fds open; RLIMIT_NOFILE (fds 0-2 are taken) */
+	/*
+	 * Per device: given to vfio-pci for this sequence (an exporter). No
+	 * kernel driver uses it then: no streaming / HMM / IOVA mapping by it,
+	 * no p2pmem buffer in its BARs, no release, no import by it.
+	 */
+	bool vfio_dev[64];
 	bool direct[64]; /* per ctx device: set up in passthrough / off (no DMA IOMMU domain) */
 	bool tainted[64]; /* per ctx device (the first 64) */
 	bool used[64];
@@ -377,6 +502,16 @@ static void taint(struct gen *g, size_t dev)
 static const char *dev_id(const struct gen *g, size_t dev)
 {
 	return g->ctx->devs[dev].id;
+}
+
+/* A device a kernel driver uses (not one given to vfio-pci), if a few tries find one. */
+static size_t kernel_dev(struct gen *g)
+{
+	size_t dev = below(g->rng, g->ctx->nr_devs);
+
+	for (int tries = 0; tries < 8 && dev < 64 && g->vfio_dev[dev]; tries++)
+		dev = below(g->rng, g->ctx->nr_devs);
+	return dev;
 }
 
 static int pick_handle(struct gen *g, enum hstate st, bool sg_only)
@@ -419,6 +554,8 @@ static int gen_buf(struct gen *g, bool bar)
 		if (!g->ctx->nr_providers)
 			return 0;
 		p = g->ctx->providers[below(g->rng, g->ctx->nr_providers)];
+		if (p < 64 && g->vfio_dev[p])
+			return 0;
 		/* distinct BAR ranges: each BAR buffer gets its own 64 KiB slot */
 		if (fz_seq_add(g->seq, false, "buf b%d %llu bar=%s off=%llu%s", i,
 			       (unsigned long long)size, dev_id(g, p),
@@ -445,7 +582,7 @@ static int gen_map(struct gen *g, bool sg, bool unchecked)
 		return gen_buf(g, false);
 	if (g->nr_h == MAX_HANDLES)
 		return 0;
-	dev = below(g->rng, g->ctx->nr_devs);
+	dev = kernel_dev(g);
 	dir = (int)below(g->rng, 3);
 	h = &g->h[g->nr_h];
 	*h = (struct ghandle){ .dev = dev, .dir = dir, .sg = sg };
@@ -576,7 +713,7 @@ static int gen_dma(struct gen *g, int i, bool wrong_dir)
 
 static int gen_release(struct gen *g, bool with_live)
 {
-	size_t dev = below(g->rng, g->ctx->nr_devs);
+	size_t dev = kernel_dev(g);
 	bool live = false;
 
 	for (int i = 0; i < g->nr_h; i++)
@@ -588,6 +725,9 @@ static int gen_release(struct gen *g, bool with_live)
 	for (int i = 0; i < g->nr_iova; i++)
 		if (g->iova[i].dev == dev && g->iova[i].live)
 			return 0; /* likewise a reservation, by iova-free */
+	for (int i = 0; i < g->nr_imp; i++)
+		if (g->imp[i].dev == dev && !g->imp[i].released)
+			return 0; /* and a dma-buf importer, by dmabuf-release */
 	if (live != with_live)
 		return 0;
 	if (live) {
@@ -672,7 +812,8 @@ static int gen_hmm(struct gen *g)
 		 * never unmaps it, which the dma-debug checker would report.
 		 */
 		for (size_t d = 0; d < g->ctx->nr_devs && d < 64; d++)
-			if (g->ctx->devs[d].hmm_ok && g->ctx->devs[d].has_iommu && !g->direct[d])
+			if (g->ctx->devs[d].hmm_ok && g->ctx->devs[d].has_iommu && !g->direct[d] &&
+			    !g->vfio_dev[d])
 				ok[n++] = d;
 		if (!n || g->nr_hmm == MAX_HMM)
 			return 0;
@@ -773,7 +914,7 @@ static int gen_iova_alloc(struct gen *g)
 
 	/* only devices with a DMA IOMMU domain: dma_iova_try_alloc() fails without one */
 	for (size_t d = 0; d < g->ctx->nr_devs && d < 64; d++)
-		if (g->ctx->devs[d].has_iommu && !g->direct[d])
+		if (g->ctx->devs[d].has_iommu && !g->direct[d] && !g->vfio_dev[d])
 			ok[n++] = d;
 	if (!n || g->nr_iova == MAX_IOVA)
 		return 0;
@@ -943,6 +1084,381 @@ static int gen_bad_unlink(struct gen *g)
 	return emit_unlink(g, ri, r->link[first].at, r->link[first].len, true);
 }
 
+/* --- dma-buf / VFIO ------------------------------------------------------------ */
+
+static struct gvfio *vfio_of(struct gen *g, size_t dev)
+{
+	for (int i = 0; i < g->nr_vfio; i++)
+		if (g->vfio[i].dev == dev)
+			return &g->vfio[i];
+	return NULL;
+}
+
+/* Bind (sometimes with an option), open, request the BAR: one step at a time. */
+static int gen_vfio(struct gen *g)
+{
+	size_t dev;
+	struct gvfio *v;
+	u64 opt;
+
+	if (!g->ctx->nr_exporters)
+		return 0;
+	dev = g->ctx->exporters[below(g->rng, g->ctx->nr_exporters)];
+	if (dev >= 64 || !g->vfio_dev[dev])
+		return 0;
+	v = vfio_of(g, dev);
+	if (!v) {
+		static const char *const odd[] = { " ops=none", " non-mappable-bars=yes" };
+		char opts[96] = "";
+
+		if (g->nr_vfio == MAX_VFIO)
+			return 0;
+		v = &g->vfio[g->nr_vfio++];
+		*v = (struct gvfio){ .dev = dev, .bound = true };
+		opt = below(g->rng, 24);
+		if (opt < 2) {
+			v->odd = true;
+			snprintf(opts, sizeof(opts), "%s", odd[opt]);
+		} else if (opt < 3) {
+			v->nvgrace = true;
+			snprintf(opts, sizeof(opts), " variant=nvgrace");
+		} else if (opt < 5) {
+			v->reset_no = true;
+			snprintf(opts, sizeof(opts), " reset=no");
+		} else if (opt < 11 && g->ctx->nr_exporters > 1) {
+			v->in_set = true; /* a hot reset resets every device of the set */
+			snprintf(opts, sizeof(opts), " set=s0");
+		}
+		g->used[dev < 64 ? dev : 63] = true;
+		return fz_seq_add(g->seq, false, "vfio-bind %s%s", dev_id(g, dev), opts);
+	}
+	if (v->gone)
+		return 0;
+	if (!v->open || below(g->rng, 8) == 0) {
+		if (!v->open) {
+			v->mem_on = true; /* vfio_config_init(): memory decode on */
+			v->d3 = v->lowpower = v->revoked = v->unsure = false;
+		}
+		v->open = true;
+		v->opens++;
+		return fz_seq_add(g->seq, false, "vfio-open %s", dev_id(g, dev));
+	}
+	if (v->mmapped)
+		return 0;
+	v->mmapped = true;
+	/* nvgrace: what a user mmaps is region 4 (usemem), the device memory */
+	return fz_seq_add(g->seq, false, "vfio-mmap %s bar=%d", dev_id(g, dev),
+			  v->nvgrace ? 4 : g->ctx->devs[dev].export_bar);
+}
+
+/*
+ * VFIO_DEVICE_FEATURE_DMA_BUF of an opened device's BAR: the whole BAR, or
+ * 1-3 page-aligned ranges, some of them beyond 4 or 8 GiB on a large BAR
+ * (the sg splitting at UINT_MAX). Sometimes before the BAR was requested.
+ */
+static int gen_export(struct gen *g)
+{
+	static const u64 small[] = { 64ULL << 10, 1ULL << 20, 2ULL << 20, 4ULL << 20 };
+	char ranges[160] = "";
+	struct gdmabuf *d;
+	struct gvfio *v;
+	u64 bar_size, at = 0, total = 0;
+	int vi, n;
+
+	if (!g->nr_vfio || g->nr_dbuf == MAX_DMABUF)
+		return gen_vfio(g);
+	vi = (int)below(g->rng, (u64)g->nr_vfio);
+	v = &g->vfio[vi];
+	if (!v->open || v->gone || (!v->mmapped && below(g->rng, 4)))
+		return gen_vfio(g);
+	bar_size = g->ctx->devs[v->dev].export_size;
+	n = below(g->rng, 4) ? 1 + (int)below(g->rng, 3) : 0; /* 0: the whole BAR */
+	for (int i = 0; i < n; i++) {
+		u64 len = small[below(g->rng, 4)];
+		size_t o = strlen(ranges);
+
+		if (bar_size >= (16ULL << 30) && below(g->rng, 4) == 0)
+			len = (below(g->rng, 2) ? 5ULL : 9ULL)
+			      << 30; /* > UINT_MAX, > 2 * UINT_MAX */
+		at += below(g->rng, 2) ? 0 : 1ULL << 20;
+		if (at + len > bar_size)
+			break;
+		snprintf(ranges + o, sizeof(ranges) - o, "%s%llu+%llu",
+			 i ? "," : " ranges=", (unsigned long long)at, (unsigned long long)len);
+		at += len;
+		total += len;
+	}
+	if (!total) {
+		ranges[0] = '\0';
+		total = bar_size;
+		n = 1;
+	}
+	d = &g->dbuf[g->nr_dbuf];
+	*d = (struct gdmabuf){ .vfio = vi, .size = total, .nranges = n };
+	d->ok = v->mmapped && !v->odd && g->fds < g->fd_limit - 3;
+	g->fds += d->ok;
+	return fz_seq_add(g->seq, false, "dmabuf-export v%d %s bar=%d%s", g->nr_dbuf++,
+			  dev_id(g, v->dev), v->nvgrace ? 4 : g->ctx->devs[v->dev].export_bar,
+			  ranges);
+}
+
+static bool dbuf_revoked(const struct gen *g, const struct gdmabuf *d)
+{
+	const struct gvfio *v = &g->vfio[d->vfio];
+
+	return d->dead || v->revoked || v->unsure;
+}
+
+/* An importer of a dma-buf: its device, kind and window; believed ok or not. */
+static int gen_import(struct gen *g)
+{
+	static const unsigned int kind_w[IMP__NR] = { 3, 2, 2, 4, 1, 1 };
+	int cand[MAX_DMABUF], nc = 0, di, kind = 0;
+	u64 pick, devs[64], nd = 0, off = 0, len;
+	struct gdmabuf *d;
+	struct gimp *m;
+	char window[96] = "";
+
+	for (int i = 0; i < g->nr_dbuf; i++)
+		if (g->dbuf[i].ok && !g->dbuf[i].closed)
+			cand[nc++] = i;
+	if (!nc || g->nr_imp == MAX_IMP)
+		return gen_export(g);
+	di = cand[below(g->rng, (u64)nc)];
+	d = &g->dbuf[di];
+	for (size_t k = 0; k < g->ctx->nr_devs && k < 64; k++)
+		if ((g->ctx->devs[g->vfio[d->vfio].dev].importers & (1ULL << k)) && !g->vfio_dev[k])
+			devs[nd++] = k;
+	if (!nd)
+		return 0;
+	pick = below(g->rng, 13);
+	while (pick >= kind_w[kind])
+		pick -= kind_w[kind++];
+	m = &g->imp[g->nr_imp];
+	*m = (struct gimp){ .dbuf = di, .kind = kind, .dev = (size_t)devs[below(g->rng, nd)] };
+	/* revoked, or maybe: only a plain dynamic attach is sure to succeed */
+	if (dbuf_revoked(g, d))
+		kind = IMP_DYNAMIC;
+	/* iommufd imports all of it into a 256 MiB IOVA slot of its own */
+	if (kind == IMP_IOMMUFD && d->size > (256ULL << 20))
+		kind = IMP_DYNAMIC;
+	m->kind = kind;
+	/* others: the whole dma-buf, or a window of up to 1 MiB */
+	len = d->size;
+	if (kind != IMP_IOMMUFD && below(g->rng, 2)) {
+		len = d->size < (1ULL << 20) ? d->size : 1ULL << 20;
+		off = d->size > len ? below(g->rng, (d->size - len) >> 16) << 16 : 0;
+		snprintf(window, sizeof(window), " off=%llu len=%llu", (unsigned long long)off,
+			 (unsigned long long)len);
+	}
+	if (kind == IMP_IOMMUFD) {
+		size_t o = strlen(window);
+
+		snprintf(window + o, sizeof(window) - o, " iova=%#llx",
+			 0x10000000ULL * (unsigned long long)(1 + g->nr_imp));
+	}
+	m->len = len;
+	/*
+	 * VFIO refuses static and pinned importers; iommufd takes one range;
+	 * the ODP and pinned RDMA MRs map at once, which fails while revoked.
+	 */
+	m->ok = kind != IMP_STATIC && kind != IMP_PINNED &&
+		(kind != IMP_IOMMUFD || d->nranges == 1) &&
+		(kind == IMP_DYNAMIC || !dbuf_revoked(g, d));
+	m->mapped = m->ok && (kind == IMP_MLX5 || kind == IMP_IRDMA);
+	g->used[m->dev < 64 ? m->dev : 63] = true;
+	return fz_seq_add(g->seq, false, "dmabuf-import i%d v%d %s as=%s%s", g->nr_imp++, di,
+			  dev_id(g, m->dev), imp_kinds[kind], window);
+}
+
+static int pick_importer(struct gen *g)
+{
+	int cand[MAX_IMP], n = 0;
+
+	for (int i = 0; i < g->nr_imp; i++)
+		if (g->imp[i].ok && !g->imp[i].released)
+			cand[n++] = i;
+	return n ? cand[below(g->rng, (u64)n)] : -1;
+}
+
+/* Map, unmap (the kinds that can), release, or iommufd's access pin. */
+static int gen_importer(struct gen *g)
+{
+	int i = pick_importer(g);
+	struct gimp *m;
+	u64 what = below(g->rng, 8);
+
+	if (i < 0)
+		return gen_import(g);
+	m = &g->imp[i];
+	if (what == 0) {
+		m->released = true;
+		return fz_seq_add(g->seq, false, "dmabuf-release i%d", i);
+	}
+	if (what == 1 && m->kind == IMP_IOMMUFD)
+		return fz_seq_add(g->seq, false, "dmabuf-access-pin i%d", i);
+	if (m->mapped && (m->kind == IMP_DYNAMIC || m->kind == IMP_IOMMUFD) && what < 5) {
+		m->mapped = false;
+		return fz_seq_add(g->seq, false, "dmabuf-unmap i%d", i);
+	}
+	if (m->mapped && m->kind != IMP_MLX5)
+		return 0;
+	m->mapped = true; /* or an outcome: ENODEV while revoked */
+	return fz_seq_add(g->seq, false, "dmabuf-map i%d", i);
+}
+
+/* The importer's hardware moves bytes through its mapping (or is refused). */
+static int gen_importer_dma(struct gen *g)
+{
+	static const char *const data[] = { "0x5a", "seq", "ones", "rand:3" };
+	int i = pick_importer(g);
+	struct gimp *m;
+	u64 off, len;
+
+	if (i < 0)
+		return gen_import(g);
+	m = &g->imp[i];
+	len = m->len < 16384 ? m->len : 4096ULL << below(g->rng, 3);
+	off = m->len > len ? below(g->rng, (m->len - len) >> 12) << 12 : 0;
+	if (below(g->rng, 2))
+		return fz_seq_add(g->seq, false, "dmabuf-dma i%d read off=%llu len=%llu", i,
+				  (unsigned long long)off, (unsigned long long)len);
+	return fz_seq_add(g->seq, false, "dmabuf-dma i%d write off=%llu len=%llu data=%s", i,
+			  (unsigned long long)off, (unsigned long long)len, data[below(g->rng, 4)]);
+}
+
+/* A fence on a dma-buf's reservation (a revoke waits for it), or signal them. */
+static int gen_fence(struct gen *g)
+{
+	static const char *const usage[] = { "", " usage=kernel", " usage=write", " usage=read" };
+	int i;
+
+	if (!g->nr_dbuf)
+		return gen_export(g);
+	i = (int)below(g->rng, (u64)g->nr_dbuf);
+	if (!g->dbuf[i].ok || g->dbuf[i].closed)
+		return 0;
+	if (below(g->rng, 3) == 0)
+		return fz_seq_add(g->seq, false, "dmabuf-signal v%d", i);
+	return fz_seq_add(g->seq, false, "dmabuf-fence v%d%s", i, usage[below(g->rng, 4)]);
+}
+
+static void vfio_dead(struct gen *g, int vi)
+{
+	for (int i = 0; i < g->nr_dbuf; i++)
+		if (g->dbuf[i].vfio == vi)
+			g->dbuf[i].dead = true;
+}
+
+/* One revoke trigger of reference §2.8 on a bound device, and what it does to `revoked`. */
+static int gen_event(struct gen *g)
+{
+	static const char *const kinds[] = {
+		"mem-off",   "mem-on",	       "d3hot",		"d0",	"flr",	 "af-flr", "reset",
+		"hot-reset", "lowpower-enter", "lowpower-exit", "wake", "close", "unplug"
+	};
+	static const unsigned int kind_w[] = { 6, 6, 3, 3, 2, 2, 2, 2, 2, 2, 1, 1, 1 };
+	char extra[64] = "";
+	struct gvfio *v;
+	u64 pick = below(g->rng, 33);
+	int k = 0, vi;
+
+	if (!g->nr_vfio)
+		return gen_vfio(g);
+	vi = (int)below(g->rng, (u64)g->nr_vfio);
+	v = &g->vfio[vi];
+	if (v->gone)
+		return 0;
+	while (pick >= kind_w[k])
+		pick -= kind_w[k++];
+	if (!v->open && k != 10 && k != 12)
+		return gen_vfio(g); /* the others need the device fd (EBADF) */
+	switch (k) {
+	case 0:
+		v->mem_on = false;
+		v->revoked = true;
+		break;
+	case 1:
+		v->mem_on = true;
+		v->revoked = v->d3 || v->lowpower;
+		break;
+	case 2:
+		v->d3 = v->revoked = true;
+		break;
+	case 3:
+		v->d3 = false;
+		v->revoked = !v->mem_on || v->lowpower;
+		break;
+	case 4:
+	case 5:
+	case 6:
+	case 7:
+		/* revoke, reset, un-revoke: what the restored config says is not modelled here */
+		v->unsure = true;
+		if (k == 7 && v->in_set && below(g->rng, 3) == 0) {
+			static const char *const fails[] = { "bus", "busy:", "owner:" };
+			int f = (int)below(g->rng, 3);
+			int other = -1;
+
+			for (int j = 0; j < g->nr_vfio; j++)
+				if (j != vi && g->vfio[j].in_set)
+					other = j;
+			if (f && other < 0)
+				f = 0;
+			snprintf(extra, sizeof(extra), " fail=%s%s", fails[f],
+				 f ? dev_id(g, g->vfio[other].dev) : "");
+		}
+		break;
+	case 8:
+		v->lowpower = v->revoked = true;
+		break;
+	case 9:
+		v->lowpower = false;
+		v->revoked = !v->mem_on || v->d3;
+		break;
+	case 10:
+		v->lowpower = false; /* revoked stays until an un-revoke trigger */
+		break;
+	case 11:
+		if (--v->opens <= 0) {
+			v->open = v->mmapped = false;
+			v->opens = 0;
+			vfio_dead(g, vi); /* revoked for good; the fds outlive the device */
+		}
+		break;
+	default:
+		v->gone = true;
+		v->open = false;
+		vfio_dead(g, vi);
+		break;
+	}
+	return fz_seq_add(g->seq, false, "event %s %s%s", dev_id(g, v->dev), kinds[k], extra);
+}
+
+/* A burst of device events while importers keep moving bytes. */
+static int gen_storm(struct gen *g)
+{
+	int n = 3 + (int)below(g->rng, 4), ret = 0;
+
+	for (int i = 0; !ret && i < n; i++)
+		ret = below(g->rng, 2) ? gen_event(g) : gen_importer_dma(g);
+	return ret;
+}
+
+static int gen_dmabuf_close(struct gen *g)
+{
+	int i;
+
+	if (!g->nr_dbuf)
+		return gen_export(g);
+	i = (int)below(g->rng, (u64)g->nr_dbuf);
+	if (g->dbuf[i].closed)
+		return 0;
+	g->dbuf[i].closed = true;
+	g->fds -= g->dbuf[i].ok;
+	return fz_seq_add(g->seq, false, "dmabuf-close v%d", i);
+}
+
 static int gen_setup(struct gen *g)
 {
 	static const char *const modes[] = { "strict", "lazy", "passthrough", "off" };
@@ -953,6 +1469,17 @@ static int gen_setup(struct gen *g)
 	g->seq->lines[0].keep = true;
 	for (size_t d = 0; d < g->ctx->nr_devs && d < 64; d++)
 		g->direct[d] = g->ctx->devs[d].direct;
+	/* the exporters given to vfio-pci: each one in two (the first when it is alone) */
+	for (size_t e = 0; g->ctx->weights[FZ_VFIO] && e < g->ctx->nr_exporters; e++)
+		if (g->ctx->exporters[e] < 64 && (below(g->rng, 2) || g->ctx->nr_exporters == 1))
+			g->vfio_dev[g->ctx->exporters[e]] = true;
+	/* RLIMIT_NOFILE: sometimes only a few dma-buf fds (dma_buf_fd() fails EMFILE) */
+	g->fd_limit = 64;
+	if (g->ctx->nr_exporters && g->ctx->weights[FZ_EXPORT] && below(g->rng, 4) == 0) {
+		g->fd_limit = 4 + (int)below(g->rng, 3);
+		if (fz_seq_add(g->seq, false, "fd-limit %d", g->fd_limit))
+			return -ENOMEM;
+	}
 	/*
 	 * An external-facing device gets its DMA domain (the IOMMU on for it),
 	 * and mostly the NVMe driver's dma_set_min_align_mask(4095), without
@@ -1026,6 +1553,24 @@ static int gen_step(struct gen *g, enum fz_kind k)
 		return gen_hmm(g);
 	case FZ_IOVA:
 		return gen_iova(g);
+	case FZ_VFIO:
+		return gen_vfio(g);
+	case FZ_EXPORT:
+		return gen_export(g);
+	case FZ_IMPORT:
+		return gen_import(g);
+	case FZ_IMPORTER:
+		return gen_importer(g);
+	case FZ_IMPORTER_DMA:
+		return gen_importer_dma(g);
+	case FZ_FENCE:
+		return gen_fence(g);
+	case FZ_EVENT:
+		return gen_event(g);
+	case FZ_STORM:
+		return gen_storm(g);
+	case FZ_DMABUF_CLOSE:
+		return gen_dmabuf_close(g);
 	case FZ_BAD_UNLINK:
 		return gen_bad_unlink(g);
 	default:
@@ -1089,6 +1634,12 @@ int fz_generate(struct fz_ctx *ctx, struct fz_rng *rng, struct fz_seq *seq)
 		if (!ret && r->live)
 			ret = gen_iova_end(g, i);
 	}
+	/* a tainted device is released below: its dma-buf importers go first */
+	for (int i = 0; !ret && i < g->nr_imp; i++)
+		if (g->imp[i].ok && !g->imp[i].released && tainted(g, g->imp[i].dev)) {
+			g->imp[i].released = true;
+			ret = fz_seq_add(seq, true, "dmabuf-release i%d", i);
+		}
 	for (size_t d = 0; !ret && d < ctx->nr_devs && d < 64; d++)
 		if (g->tainted[d])
 			ret = fz_seq_add(seq, true, "release %s", dev_id(g, d));

@@ -290,3 +290,28 @@ Test(fuzz_gen, minimiser_shrinks_a_known_bad_sequence)
 	fz_seq_free(&seq);
 	fz_ctx_destroy(&ctx);
 }
+
+/*
+ * The fuzzer runs thousands of worlds on one topology in one process: what
+ * a run does to a PCI function (VFIO turning its memory decode off) must
+ * not leak into the next run.
+ */
+Test(fuzz_gen, a_run_leaves_the_topology_as_it_found_it)
+{
+	static const char vfio[] = "vfio-open gpu0\nevent gpu0 mem-off\n";
+	static const char p2p[] = "buf b 4096 bar=gpu0\nmap h nic0 from-device b\n"
+				  "dma write nic0 h data=ones\nexpect no-fault\nunmap h\n";
+	struct p2psim_run_opts o = { .silent = 1 };
+	struct p2psim_error err = { 0 };
+	p2psim_topology *t;
+
+	cr_assert_eq(p2psim_topology_load_file(P2PSIM_SRCDIR "/topologies/dmabuf.xml", &t, &err),
+		     P2PSIM_OK);
+	cr_expect_eq(p2psim_run_buffer(t, p2p, strlen(p2p), "p2p", &o, stdout, NULL, &err),
+		     P2PSIM_OK, "%s", err.message);
+	cr_expect_eq(p2psim_run_buffer(t, vfio, strlen(vfio), "vfio", &o, stdout, NULL, &err),
+		     P2PSIM_OK, "%s", err.message);
+	cr_expect_eq(p2psim_run_buffer(t, p2p, strlen(p2p), "p2p", &o, stdout, NULL, &err),
+		     P2PSIM_OK, "gpu0's BAR must decode again in a new world: %s", err.message);
+	p2psim_topology_free(t);
+}

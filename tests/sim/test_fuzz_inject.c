@@ -76,14 +76,14 @@ Test(fuzz_inject, the_catalogue_lists_what_can_be_injected)
 		cr_expect(b.injectable || (b.why && *b.why), "%s", b.id);
 	}
 	cr_expect_eq(p2psim_bug_get(p2psim_bug_count(), &b), -1);
-	cr_expect_geq(injectable, 5);
+	cr_expect_geq(injectable, 27);
 	p2psim_error_clear(&err);
 	cr_expect_eq(p2psim_inject_check("dma-direct-sg-break,iommu-sg-head-len", &err), P2PSIM_OK);
 	p2psim_error_clear(&err); /* the first error set is kept */
 	cr_expect_eq(p2psim_inject_check("nope", &err), P2PSIM_EINPUT);
 	cr_expect(strstr(err.message, "unknown bug 'nope'"), "%s", err.message);
 	p2psim_error_clear(&err);
-	cr_expect_eq(p2psim_inject_check("H5", &err), P2PSIM_EINPUT);
+	cr_expect_eq(p2psim_inject_check("H25", &err), P2PSIM_EINPUT);
 	cr_expect(strstr(err.message, "cannot be injected yet"), "%s", err.message);
 	cr_expect_eq(p2psim_inject_check("dma-direct-sg-break,", &err), P2PSIM_EINPUT);
 }
@@ -149,8 +149,7 @@ ParameterizedTest(size_t *index, fuzz_inject, entry, .timeout = 120)
 
 	/* the reproducer fails the same way with the bug, and not that way without it */
 	cr_expect_eq(replay(t, c->file, b.id, &s), P2PSIM_ECHECK, "%s", c->file);
-	cr_expect_eq(s.unclaimed, 1, "%s", b.id);
-	cr_expect_eq(s.matching, 1, "%s", b.id);
+	cr_expect_geq(s.matching, 1, "%s", b.id);
 	replay(t, c->file, NULL, &s);
 	cr_expect_eq(s.matching, 0, "%s: %s", b.id, c->file);
 	for (unsigned int i = 0; i < sum->nr_crashes; i++)
