@@ -6,7 +6,8 @@
  * A campaign of generated sequences (48 steps, default weights, no
  * injection) on topologies/default.xml, in this process (--jobs 1): each
  * sequence is generated, parsed, bound, run on a fresh world with dma-debug,
- * iotlb, leaks, route and p2p subscribed, and annotated. Baseline: the same
+ * iotlb, leaks, route, p2p and dmabuf subscribed, and annotated; findings
+ * are written as generated, not minimised. Baseline: the same
  * sequences generated only (the generator's own share of the cost).
  */
 #include <errno.h>
@@ -21,7 +22,8 @@
 static int run_fuzz_steps(struct bench_ctx *ctx)
 {
 	unsigned long long runs = bench_quick(ctx) ? 200 : 6000, steps = 0;
-	struct p2psim_fuzz_opts o = { .seed = 1, .runs = runs };
+	/* steps run and checked; minimising a finding is another cost (docs/fuzz.md §9) */
+	struct p2psim_fuzz_opts o = { .seed = 1, .runs = runs, .no_minimise = 1 };
 	struct p2psim_fuzz_summary *sum = calloc(1, sizeof(*sum));
 	struct p2psim_error err = { 0 };
 	p2psim_topology *topo;
@@ -67,7 +69,7 @@ static int run_fuzz_steps(struct bench_ctx *ctx)
 				     (double)steps / ((double)(g1 - g0) / 1e9), "generation only",
 				     50000, true);
 	}
-	bench_note(ctx, "%llu sequences, %llu steps, %u distinct violations (expected 0)",
+	bench_note(ctx, "%llu sequences, %llu steps, %u distinct violations",
 		   sum->sequences, sum->steps, sum->nr_crashes);
 out:
 	free(sum);
