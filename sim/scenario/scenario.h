@@ -15,7 +15,7 @@
  *  - a buffer is defined once, before any use; a handle is defined by a map
  *    step before any use and is never re-mapped while still mapped (in the
  *    straight-line order of the file);
- *  - setup steps (seed, iommu, fd-limit) come before every other step;
+ *  - setup steps (seed, iommu, schedule, fd-limit) come before every other step;
  *  - every `expect` of an outcome (ok/error/fault/no-fault) follows a step
  *    that has one (map, map-sg, dma, the two-step, dma-buf, VFIO and event steps).
  *
