@@ -279,3 +279,20 @@ Test(scenario_dmabuf, bad_option_values)
 		scenario_free(scn);
 	}
 }
+
+/* `run --inject` takes every catalogue id, whether or not fuzz may inject it yet. */
+Test(scenario_dmabuf, run_inject_takes_every_catalogue_id)
+{
+	struct p2psim_error err;
+	struct p2psim_bug b;
+
+	for (size_t i = 0; i < p2psim_bug_count(); i++) {
+		cr_assert_eq(p2psim_bug_get(i, &b), 0);
+		p2psim_error_clear(&err);
+		cr_expect_eq(p2psim_run_inject_check(b.id, &err), P2PSIM_OK, "%s: %s", b.id,
+			     err.message);
+	}
+	p2psim_error_clear(&err);
+	cr_expect_eq(p2psim_run_inject_check("H99", &err), P2PSIM_EINPUT);
+	cr_expect(strstr(err.message, "unknown bug 'H99'"), "%s", err.message);
+}
