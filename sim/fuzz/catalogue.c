@@ -43,9 +43,6 @@ struct bug_extra {
 	{                                       \
 		"dmabuf.xml", "iommu=0," w, 600 \
 	}
-#define DMABUF_RACE                                                                         \
-	"a race (the mlx5 invalidate callback against the MR dereg): the generator writes " \
-	"no thread blocks and schedule lines yet, so no proof campaign reaches it"
 
 static const struct bug_extra extras[BUG__COUNT] = {
 	[BUG_H1_INVERTED_REVOKE] = { "vfio-pci dma-buf", NULL, PROOF_DMABUF },
@@ -73,7 +70,7 @@ static const struct bug_extra extras[BUG__COUNT] = {
 	[BUG_H22_IOMMUFD_FREE_BEFORE_DETACH] = { "iommufd", NULL, PROOF_DMABUF },
 	[BUG_H23_IOMMUFD_UNPIN_NO_RESV] = { "iommufd", NULL, PROOF_DMABUF },
 	[BUG_H24_IOMMUFD_ACCESS_PIN] = { "iommufd", NULL, PROOF_DMABUF_W("importer=20,import=10") },
-	[BUG_H25_MLX5_DEREG_RACE] = { "mlx5 importer", DMABUF_RACE },
+	[BUG_H25_MLX5_DEREG_RACE] = { "mlx5 importer", NULL, PROOF_DMABUF_W("race=20") },
 	[BUG_DMA_DIRECT_SG_BREAK] = { "dma-direct", NULL },
 	[BUG_IOMMU_SG_HEAD_LEN] = { "dma-iommu", NULL },
 	[BUG_IOVA_LINK_SWIOTLB_UNWIND] = { "dma-iommu two-step", NULL, PROOF_TWOSTEP },

@@ -393,14 +393,17 @@ char *fz_render(const struct fz_seq *seq, const struct fz_result *res, size_t *l
 		return NULL;
 	for (size_t i = 0; i < seq->n; i++) {
 		int line = (int)i + 1;
+		/* an expect in a thread block pairs with its thread's step: same indent */
+		int indent = (int)strspn(seq->lines[i].text, " \t");
 
 		fprintf(f, "%s\n", seq->lines[i].text);
 		for (size_t k = 0; k < res->nr_o; k++)
 			if (res->o[k].line == line) {
 				if (res->o[k].err[0])
-					fprintf(f, "expect error %s\n", res->o[k].err);
+					fprintf(f, "%.*sexpect error %s\n", indent,
+						seq->lines[i].text, res->o[k].err);
 				else
-					fprintf(f, "expect fault\n");
+					fprintf(f, "%.*sexpect fault\n", indent, seq->lines[i].text);
 			}
 		if (!seq->lines[i].excused)
 			continue;
@@ -415,8 +418,8 @@ char *fz_render(const struct fz_seq *seq, const struct fz_result *res, size_t *l
 				       !strcmp(res->v[j].checker, res->v[k].checker) &&
 				       !strcmp(res->v[j].kind, res->v[k].kind);
 			if (!dup)
-				fprintf(f, "expect violation %s %s\n", res->v[k].checker,
-					res->v[k].kind);
+				fprintf(f, "%.*sexpect violation %s %s\n", indent, seq->lines[i].text,
+					res->v[k].checker, res->v[k].kind);
 		}
 	}
 	if (fclose(f)) {

@@ -44,6 +44,7 @@ enum fz_kind {
 	FZ_EVENT,
 	FZ_STORM,
 	FZ_DMABUF_CLOSE,
+	FZ_RACE,
 	/* the mistakes real drivers make */
 	FZ_DOUBLE_UNMAP,
 	FZ_WRONG_SIZE,

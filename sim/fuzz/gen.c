@@ -48,6 +48,7 @@ const char *const fz_kind_names[FZ__NR] = {
 	[FZ_EVENT] = "event",
 	[FZ_STORM] = "storm",
 	[FZ_DMABUF_CLOSE] = "dmabuf-close",
+	[FZ_RACE] = "race",
 	[FZ_DOUBLE_UNMAP] = "double-unmap",
 	[FZ_WRONG_SIZE] = "wrong-size",
 	[FZ_WRONG_DIR] = "wrong-dir",
@@ -83,6 +84,7 @@ static const unsigned int default_weights[FZ__NR] = {
 	[FZ_EVENT] = 3,
 	[FZ_STORM] = 1,
 	[FZ_DMABUF_CLOSE] = 1,
+	[FZ_RACE] = 0,
 	[FZ_DOUBLE_UNMAP] = 1,
 	[FZ_WRONG_SIZE] = 1,
 	[FZ_WRONG_DIR] = 1,
@@ -482,6 +484,8 @@ struct gen {
 	 * no p2pmem buffer in its BARs, no release, no import by it.
 	 */
 	bool vfio_dev[64];
+	int races; /* thread sections written; the first one adds a schedule line */
+	int race_threads; /* threads of the sections, named t0, t1, ... */
 	bool direct[64]; /* per ctx device: set up in passthrough / off (no DMA IOMMU domain) */
 	bool tainted[64]; /* per ctx device (the first 64) */
 	bool used[64];
@@ -1459,6 +1463,125 @@ static int gen_dmabuf_close(struct gen *g)
 	return fz_seq_add(g->seq, false, "dmabuf-close v%d", i);
 }
 
+/* Indent the lines from @from on: they become a thread's body. */
+static int thread_block(struct gen *g, size_t from, int name)
+{
+	char *text;
+
+	if (g->seq->n == from)
+		return 0; /* nothing written: no thread */
+	for (size_t i = from; i < g->seq->n; i++) {
+		if (asprintf(&text, "    %s", g->seq->lines[i].text) < 0)
+			return -ENOMEM;
+		free(g->seq->lines[i].text);
+		g->seq->lines[i].text = text;
+	}
+	/* the header goes before the body */
+	if (fz_seq_add(g->seq, false, "thread t%d:", name))
+		return -ENOMEM;
+	text = g->seq->lines[g->seq->n - 1].text;
+	memmove(&g->seq->lines[from + 1], &g->seq->lines[from],
+		(g->seq->n - 1 - from) * sizeof(g->seq->lines[0]));
+	g->seq->lines[from] = (struct fz_line){ .text = text };
+	return 0;
+}
+
+/*
+ * A concurrent section (docs/scenario.md §12): two threads, one doing what
+ * an importer does (release, unmap, map, DMA), the other what the exporter's
+ * side does (a device event, closing the fd, signalling fences); the
+ * scheduler interleaves them as the `schedule` line says.
+ */
+static int gen_race(struct gen *g)
+{
+	int i = pick_importer(g), ret, t0 = g->race_threads, t1 = t0 + 1;
+	struct gimp *m;
+	size_t from;
+
+	if (i < 0)
+		return gen_import(g);
+	m = &g->imp[i];
+	if (g->seq->n + 6 > g->ctx->steps + 8)
+		return 0;
+	from = g->seq->n;
+	switch (below(g->rng, 4)) {
+	case 0:
+	case 1:
+		m->released = true;
+		ret = fz_seq_add(g->seq, false, "dmabuf-release i%d", i);
+		break;
+	case 2:
+		ret = gen_importer(g);
+		break;
+	default:
+		ret = gen_importer_dma(g);
+		break;
+	}
+	if (!ret)
+		ret = thread_block(g, from, t0);
+	if (ret || g->seq->n == from)
+		return ret;
+	from = g->seq->n;
+	switch (below(g->rng, 6)) {
+	case 0:
+		ret = gen_fence(g);
+		break;
+	case 1:
+		ret = gen_dmabuf_close(g);
+		break;
+	case 2:
+	case 3: {
+		/* the revoke of this importer's dma-buf: memory decode off on its exporter */
+		struct gvfio *v = &g->vfio[g->dbuf[m->dbuf].vfio];
+
+		if (!v->open || v->gone) {
+			ret = gen_event(g);
+			break;
+		}
+		v->mem_on = false;
+		v->revoked = true;
+		ret = fz_seq_add(g->seq, false, "event %s mem-off", dev_id(g, v->dev));
+		break;
+	}
+	default:
+		ret = gen_event(g);
+		break;
+	}
+	if (!ret)
+		ret = thread_block(g, from, t1);
+	if (ret)
+		return ret;
+	if (g->seq->n == from) {
+		/* a lone thread block is a section too */
+		g->race_threads++;
+		return 0;
+	}
+	g->race_threads += 2;
+	if (!g->races++) {
+		/* the schedule: serial or round-robin, maybe a choice point for one thread */
+		char sched[64];
+		u64 n = below(g->rng, 6);
+
+		/* mostly: the second thread cuts in at one of the first choice points */
+		if (n < 5)
+			snprintf(sched, sizeof(sched), "schedule %s %llu:t%d",
+				 below(g->rng, 4) ? "serial" : "round-robin", (unsigned long long)n,
+				 below(g->rng, 4) ? t1 : t0);
+		else
+			snprintf(sched, sizeof(sched), "schedule round-robin");
+		ret = fz_seq_add(g->seq, false, "%s", sched);
+		if (!ret) {
+			/* a setup step: right after the seed */
+			struct fz_line l = g->seq->lines[g->seq->n - 1];
+
+			memmove(&g->seq->lines[2], &g->seq->lines[1],
+				(g->seq->n - 2) * sizeof(l));
+			g->seq->lines[1] = l;
+		}
+	}
+	return ret;
+}
+
 static int gen_setup(struct gen *g)
 {
 	static const char *const modes[] = { "strict", "lazy", "passthrough", "off" };
@@ -1571,6 +1694,8 @@ static int gen_step(struct gen *g, enum fz_kind k)
 		return gen_storm(g);
 	case FZ_DMABUF_CLOSE:
 		return gen_dmabuf_close(g);
+	case FZ_RACE:
+		return gen_race(g);
 	case FZ_BAD_UNLINK:
 		return gen_bad_unlink(g);
 	default:

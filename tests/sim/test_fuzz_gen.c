@@ -77,12 +77,13 @@ Test(fuzz_gen, same_seed_same_sequence_different_k_different_sequence)
 	fz_ctx_destroy(&ctx);
 }
 
-Test(fuzz_gen, generated_sequences_are_valid_scenarios)
+/* 50 generated sequences on @t with @weights parse and run (no bad input). */
+static void expect_valid(p2psim_topology *t, const char *weights, bool *threads)
 {
 	struct fz_ctx ctx;
 	char msg[128];
 
-	cr_assert_eq(fz_ctx_init(&ctx, topo, NULL, 60, NULL, msg, sizeof(msg)), 0);
+	cr_assert_eq(fz_ctx_init(&ctx, t, weights, 60, NULL, msg, sizeof(msg)), 0, "%s", msg);
 	for (unsigned long long k = 0; k < 50; k++) {
 		struct p2psim_error err = { 0 };
 		char *s = generate(&ctx, 1, k);
@@ -90,13 +91,29 @@ Test(fuzz_gen, generated_sequences_are_valid_scenarios)
 		int ret;
 
 		p2psim_error_clear(&err);
-		ret = p2psim_run_buffer(topo, s, strlen(s), "gen", &o, stderr, NULL, &err);
+		ret = p2psim_run_buffer(t, s, strlen(s), "gen", &o, stderr, NULL, &err);
 		/* never bad input; outcomes nobody acknowledged may fail the run (1) */
 		cr_expect(ret == P2PSIM_OK || ret == P2PSIM_ECHECK, "k=%llu: %d %s\n%s", k, ret,
 			  err.message, s);
+		*threads |= strstr(s, "\nthread t") && strstr(s, "\nschedule ");
 		free(s);
 	}
 	fz_ctx_destroy(&ctx);
+}
+
+Test(fuzz_gen, generated_sequences_are_valid_scenarios)
+{
+	struct p2psim_error err = { 0 };
+	p2psim_topology *t;
+	bool threads = false;
+
+	expect_valid(topo, NULL, &threads);
+	/* dma-buf steps, and thread sections with their schedule line */
+	cr_assert_eq(p2psim_topology_load_file(P2PSIM_SRCDIR "/topologies/dmabuf.xml", &t, &err),
+		     P2PSIM_OK);
+	expect_valid(t, "iommu=0,race=20", &threads);
+	cr_expect(threads);
+	p2psim_topology_free(t);
 }
 
 Test(fuzz_gen, weights)

@@ -34,7 +34,7 @@ Test(cli_fuzz, bad_options_exit_2)
 		{ "fuzz", TOPO, "--jobs", "0", NULL },
 		{ "fuzz", TOPO, "--steps", "x", NULL },
 		{ "fuzz", TOPO, "--inject", "nope", NULL },
-		{ "fuzz", TOPO, "--inject", "H25", NULL },
+		{ "fuzz", TOPO, "--inject", "H25,", NULL },
 		{ "fuzz", TOPO, "--weights", "map=", NULL },
 		{ "fuzz", TOPO, "--weights", "teleport=3", "--runs", "1", NULL },
 		{ "fuzz", TOPO, "--bogus", NULL },
@@ -84,10 +84,11 @@ Test(cli_fuzz, bugs_json_lists_the_catalogue)
 			dd |= id[0] == 'd';
 			hl |= id[0] == 'i';
 		}
-		if (!strcmp(id, "H25")) {
-			cr_expect(!json_object_get_boolean(v));
-			cr_expect(json_object_object_get_ex(e, "missing", &v));
-		}
+		/* every entry is injectable, with its proof campaign */
+		cr_expect(json_object_get_boolean(v), "%s", id);
+		cr_expect(json_object_object_get_ex(e, "proof", &v) &&
+				  json_object_object_get_ex(v, "topology", &v),
+			  "%s", id);
 	}
 	cr_expect(dd && hl);
 	json_object_put(doc);
