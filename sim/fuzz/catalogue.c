@@ -18,6 +18,10 @@ struct bug_extra {
 
 #define PROOF_TOPOLOGY "default.xml"
 #define PROOF_RUNS 600
+#define PROOF_DEFAULT         \
+	{                     \
+		NULL, NULL, 0 \
+	} /* default.xml, default weights, PROOF_RUNS */
 /*
  * The two-step swiotlb paths need an external-facing (untrusted) device
  * behind an IOMMU: desktop-nonallowlisted.xml's Thunderbolt NVMe, which the
@@ -71,11 +75,11 @@ static const struct bug_extra extras[BUG__COUNT] = {
 	[BUG_H23_IOMMUFD_UNPIN_NO_RESV] = { "iommufd", NULL, PROOF_DMABUF },
 	[BUG_H24_IOMMUFD_ACCESS_PIN] = { "iommufd", NULL, PROOF_DMABUF_W("importer=20,import=10") },
 	[BUG_H25_MLX5_DEREG_RACE] = { "mlx5 importer", NULL, PROOF_DMABUF_W("race=20") },
-	[BUG_DMA_DIRECT_SG_BREAK] = { "dma-direct", NULL },
-	[BUG_IOMMU_SG_HEAD_LEN] = { "dma-iommu", NULL },
+	[BUG_DMA_DIRECT_SG_BREAK] = { "dma-direct", NULL, PROOF_DEFAULT },
+	[BUG_IOMMU_SG_HEAD_LEN] = { "dma-iommu", NULL, PROOF_DEFAULT },
 	[BUG_IOVA_LINK_SWIOTLB_UNWIND] = { "dma-iommu two-step", NULL, PROOF_TWOSTEP },
 	[BUG_IOVA_UNLINK_ZERO_PHYS] = { "dma-iommu two-step", NULL, PROOF_TWOSTEP },
-	[BUG_HMM_SYNC_FAIL_NO_UNLINK] = { "HMM", NULL },
+	[BUG_HMM_SYNC_FAIL_NO_UNLINK] = { "HMM", NULL, PROOF_DEFAULT },
 };
 
 const char *bug_area(enum bug_id id)
