@@ -951,6 +951,8 @@ static int gen_iova_link(struct gen *g, int ri)
 	struct giova *r = &g->iova[ri];
 	int a = (int)below(g->rng, (u64)r->granules), n = 1, b, ret = 0;
 	u64 at, len, cut = cuts[below(g->rng, 5)];
+	bool bounced, full;
+	char region[96];
 	struct glink *l;
 
 	if (r->owner[a] >= 0)
@@ -959,25 +961,35 @@ static int gen_iova_link(struct gen *g, int ri)
 		n++;
 	at = granule_at(r, a);
 	len = granule_at(r, a + n) - at;
+	bounced = cut < len || (!a && r->pad); /* a partial granule: swiotlb for untrusted */
 	if (cut < len)
 		len -= cut;
 	b = free_ram_buf(g, len + (a ? 0 : r->pad), &ret);
 	if (b < 0)
 		return ret;
-	l = &r->link[a];
-	*l = (struct glink){ .at = at, .len = len, .buf = b, .live = true };
-	for (int i = a; i < a + n; i++)
-		r->owner[i] = a;
-	g->bufs[b].live++;
-	g->bufs[b].live_writable = true;
+	/*
+	 * Sometimes the bounce pool is full during a link that bounces
+	 * (fault=swiotlb-full): the link fails ENOMEM and undoes what it linked.
+	 */
+	full = bounced && g->ctx->devs[r->dev].untrusted && below(g->rng, 6) == 0;
 	if (!a && r->pad)
-		return fz_seq_add(g->seq, tainted(g, r->dev), "iova-link r%d b%d@%llu+%llu", ri, b,
-				  (unsigned long long)r->pad, (unsigned long long)len);
-	if (at)
-		return fz_seq_add(g->seq, tainted(g, r->dev), "iova-link r%d b%d+%llu at=%llu", ri,
-				  b, (unsigned long long)len, (unsigned long long)at);
-	return fz_seq_add(g->seq, tainted(g, r->dev), "iova-link r%d b%d+%llu", ri, b,
-			  (unsigned long long)len);
+		snprintf(region, sizeof(region), "b%d@%llu+%llu", b, (unsigned long long)r->pad,
+			 (unsigned long long)len);
+	else if (at)
+		snprintf(region, sizeof(region), "b%d+%llu at=%llu", b, (unsigned long long)len,
+			 (unsigned long long)at);
+	else
+		snprintf(region, sizeof(region), "b%d+%llu", b, (unsigned long long)len);
+	if (!full) {
+		l = &r->link[a];
+		*l = (struct glink){ .at = at, .len = len, .buf = b, .live = true };
+		for (int i = a; i < a + n; i++)
+			r->owner[i] = a;
+		g->bufs[b].live++;
+		g->bufs[b].live_writable = true;
+	}
+	return fz_seq_add(g->seq, tainted(g, r->dev), "iova-link r%d %s%s", ri, region,
+			  full ? " fault=swiotlb-full" : "");
 }
 
 static int emit_unlink(struct gen *g, int ri, u64 at, u64 len, bool excused)

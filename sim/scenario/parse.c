@@ -1264,8 +1264,8 @@ static const struct {
 	const char *usage;
 } twostep_verbs[] = {
 	{ "iova-alloc", SCN_IOVA_ALLOC, 3, "phys", "iova-alloc NAME DEV SIZE [phys=ADDR]" },
-	{ "iova-link", SCN_IOVA_LINK, 2, "at,dir,attrs",
-	  "iova-link NAME BUF[@OFF][+LEN] [at=OFF] [dir=DIR] [attrs=LIST]" },
+	{ "iova-link", SCN_IOVA_LINK, 2, "at,dir,attrs,fault",
+	  "iova-link NAME BUF[@OFF][+LEN] [at=OFF] [dir=DIR] [attrs=LIST] [fault=swiotlb-full]" },
 	{ "iova-sync", SCN_IOVA_SYNC, 1, "at,len", "iova-sync NAME [at=OFF] [len=LEN]" },
 	{ "iova-unlink", SCN_IOVA_UNLINK, 1, "at,len,dir,attrs",
 	  "iova-unlink NAME len=LEN [at=OFF] [dir=DIR] [attrs=LIST]" },
@@ -1415,9 +1415,12 @@ static int parse_twostep(struct parser *p, struct scn_step *st, const struct arg
 	if (!ret && (v = opt_get(a, "attrs", &t)))
 		ret = get_attrs(p, t, v, &st->attrs);
 	if (!ret && (v = opt_get(a, "fault", &t))) {
-		if (strcmp(v, "sync-map"))
-			ret = perr(p, t->col, "bad fault '%s' (sync-map)", v);
-		st->fail_sync_map = true;
+		const char *want = st->verb == SCN_IOVA_LINK ? "swiotlb-full" : "sync-map";
+
+		if (strcmp(v, want))
+			ret = perr(p, t->col, "bad fault '%s' (%s)", v, want);
+		st->fail_sync_map = st->verb == SCN_HMM_MAP;
+		st->fail_swiotlb = st->verb == SCN_IOVA_LINK;
 	}
 	return ret;
 }

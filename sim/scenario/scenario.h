@@ -317,6 +317,7 @@ struct scn_step {
 	char *text; /* echo */
 
 	bool fail_sync_map; /* hmm-map fault=sync-map: its iotlb_sync_map fails */
+	bool fail_swiotlb; /* iova-link fault=swiotlb-full: every bounce slot search fails */
 
 	struct scn_dmabuf_args *dmabuf; /* dma-buf, VFIO and event steps; owned */
 };

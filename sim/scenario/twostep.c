@@ -120,7 +120,12 @@ static void run_iova(struct scn_twostep_slot *s, const struct scenario *scn,
 	switch (st->verb) {
 	case SCN_IOVA_LINK:
 		res->has_outcome = true;
+		/* fault=swiotlb-full: the bounce pool has no slot left during this call */
+		if (st->fail_swiotlb && s->dev->dma_io_tlb_mem)
+			s->dev->dma_io_tlb_mem->sim_full = true;
 		ret = dma_iova_link(s->dev, &s->state, phys, st->at, len, dir, st->attrs);
+		if (s->dev->dma_io_tlb_mem)
+			s->dev->dma_io_tlb_mem->sim_full = false;
 		if (ret) {
 			res->failed = true;
 			res->err = ret;

@@ -395,7 +395,7 @@ phys_addr_t swiotlb_tbl_map_single(struct device *dev, phys_addr_t orig_addr, si
 				   unsigned long attrs)
 {
 	struct io_tlb_mem *mem = dev->dma_io_tlb_mem;
-	struct io_tlb_pool *pool;
+	struct io_tlb_pool *pool = NULL;
 	unsigned int offset, pad_slots;
 	phys_addr_t tlb_addr;
 	struct sim_event ev;
@@ -420,8 +420,10 @@ phys_addr_t swiotlb_tbl_map_single(struct device *dev, phys_addr_t orig_addr, si
 
 	offset = swiotlb_align_offset(dev, alloc_align_mask, orig_addr);
 	size = ((mapping_size + offset) + alloc_align_mask) & ~(size_t)alloc_align_mask;
-	index = swiotlb_find_slots(dev, orig_addr, size, alloc_align_mask, &pool);
+	index = mem->sim_full ? -1 : swiotlb_find_slots(dev, orig_addr, size, alloc_align_mask, &pool);
 	if (index == -1) {
+		if (!pool)
+			pool = &mem->defpool;
 		mem->stats.full++;
 		if (!(attrs & DMA_ATTR_NO_WARN))
 			swiotlb_warn(

@@ -58,6 +58,7 @@ struct io_tlb_mem {
 	struct machine *machine;
 	struct io_tlb_pool defpool;
 	bool force_bounce;   /* swiotlb=force */
+	bool sim_full;       /* fault injection: every slot search fails, as in a full pool */
 	struct swiotlb_stats stats;
 	char last_warning[192]; /* the last line the kernel would have printed */
 };

@@ -57,6 +57,7 @@ static const struct {
 	{ "bad-maptype.scn", 3, 19, "bad map type 'teleport'" },
 	{ "dma-mask-range.scn", 1, 15, "DMA mask width must be 1..64 bits" },
 	{ "min-align-mask.scn", 1, 19, "min_align_mask 0x1000 is not of the form 2^n - 1" },
+	{ "iova-link-bad-fault.scn", 4, 20, "bad fault 'sync-map' (swiotlb-full)" },
 	{ "zero-length.scn", 2, 23, "zero length" },
 	{ "handle-as-buffer.scn", 3, 6, "'h1' is a handle, not a buffer" },
 	{ "bad-escape.scn", 1, 11, "unknown escape '\\q'" },
