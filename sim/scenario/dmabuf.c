@@ -689,13 +689,13 @@ static void do_map(struct scn_dmabuf *d, struct imp_slot *imp, struct scn_dmabuf
 			misuse(res, "'%s' is still mapped: dmabuf-unmap it first", imp->name);
 			return;
 		}
-		sgt = dma_buf_map_attachment_unlocked(imp->attach, DMA_BIDIRECTIONAL);
-		if (IS_ERR(sgt)) {
-			outcome(res, (int)PTR_ERR(sgt));
-			return;
-		}
-		imp->sgt = sgt;
-		outcome(res, 0);
+		/* map and record it in one resv section, as the invalidate callback reads it */
+		dma_resv_lock(&imp->dmabuf->resv);
+		sgt = dma_buf_map_attachment(imp->attach, DMA_BIDIRECTIONAL);
+		if (!IS_ERR(sgt))
+			imp->sgt = sgt;
+		dma_resv_unlock(&imp->dmabuf->resv);
+		outcome(res, IS_ERR(sgt) ? (int)PTR_ERR(sgt) : 0);
 		break;
 	}
 	if (!res->failed)
