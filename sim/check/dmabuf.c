@@ -1230,6 +1230,14 @@ static void on_hw_event(struct checkers *cs, struct dmabuf_check *d, const struc
 
 		if (b->dev != dv->dev || b->released || !b->vdev || !b->on_list)
 			continue;
+		/*
+		 * Its last file reference is gone and its release waits for the
+		 * memory_lock this trigger holds: move() and cleanup() skip it
+		 * (get_file_active() fails) and nothing can map it any more, since
+		 * every attachment held a file reference.
+		 */
+		if (b->exported && b->file_count <= 0)
+			continue;
 		if (b->revoked && (k == K_R6 || !b->live_maps))
 			continue;
 		if (buf_once(b, k))
