@@ -54,6 +54,20 @@ bool cli_parse_format(const char *arg, unsigned int allowed, enum p2psim_format 
 	return false;
 }
 
+int cli_exit_status(int p2psim_status)
+{
+	switch (p2psim_status) {
+	case P2PSIM_OK:
+		return EXIT_OK;
+	case P2PSIM_ECHECK:
+		return EXIT_CHECK;
+	case P2PSIM_EINPUT:
+		return EXIT_INPUT;
+	default:
+		return EXIT_INTERNAL;
+	}
+}
+
 p2psim_topology *cli_load_topology(const char *path, int *status)
 {
 	struct p2psim_error err;
@@ -64,7 +78,7 @@ p2psim_topology *cli_load_topology(const char *path, int *status)
 	ret = p2psim_topology_load_file(path, &topo, &err);
 	if (ret != P2PSIM_OK) {
 		p2psim_error_print(stderr, &err);
-		*status = ret == P2PSIM_EINPUT ? EXIT_INPUT : EXIT_INTERNAL;
+		*status = cli_exit_status(ret);
 		return NULL;
 	}
 	return topo;

@@ -113,7 +113,7 @@ static int demo_scenario(p2psim_topology *topo, const char *topo_path)
 	ret = p2psim_run(topo, scn, &opts, stdout, &sum, &err);
 	if (ret == P2PSIM_EINPUT || ret == P2PSIM_EINTERNAL) {
 		p2psim_error_print(stderr, &err);
-		return ret == P2PSIM_EINPUT ? EXIT_INPUT : EXIT_INTERNAL;
+		return cli_exit_status(ret);
 	}
 	if (sum.violations != 1 || sum.expects_failed) {
 		printf("\n      Unexpected: the demo scenario should end with exactly one violation.\n");

@@ -158,14 +158,7 @@ static int run_fuzz(int argc, char **argv)
 	}
 	free(sum);
 	p2psim_topology_free(topo);
-	switch (ret) {
-	case P2PSIM_OK:
-		return EXIT_OK;
-	case P2PSIM_ECHECK:
-		return EXIT_CHECK;
-	default:
-		return EXIT_INTERNAL;
-	}
+	return cli_exit_status(ret);
 }
 
 const struct command cmd_fuzz = {

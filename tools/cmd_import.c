@@ -277,7 +277,7 @@ static int import_run(int argc, char **argv)
 		ret = imp_emit(m, &opts, &buf, &len, &err);
 	if (ret != P2PSIM_OK) {
 		p2psim_error_print(stderr, &err);
-		status = ret == P2PSIM_EINPUT ? EXIT_INPUT : EXIT_INTERNAL;
+		status = cli_exit_status(ret);
 		goto out;
 	}
 	for (size_t i = 0; i < opts.nr_host_bridges; i++) {

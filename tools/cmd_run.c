@@ -132,16 +132,7 @@ static int run_run(int argc, char **argv)
 			fprintf(stderr, "p2psim run: %s\n", err.message);
 	}
 	p2psim_topology_free(topo);
-	switch (ret) {
-	case P2PSIM_OK:
-		return EXIT_OK;
-	case P2PSIM_ECHECK:
-		return EXIT_CHECK;
-	case P2PSIM_EINPUT:
-		return EXIT_INPUT;
-	default:
-		return EXIT_INTERNAL;
-	}
+	return cli_exit_status(ret);
 }
 
 const struct command cmd_run = {

@@ -40,6 +40,9 @@ enum {
 	EXIT_INTERNAL = 3,
 };
 
+/* The exit status of a library result (P2PSIM_OK / ECHECK / EINPUT / EINTERNAL; others internal). */
+int cli_exit_status(int p2psim_status);
+
 /* Print "p2psim CMD: message" and "usage: ..." to stderr; returns EXIT_INPUT. */
 int cli_usage_error(const struct command *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

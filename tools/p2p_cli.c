@@ -38,7 +38,7 @@ int p2p_cli_whatif(const struct command *cmd, int c, const char *arg, struct p2p
 int p2p_cli_fail(const struct command *cmd, const struct p2psim_error *err, int status)
 {
 	fprintf(stderr, "p2psim %s: %s\n", cmd->name, err->message);
-	return status == P2PSIM_EINPUT ? EXIT_INPUT : EXIT_INTERNAL;
+	return cli_exit_status(status);
 }
 
 p2psim_p2p *p2p_cli_open(const struct command *cmd, const char *path,
