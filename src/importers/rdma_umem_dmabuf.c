@@ -127,12 +127,16 @@ static const struct dma_buf_attach_ops ib_umem_dmabuf_attach_pinned_ops_stub = {
 	.invalidate_mappings = ib_umem_dmabuf_unsupported_move_notify,
 };
 
-struct ib_umem_dmabuf *ib_umem_dmabuf_get_pinned(struct dmabuf_sys *sys, struct device *dev,
-						 u64 offset, size_t size, int fd)
+/*
+ * Attach with @ops, then pin and map under the resv (the kernel's
+ * ib_umem_dmabuf_get_pinned_and_lock()). Returns with the resv held; on
+ * failure everything is undone and the resv is not held.
+ */
+static struct ib_umem_dmabuf *ib_umem_dmabuf_get_pinned_and_lock(struct dmabuf_sys *sys,
+								 struct device *dev, u64 offset,
+								 size_t size, int fd,
+								 const struct dma_buf_attach_ops *ops)
 {
-	const struct dma_buf_attach_ops *ops = sys->profile->dmabuf_move_notify ?
-						       &ib_umem_dmabuf_attach_pinned_ops_stub :
-						       &ib_umem_dmabuf_attach_pinned_ops;
 	struct ib_umem_dmabuf *umem;
 	struct dma_buf *dmabuf;
 	int err;
@@ -147,11 +151,9 @@ struct ib_umem_dmabuf *ib_umem_dmabuf_get_pinned(struct dmabuf_sys *sys, struct 
 	if (err)
 		goto err_release;
 	umem->pinned = true;
-
 	err = ib_umem_dmabuf_map_pages(umem);
 	if (err)
 		goto err_unpin;
-	dma_resv_unlock(&dmabuf->resv);
 	return umem;
 
 err_unpin:
@@ -161,6 +163,20 @@ err_release:
 	dma_resv_unlock(&dmabuf->resv);
 	ib_umem_dmabuf_release(umem);
 	return ERR_PTR(err);
+}
+
+struct ib_umem_dmabuf *ib_umem_dmabuf_get_pinned(struct dmabuf_sys *sys, struct device *dev,
+						 u64 offset, size_t size, int fd)
+{
+	const struct dma_buf_attach_ops *ops = sys->profile->dmabuf_move_notify ?
+						       &ib_umem_dmabuf_attach_pinned_ops_stub :
+						       &ib_umem_dmabuf_attach_pinned_ops;
+	struct ib_umem_dmabuf *umem;
+
+	umem = ib_umem_dmabuf_get_pinned_and_lock(sys, dev, offset, size, fd, ops);
+	if (!IS_ERR(umem))
+		dma_resv_unlock(&umem->attach->dmabuf->resv);
+	return umem;
 }
 
 /* The pinned-revocable importer's invalidate op: the revoke, at most once. */
@@ -194,33 +210,9 @@ struct ib_umem_dmabuf *ib_umem_dmabuf_get_pinned_revocable_and_lock(struct dmabu
 								    struct device *dev, u64 offset,
 								    size_t size, int fd)
 {
-	struct ib_umem_dmabuf *umem;
-	struct dma_buf *dmabuf;
-	int err;
-
-	umem = ib_umem_dmabuf_get(sys, dev, offset, size, fd,
-				  &ib_umem_dmabuf_attach_pinned_revocable_ops);
-	if (IS_ERR(umem))
-		return umem;
-
-	dmabuf = umem->attach->dmabuf;
-	dma_resv_lock(&dmabuf->resv);
-	err = dma_buf_pin(umem->attach);
-	if (err)
-		goto err_release;
-	umem->pinned = true;
-	err = ib_umem_dmabuf_map_pages(umem);
-	if (err)
-		goto err_unpin;
-	return umem; /* resv still held */
-
-err_unpin:
-	dma_buf_unpin(umem->attach);
-	umem->pinned = false;
-err_release:
-	dma_resv_unlock(&dmabuf->resv);
-	ib_umem_dmabuf_release(umem);
-	return ERR_PTR(err);
+	/* returns with the resv still held */
+	return ib_umem_dmabuf_get_pinned_and_lock(sys, dev, offset, size, fd,
+						  &ib_umem_dmabuf_attach_pinned_revocable_ops);
 }
 
 void ib_umem_dmabuf_set_revoke_locked(struct ib_umem_dmabuf *umem, void (*revoke)(void *priv),
