@@ -13,52 +13,14 @@
 
 #include <criterion/criterion.h>
 
-#include "helpers/topo_builder.h"
-#include "models/mem/physmem.h"
-#include "src/dma/swiotlb.h"
-#include "src/iommu/dma-iommu.h"
+#include "helpers/iova_suite.h"
 
-static struct topology *topo;
-static struct machine *m;
-static struct device devs[2];
-static unsigned int nr_devs;
-static struct io_tlb_mem *pool;
-
-static void setup(void)
-{
-	topo = tb_standard(IOMMU_MODE_STRICT);
-	m = machine_new(topo);
-	cr_assert_not_null(m);
-	nr_devs = 0;
-	pool = NULL;
-}
-
-static void teardown(void)
-{
-	for (unsigned int i = 0; i < nr_devs; i++)
-		iommu_release_device_dma(&devs[i]);
-	cr_assert_eq(iommu_hw_stats(m->iommus[0])->pgtable_pages_live, 0);
-	swiotlb_mem_free(pool);
-	machine_free(m);
-	topology_free(topo);
-}
-
-TestSuite(dma_iova, .init = setup, .fini = teardown);
-
-static struct device *mkdev(const char *id, enum iommu_mode mode)
-{
-	return tb_probe_iommu_device(&devs[nr_devs++], m, topo, id, mode, 64);
-}
-
-static const struct iommu_hw_stats *hwstats(void)
-{
-	return iommu_hw_stats(m->iommus[0]);
-}
+TestSuite(dma_iova, .init = iova_suite_setup, .fini = iova_suite_teardown);
 
 Test(dma_iova, try_alloc_layout_and_refusals)
 {
-	struct device *dev = mkdev("nvme0", IOMMU_MODE_STRICT);
-	struct device *nic = mkdev("nic0", IOMMU_MODE_STRICT); /* no IOMMU: dma-direct */
+	struct device *dev = iova_mkdev("nvme0", IOMMU_MODE_STRICT);
+	struct device *nic = iova_mkdev("nic0", IOMMU_MODE_STRICT); /* no IOMMU: dma-direct */
 	struct dma_iova_state state = { .addr = 1, .__size = 1 };
 
 	cr_assert_not(dma_iova_try_alloc(nic, &state, 0, 0x1000));
@@ -77,7 +39,7 @@ Test(dma_iova, try_alloc_layout_and_refusals)
 
 Test(dma_iova, link_sync_unlink_destroy_strict)
 {
-	struct device *dev = mkdev("nvme0", IOMMU_MODE_STRICT);
+	struct device *dev = iova_mkdev("nvme0", IOMMU_MODE_STRICT);
 	struct dma_iova_state state;
 
 	cr_assert(dma_iova_try_alloc(dev, &state, 0, 0x3000));
@@ -107,7 +69,7 @@ Test(dma_iova, link_sync_unlink_destroy_strict)
 
 Test(dma_iova, lazy_unlink_syncs_destroy_queues)
 {
-	struct device *dev = mkdev("nvme0", IOMMU_MODE_LAZY);
+	struct device *dev = iova_mkdev("nvme0", IOMMU_MODE_LAZY);
 	struct dma_iova_state state;
 
 	cr_assert(dma_iova_try_alloc(dev, &state, 0, 0x2000));
@@ -122,7 +84,7 @@ Test(dma_iova, lazy_unlink_syncs_destroy_queues)
 
 Test(dma_iova, destroy_size_class_quirk)
 {
-	struct device *dev = mkdev("nvme0", IOMMU_MODE_STRICT);
+	struct device *dev = iova_mkdev("nvme0", IOMMU_MODE_STRICT);
 	struct iova_domain *iovad = iommu_dma_iovad(dev->domain);
 	struct dma_iova_state state;
 	unsigned long pfn;
@@ -140,7 +102,7 @@ Test(dma_iova, destroy_size_class_quirk)
 
 Test(dma_iova, failed_first_link_then_destroy_zero)
 {
-	struct device *dev = mkdev("nvme0", IOMMU_MODE_STRICT);
+	struct device *dev = iova_mkdev("nvme0", IOMMU_MODE_STRICT);
 	struct dma_iova_state state;
 
 	cr_assert(dma_iova_try_alloc(dev, &state, 0, 0x2000));
@@ -155,7 +117,7 @@ Test(dma_iova, failed_first_link_then_destroy_zero)
 
 static struct device *untrusted_with_pool(unsigned int min_align_mask)
 {
-	struct device *dev = mkdev("ext0", IOMMU_MODE_STRICT);
+	struct device *dev = iova_mkdev("ext0", IOMMU_MODE_STRICT);
 
 	pool = swiotlb_mem_new(m, 0x1000000, 1 << 20, 1, false);
 	cr_assert_not_null(pool);

@@ -23,56 +23,19 @@
 
 #include <criterion/criterion.h>
 
-#include "helpers/topo_builder.h"
-#include "models/mem/physmem.h"
-#include "src/dma/swiotlb.h"
-#include "src/iommu/dma-iommu.h"
+#include "helpers/iova_suite.h"
 
-static struct topology *topo;
-static struct machine *m;
-static struct device devs[2];
-static unsigned int nr_devs;
-static struct io_tlb_mem *pool;
-
-static void setup(void)
-{
-	topo = tb_standard(IOMMU_MODE_STRICT);
-	m = machine_new(topo);
-	cr_assert_not_null(m);
-	nr_devs = 0;
-	pool = NULL;
-}
-
-static void teardown(void)
-{
-	for (unsigned int i = 0; i < nr_devs; i++)
-		iommu_release_device_dma(&devs[i]);
-	swiotlb_mem_free(pool);
-	machine_free(m);
-	topology_free(topo);
-}
-
-TestSuite(dma_iova_rules, .init = setup, .fini = teardown);
-
-static struct device *mkdev(const char *id, enum iommu_mode mode)
-{
-	return tb_probe_iommu_device(&devs[nr_devs++], m, topo, id, mode, 64);
-}
+TestSuite(dma_iova_rules, .init = iova_suite_setup, .fini = iova_suite_teardown);
 
 static struct device *untrusted(unsigned int min_align_mask)
 {
-	struct device *dev = mkdev("ext0", IOMMU_MODE_STRICT);
+	struct device *dev = iova_mkdev("ext0", IOMMU_MODE_STRICT);
 
 	pool = swiotlb_mem_new(m, 0x1000000, 1 << 20, 1, false);
 	cr_assert_not_null(pool);
 	dev->dma_io_tlb_mem = pool;
 	dev->min_align_mask = min_align_mask;
 	return dev;
-}
-
-static const struct iommu_hw_stats *hw(void)
-{
-	return iommu_hw_stats(m->iommus[0]);
 }
 
 static void empty_middle(unsigned int min_align_mask)
@@ -89,14 +52,14 @@ static void empty_middle(unsigned int min_align_mask)
 		cr_assert_eq(dma_iova_link(dev, &s, 0x100800, 0, 0x1000, DMA_TO_DEVICE, 0),
 			     -EINVAL);
 		cr_assert_eq(swiotlb_used_slots(pool), 0);
-		cr_assert_eq(hw()->leaves_live[0], 0);
+		cr_assert_eq(hwstats()->leaves_live[0], 0);
 		dma_iova_destroy(dev, &s, 0, DMA_TO_DEVICE, 0);
 		return;
 	}
 	/* head 0x800 bounced, middle 0x1000 - 0x800 - 0x800 = 0: skipped, tail 0x800 bounced */
 	cr_assert_eq(dma_iova_link(dev, &s, 0x100800, 0, 0x1000, DMA_TO_DEVICE, 0), 0);
-	cr_assert_eq(hw()->map_pages, 2, "two links, no zero-length map for the middle");
-	cr_assert_eq(hw()->leaves_live[0], 2);
+	cr_assert_eq(hwstats()->map_pages, 2, "two links, no zero-length map for the middle");
+	cr_assert_eq(hwstats()->leaves_live[0], 2);
 	cr_assert(is_swiotlb_buffer(dev, iommu_iova_to_phys(dev->domain, 0xffffe800)));
 	cr_assert_eq(iommu_iova_to_phys(dev->domain, 0xffffe800) & 0xfff, 0x800);
 	tail = iommu_iova_to_phys(dev->domain, 0xfffff000);
@@ -105,7 +68,7 @@ static void empty_middle(unsigned int min_align_mask)
 	cr_assert(s.__size & DMA_IOVA_USE_SWIOTLB);
 	dma_iova_destroy(dev, &s, 0x1000, DMA_TO_DEVICE, 0);
 	cr_assert_eq(swiotlb_used_slots(pool), 0);
-	cr_assert_eq(hw()->leaves_live[0], 0);
+	cr_assert_eq(hwstats()->leaves_live[0], 0);
 }
 
 Test(dma_iova_rules, empty_middle_skipped_min_align_4095)
@@ -136,7 +99,7 @@ static void tail_only(unsigned int min_align_mask)
 	cr_assert(s.__size & DMA_IOVA_USE_SWIOTLB);
 	dma_iova_destroy(dev, &s, 0x1800, DMA_TO_DEVICE, 0);
 	cr_assert_eq(swiotlb_used_slots(pool), 0);
-	cr_assert_eq(hw()->leaves_live[0], 0);
+	cr_assert_eq(hwstats()->leaves_live[0], 0);
 }
 
 Test(dma_iova_rules, tail_only_bounce_min_align_4095)
@@ -178,13 +141,13 @@ Test(dma_iova_rules, failed_tail_unwinds_only_its_own_link)
 	for (unsigned int i = 0; i < nr_fill; i++)
 		swiotlb_tbl_unmap_single(dev, fill[i], 0x800, DMA_TO_DEVICE, 0);
 	dma_iova_destroy(dev, &s, 0x2000, DMA_TO_DEVICE, 0);
-	cr_assert_eq(hw()->leaves_live[0], 0);
+	cr_assert_eq(hwstats()->leaves_live[0], 0);
 }
 
 Test(dma_iova_rules, require_coherent)
 {
 	struct device *dev = untrusted(0xfff);
-	struct device *nvme = mkdev("nvme0", IOMMU_MODE_STRICT);
+	struct device *nvme = iova_mkdev("nvme0", IOMMU_MODE_STRICT);
 	struct dma_iova_state s, t;
 
 	cr_assert(dma_iova_try_alloc(dev, &s, 0x100800, 0x3000));
@@ -206,13 +169,13 @@ Test(dma_iova_rules, require_coherent)
 				   DMA_ATTR_REQUIRE_COHERENT),
 		     -EOPNOTSUPP);
 	dma_iova_free(nvme, &t);
-	cr_assert_eq(hw()->leaves_live[0], 0);
+	cr_assert_eq(hwstats()->leaves_live[0], 0);
 }
 
 Test(dma_iova_rules, try_alloc_refusals)
 {
-	struct device *pt = mkdev("nvme0", IOMMU_MODE_PASSTHROUGH);
-	struct device *dev = mkdev("gpu0", IOMMU_MODE_STRICT);
+	struct device *pt = iova_mkdev("nvme0", IOMMU_MODE_PASSTHROUGH);
+	struct device *dev = iova_mkdev("gpu0", IOMMU_MODE_STRICT);
 	struct dma_iova_state s = { .addr = 5, .__size = 5 };
 
 	cr_assert_not(dma_iova_try_alloc(pt, &s, 0, 0x1000), "identity domain: dma-direct");
@@ -226,7 +189,7 @@ Test(dma_iova_rules, try_alloc_refusals)
 
 Test(dma_iova_rules, link_is_not_bounded_by_the_reservation)
 {
-	struct device *dev = mkdev("nvme0", IOMMU_MODE_STRICT);
+	struct device *dev = iova_mkdev("nvme0", IOMMU_MODE_STRICT);
 	struct dma_iova_state s;
 
 	cr_assert(dma_iova_try_alloc(dev, &s, 0, 0x1000));
@@ -236,19 +199,19 @@ Test(dma_iova_rules, link_is_not_bounded_by_the_reservation)
 	cr_assert_eq(iommu_iova_to_phys(dev->domain, 0x100000000ULL), 0x500000);
 	dma_iova_unlink(dev, &s, 0x1000, 0x1000, DMA_TO_DEVICE, 0);
 	dma_iova_free(dev, &s);
-	cr_assert_eq(hw()->leaves_live[0], 0);
+	cr_assert_eq(hwstats()->leaves_live[0], 0);
 }
 
 Test(dma_iova_rules, unlink_of_never_linked_range)
 {
-	struct device *dev = mkdev("nvme0", IOMMU_MODE_STRICT);
+	struct device *dev = iova_mkdev("nvme0", IOMMU_MODE_STRICT);
 	struct dma_iova_state s;
 
 	cr_assert(dma_iova_try_alloc(dev, &s, 0, 0x2000));
 	cr_assert_eq(dma_iova_link(dev, &s, 0x500000, 0, 0x1000, DMA_TO_DEVICE, 0), 0);
 	dma_iova_unlink(dev, &s, 0x1000, 0x1000, DMA_TO_DEVICE, 0);
 	cr_assert_eq(iommu_dma_stats(dev->domain)->unmap_size_mismatches, 1, "the WARN_ON");
-	cr_assert_eq(hw()->iotlb_sync, 1, "synced anyway");
+	cr_assert_eq(hwstats()->iotlb_sync, 1, "synced anyway");
 	cr_assert_eq(iommu_iova_to_phys(dev->domain, 0xffffe000), 0x500000, "the other is intact");
 	dma_iova_destroy(dev, &s, 0x1000, DMA_TO_DEVICE, 0);
 }
@@ -265,7 +228,7 @@ static void on_sync(void *ctx, const struct sim_event *ev)
 
 Test(dma_iova_rules, sync_rounds_to_granules)
 {
-	struct device *dev = mkdev("nvme0", IOMMU_MODE_STRICT);
+	struct device *dev = iova_mkdev("nvme0", IOMMU_MODE_STRICT);
 	struct dma_iova_state s;
 
 	cr_assert_eq(event_bus_subscribe(&m->events, on_sync, NULL), 0);
@@ -285,7 +248,7 @@ Test(dma_iova_rules, sync_rounds_to_granules)
 
 Test(dma_iova_rules, destroy_above_the_rcache_frees_the_whole_node)
 {
-	struct device *dev = mkdev("nvme0", IOMMU_MODE_STRICT);
+	struct device *dev = iova_mkdev("nvme0", IOMMU_MODE_STRICT);
 	struct iova_domain *iovad = iommu_dma_iovad(dev->domain);
 	struct dma_iova_state s;
 
@@ -302,13 +265,13 @@ Test(dma_iova_rules, destroy_above_the_rcache_frees_the_whole_node)
 
 Test(dma_iova_rules, device_sees_a_link_before_the_sync)
 {
-	struct device *dev = mkdev("nvme0", IOMMU_MODE_STRICT);
+	struct device *dev = iova_mkdev("nvme0", IOMMU_MODE_STRICT);
 	struct dma_iova_state s;
 	phys_addr_t phys = 0;
 
 	cr_assert(dma_iova_try_alloc(dev, &s, 0, 0x1000));
 	cr_assert_eq(dma_iova_link(dev, &s, 0x700000, 0, 0x1000, DMA_FROM_DEVICE, 0), 0);
-	cr_assert_eq(hw()->iotlb_sync_map, 0);
+	cr_assert_eq(hwstats()->iotlb_sync_map, 0);
 	/*
 	 * The model writes the PTE at link time and never caches a miss, so a
 	 * walk finds it: the missing sync is invisible to the hardware model
