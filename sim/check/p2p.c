@@ -38,22 +38,6 @@
 	"peer-to-peer TLPs; the allowlist / CPU test is the kernel's belief, not the "  \
 	"hardware's property"
 
-static const char *map_type_name(unsigned int type)
-{
-	switch (type) {
-	case PCI_P2PDMA_MAP_NOT_SUPPORTED:
-		return "NOT_SUPPORTED";
-	case PCI_P2PDMA_MAP_BUS_ADDR:
-		return "BUS_ADDR";
-	case PCI_P2PDMA_MAP_THRU_HOST_BRIDGE:
-		return "THRU_HOST_BRIDGE";
-	case PCI_P2PDMA_MAP_NONE:
-		return "NONE";
-	default:
-		return "UNKNOWN";
-	}
-}
-
 static void check_thru_host_bridge(struct checkers *cs, const struct sim_event *ev,
 				   const struct pci_dev *client, phys_addr_t phys, int line)
 {
@@ -158,7 +142,8 @@ void p2p_check_intent_end(struct checkers *cs, const struct route_result *result
 				     line, in->dev, NULL,
 				     "%s DMA through mapping %s whose P2P map type is %s",
 				     in->dev->id, in->handle ? in->handle : "?",
-				     map_type_name((unsigned int)in->p2p_map_type));
+				     pci_p2pdma_map_type_name(
+					     (enum pci_p2pdma_map_type)in->p2p_map_type));
 		break;
 	default:
 		break;
