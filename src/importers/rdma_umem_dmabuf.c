@@ -132,10 +132,9 @@ static const struct dma_buf_attach_ops ib_umem_dmabuf_attach_pinned_ops_stub = {
  * ib_umem_dmabuf_get_pinned_and_lock()). Returns with the resv held; on
  * failure everything is undone and the resv is not held.
  */
-static struct ib_umem_dmabuf *ib_umem_dmabuf_get_pinned_and_lock(struct dmabuf_sys *sys,
-								 struct device *dev, u64 offset,
-								 size_t size, int fd,
-								 const struct dma_buf_attach_ops *ops)
+static struct ib_umem_dmabuf *
+ib_umem_dmabuf_get_pinned_and_lock(struct dmabuf_sys *sys, struct device *dev, u64 offset,
+				   size_t size, int fd, const struct dma_buf_attach_ops *ops)
 {
 	struct ib_umem_dmabuf *umem;
 	struct dma_buf *dmabuf;
